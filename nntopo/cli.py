@@ -1,0 +1,239 @@
+"""The `nntopo` command: thin Typer commands, each mapping its options to one library call.
+
+Bad input never ends in a traceback: usage errors and NntopoError become one line on stderr,
+`error: ...`, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .datasets import DATASETS
+from .errors import NntopoError
+from .model import ACTIVATIONS, NetConfig
+from .render import QUALITIES, RenderOptions
+
+app = typer.Typer(
+    help="Train small networks on the datasets of Olah's 'Neural Networks, Manifolds, and "
+    "Topology' and render what every layer does to the plane.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+# Newer Typer ships its own copy of click; catch the exceptions of whichever parsed the line.
+import click.exceptions as _click_exc
+
+try:
+    import typer._click.exceptions as _typer_click_exc
+except ImportError:  # older Typer parses with click itself
+    _typer_click_exc = _click_exc
+USAGE_ERRORS = (_typer_click_exc.UsageError, _click_exc.UsageError)
+ABORTS = (getattr(typer, "Abort", _click_exc.Abort), _click_exc.Abort, KeyboardInterrupt)
+EXITS = (getattr(typer, "Exit", _click_exc.Exit), _click_exc.Exit)
+
+# Fixed choices, straight from the registries.
+DatasetName = enum.Enum("DatasetName", {k: k for k in DATASETS}, type=str)
+ActivationName = enum.Enum("ActivationName", {k: k for k in ACTIVATIONS}, type=str)
+Quality = enum.Enum("Quality", {k: k for k in QUALITIES}, type=str)
+
+MAX_2D_WIDTH = 2  # the 2D scene shows representations of up to 2 dimensions
+
+LayersOpt = Annotated[int, typer.Option("--layers", help="Hidden layers (0: a linear classifier only).")]
+WidthOpt = Annotated[int, typer.Option("--width", help="Units per hidden layer.")]
+ActOpt = Annotated[ActivationName, typer.Option("--activation", help="Activation of the hidden layers.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the data and the initialisations.")]
+StepsOpt = Annotated[int, typer.Option("--steps", help="Full-batch training steps per restart.")]
+PointsOpt = Annotated[int, typer.Option("--points", help="Data points per class.")]
+
+
+@contextmanager
+def _bar(description: str, total: int):
+    """A rich progress bar on stderr; yields advance(n)."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n=1: progress.advance(task, n)
+        progress.update(task, completed=total)
+
+
+def _check_training(layers: int, width: int, steps: int, points: int) -> None:
+    if layers < 0:
+        raise NntopoError(f"--layers {layers}: must be 0 or more")
+    if width < 1:
+        raise NntopoError(f"--width {width}: must be 1 or more")
+    if steps < 1:
+        raise NntopoError(f"--steps {steps}: must be 1 or more")
+    if points < 2:
+        raise NntopoError(f"--points {points}: must be 2 or more")
+
+
+def _check_output(path: Path, suffix: str) -> Path:
+    """Refuse an output we could not write, before any work is done."""
+    if path.suffix.lower() != suffix:
+        raise NntopoError(f"--output {path}: the file name must end in {suffix}")
+    if path.is_dir():
+        raise NntopoError(f"--output {path}: is a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise NntopoError(f"--output {path}: folder {parent} does not exist")
+    try:  # a real probe: permissions alone say nothing for root or a read-only mount
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".nntopo-probe-"):
+            pass
+    except OSError as e:
+        raise NntopoError(f"--output {path}: cannot write in {parent} ({e.strerror})") from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise NntopoError(f"--output {path}: not writable")
+    return path
+
+
+def _train(dataset: str, layers: int, width: int, activation: str, seed: int, steps: int, points: int):
+    from .train import TrainConfig, record
+
+    cfg = TrainConfig(steps=steps)
+    net_cfg = NetConfig(DATASETS[dataset].dim, layers, width, activation)
+    with _bar(f"training {dataset}", cfg.restarts * steps) as advance:
+        rec = record(
+            dataset, net_cfg, cfg, seed, points, progress=lambda restart, step: advance()
+        )
+    m = rec.meta["metrics"]
+    err.print(f"training accuracy {100 * m['train_accuracy']:.1f}% (restart {m['restart'] + 1})")
+    return rec
+
+
+@app.command()
+def datasets() -> None:
+    """List the datasets, one line each."""
+    for d in DATASETS.values():
+        typer.echo(f"{d.name:<14}{d.dim}D  {d.summary}")
+
+
+@app.command()
+def train(
+    dataset: Annotated[DatasetName, typer.Argument(help="Which dataset.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Recording to write (.npz).")],
+    layers: LayersOpt = 4,
+    width: WidthOpt = 2,
+    activation: ActOpt = ActivationName["tanh"],
+    seed: SeedOpt = 0,
+    steps: StepsOpt = 3000,
+    points: PointsOpt = 250,
+) -> None:
+    """Train a network and write its recording (.npz) without rendering."""
+    from .recording import save
+
+    _check_training(layers, width, steps, points)
+    _check_output(output, ".npz")
+    rec = _train(dataset.value, layers, width, activation.value, seed, steps, points)
+    typer.echo(save(rec, output))
+
+
+@app.command()
+def render(
+    dataset: Annotated[
+        Optional[DatasetName], typer.Argument(help="Dataset to train on (omit with --from).")
+    ] = None,
+    layers: LayersOpt = 4,
+    width: WidthOpt = 2,
+    activation: ActOpt = ActivationName["tanh"],
+    seed: SeedOpt = 0,
+    steps: StepsOpt = 3000,
+    points: PointsOpt = 250,
+    from_file: Annotated[
+        Optional[Path], typer.Option("--from", help="Render this recording instead of training.")
+    ] = None,
+    quality: Annotated[Quality, typer.Option("--quality", help="Video size.")] = Quality["low"],
+    fps: Annotated[
+        Optional[int], typer.Option("--fps", help="Frames per second (default: by quality).")
+    ] = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Video to write (default renders/NAME.mp4).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")] = False,
+) -> None:
+    """Train (or load), then render the layer-by-layer video as an MP4 and print its path."""
+    from . import recording
+    from .render import render as render_video
+
+    if (dataset is None) == (from_file is None):
+        raise NntopoError("give a DATASET to train on, or --from RECORDING, not both")
+    if fps is not None and not 1 <= fps <= 120:
+        raise NntopoError(f"--fps {fps}: must be between 1 and 120")
+    name = dataset.value if dataset is not None else from_file.stem
+    if output is None:
+        output = Path("renders") / f"{name}.mp4"
+        output.parent.mkdir(exist_ok=True)
+    _check_output(output, ".mp4")
+    if from_file is not None:
+        rec = recording.load(from_file)
+    else:
+        _check_training(layers, width, steps, points)
+        if width > MAX_2D_WIDTH and layers > 0:
+            raise NntopoError(
+                f"--width {width}: the 2D scene shows widths up to {MAX_2D_WIDTH} "
+                "(3D scenes are not built yet)"
+            )
+        rec = _train(dataset.value, layers, width, activation.value, seed, steps, points)
+    widest = max([rec.X.shape[1]] + [layer.W.shape[0] for layer in rec.net.layers])
+    if widest > MAX_2D_WIDTH:
+        raise NntopoError(
+            f"{from_file}: has a {widest}-dimensional layer; the 2D scene shows up to {MAX_2D_WIDTH}"
+        )
+    opts = RenderOptions(quality.value, fps, verbose)
+    state = {}
+
+    def start(total: int) -> None:
+        state["bar"] = _bar(f"rendering {output.name}", total)
+        state["advance"] = state["bar"].__enter__()
+
+    try:
+        render_video(rec, output, opts, on_frames=lambda n: state["advance"](n), on_start=start)
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(*sys.exc_info())
+    typer.echo(output)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: runs the app, turning usage errors and NntopoError into one line, exit 2."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except USAGE_ERRORS as e:
+        message = e.format_message().replace("Value error, ", "")
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see: nntopo {ctx.info_name} --help)" if ctx is not None and ctx.parent else ""
+        if type(e).__name__ == "NoArgsIsHelpError":  # bare `nntopo`: help was wanted
+            typer.echo(ctx.get_help() if ctx else "")
+            raise SystemExit(0)
+        _fail(f"{message}{hint}")
+    except NntopoError as e:
+        _fail(str(e))
+    except ABORTS:
+        err.print("aborted", markup=False)
+        raise SystemExit(130)
+    except EXITS as e:
+        raise SystemExit(e.exit_code)
+    if isinstance(code, int) and code:
+        raise SystemExit(code)
+
+
+def _fail(message: str) -> None:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise SystemExit(2)

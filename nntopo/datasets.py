@@ -1,0 +1,153 @@
+"""The essay's datasets: labelled point sets in the plane (or on the line), made with numpy.
+
+Every maker takes the number of points per class and a ``numpy.random.Generator`` and returns
+``(X, y)``: ``X`` of shape (N, d) float64 and ``y`` of shape (N,) int64 with labels 0 (class A)
+and 1 (class B). Class sizes are equal, so N = 2 * n.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    dim: int  # dimension of the input space
+    summary: str  # one line for `nntopo datasets`
+    make: Callable[[int, np.random.Generator], tuple[Array, Array]]
+    params: dict  # the parameters `make` uses, recorded in every run's metadata
+    extent: float  # half-width of the input window the scenes show (grid and heat map)
+
+
+def _stack(a: Array, b: Array) -> tuple[Array, Array]:
+    X = np.concatenate([a, b]).astype(np.float64)
+    y = np.concatenate([np.zeros(len(a), np.int64), np.ones(len(b), np.int64)])
+    return X, y
+
+
+# --- two curves -----------------------------------------------------------------------------
+# Two parallel sine arcs, one above the other. The best straight line misses the sine's shape by
+# more than the curves' separation (max |0.6 sin(pi x) - m x| >= 0.39 > 0.25 over [-1, 1]), so no
+# line separates them, while one hidden layer can.
+CURVES = dict(amplitude=0.6, offset=0.25, x_range=1.0)
+
+
+def _curves(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    p = CURVES
+    xa = rng.uniform(-p["x_range"], p["x_range"], n)
+    xb = rng.uniform(-p["x_range"], p["x_range"], n)
+    a = np.stack([xa, p["amplitude"] * np.sin(np.pi * xa) + p["offset"]], 1)
+    b = np.stack([xb, p["amplitude"] * np.sin(np.pi * xb) - p["offset"]], 1)
+    return _stack(a, b)
+
+
+# --- two spirals ----------------------------------------------------------------------------
+# Arm k (k = 0 for A, 1 for B) at parameter s in [0, 1]: radius r0 + (1 - r0) s, angle
+# 2 pi turns s + pi k. "turns" is how entangled the pair is.
+SPIRALS = dict(turns=0.85, r0=0.15, noise=0.02)
+SPIRALS_HARD = dict(turns=1.5, r0=0.15, noise=0.02)
+
+
+def _spiral_arms(n: int, rng: np.random.Generator, turns: float, r0: float, noise: float):
+    arms = []
+    for k in range(2):
+        s = np.sqrt(rng.uniform(0.0, 1.0, n))  # sqrt: even density along the growing arm
+        r = r0 + (1.0 - r0) * s
+        theta = 2.0 * np.pi * turns * s + np.pi * k
+        pts = np.stack([r * np.cos(theta), r * np.sin(theta)], 1)
+        arms.append(pts + noise * rng.standard_normal(pts.shape))
+    return _stack(*arms)
+
+
+def _spirals(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    return _spiral_arms(n, rng, **SPIRALS)
+
+
+def _spirals_hard(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    return _spiral_arms(n, rng, **SPIRALS_HARD)
+
+
+# --- disk and annulus -----------------------------------------------------------------------
+# Exactly the essay's sets: A = {d(x, 0) < 1/3}, B = {2/3 < d(x, 0) < 1}, sampled uniformly by area.
+CIRCLES = dict(inner=1 / 3, annulus_in=2 / 3, annulus_out=1.0)
+
+
+def _uniform_annulus(n: int, rng: np.random.Generator, r_in: float, r_out: float) -> Array:
+    # Inverse-CDF sampling by area; the open bounds are kept open by rejecting the endpoints.
+    u = rng.uniform(r_in**2, r_out**2, n)
+    r = np.sqrt(u)
+    r = np.where((r <= r_in) | (r >= r_out), (r_in + r_out) / 2, r)
+    phi = rng.uniform(0.0, 2.0 * np.pi, n)
+    return np.stack([r * np.cos(phi), r * np.sin(phi)], 1)
+
+
+def _circles(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    p = CIRCLES
+    return _stack(
+        _uniform_annulus(n, rng, 0.0, p["inner"]),
+        _uniform_annulus(n, rng, p["annulus_in"], p["annulus_out"]),
+    )
+
+
+# --- intervals on the line ------------------------------------------------------------------
+# A = [-1/3, 1/3], B = [-1, -2/3] u [2/3, 1].
+INTERVALS = dict(a=1 / 3, b_in=2 / 3, b_out=1.0)
+
+
+def _intervals(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    p = INTERVALS
+    a = rng.uniform(-p["a"], p["a"], n)
+    side = rng.choice([-1.0, 1.0], n)
+    b = side * rng.uniform(p["b_in"], p["b_out"], n)
+    return _stack(a[:, None], b[:, None])
+
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in [
+        Dataset("curves", 2, "two curves on the plane that no line separates", _curves, CURVES, 1.2),
+        Dataset(
+            "spirals",
+            2,
+            "two slightly entangled spirals (untangled by four 2-unit tanh layers)",
+            _spirals,
+            SPIRALS,
+            1.2,
+        ),
+        Dataset(
+            "spirals-hard",
+            2,
+            "two more entangled spirals (the essay's failing case)",
+            _spirals_hard,
+            SPIRALS_HARD,
+            1.2,
+        ),
+        Dataset(
+            "circles",
+            2,
+            "disk d(x,0) < 1/3 inside annulus 2/3 < d(x,0) < 1 (needs 3 units)",
+            _circles,
+            CIRCLES,
+            1.2,
+        ),
+        Dataset(
+            "intervals",
+            1,
+            "1D: A = [-1/3, 1/3], B = [-1, -2/3] u [2/3, 1] (needs 2 units)",
+            _intervals,
+            INTERVALS,
+            1.2,
+        ),
+    ]
+}
+
+
+def make_dataset(name: str, n_per_class: int, seed: int) -> tuple[Array, Array]:
+    """Sample dataset ``name``: X (2n, d) float64 and y (2n,) int64, the same for the same seed."""
+    return DATASETS[name].make(n_per_class, np.random.default_rng(seed))

@@ -1,0 +1,364 @@
+"""Every frame's geometry, computed with vectorized numpy from a recording; the scene only draws.
+
+A `Timeline` holds, for T frames, screen coordinates (manim units, frame 14.2 x 8) of
+- the grid of the input window, as smooth cubic Bezier paths,
+- the heat map: nested regions of the input window, one per colour band, bounded by smooth paths,
+- the data points of each class (the centres: the scene draws a round dot at each),
+- the final classifier's separating line,
+plus per-frame caption indices and the line's opacity. The layer stages come from isotopy.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from . import isotopy
+from .recording import Recording
+
+# --- layout (manim units; the 16:9 frame is 14.22 x 8) ---------------------------------------
+PLOT_CENTER = np.array([-2.45, -0.35])  # centre of the square plot area
+PLOT_HALF = 3.3  # half the side of the plot area
+CLIP = 40.0  # screen coordinates are clipped here: far outside the frame, finite for cairo
+
+
+# Kinds of block: the scene redraws only what a block changes.
+HOLD, MOVE, FADE = 0, 1, 2  # nothing moves; grid, heat map and points move; the line fades in
+
+
+@dataclass(frozen=True)
+class Timing:
+    fps: int
+    intro: float = 1.5  # seconds on the input before the first layer
+    stage: float = 1.2  # seconds per stage (linear, translate, activate)
+    pause: float = 0.25  # seconds held after each stage
+    outro: float = 2.5  # seconds on the final representation with the separating line
+    line_fade: float = 0.6  # seconds for the separating line to appear
+
+    def frames(self, seconds: float) -> int:
+        return max(1, int(round(seconds * self.fps)))
+
+
+@dataclass(frozen=True)
+class Detail:
+    grid_lines: int = 21  # lines per direction across the input window
+    grid_samples: int = 25  # anchors per grid line (smooth cubic pieces between them)
+    heat_res: int = 41  # samples per direction of the network's output for the heat map
+    heat_levels: int = 10  # colour bands of the heat map, from A's colour to B's
+
+
+@dataclass(frozen=True)
+class Timeline:
+    fps: int
+    n_frames: int  # T
+    grid: np.ndarray  # (T, G, 3) Bezier control points of all grid lines (4 per piece, z = 0)
+    heat: tuple[np.ndarray, ...]  # per colour level (T, n_k, 3): its region, drawn in order
+    heat_levels: np.ndarray  # (K,) probability of class B each level stands for
+    points: tuple[np.ndarray, np.ndarray]  # class A, class B centres, each (T, n, 3)
+    captions: tuple[str, ...]  # distinct captions
+    blocks: np.ndarray  # (B, 3) ints: first frame, number of frames, kind (HOLD, MOVE or FADE)
+    caption_index: np.ndarray  # (B,) index into captions, per block
+    line: np.ndarray  # (T, 2, 3) end points of the separating line, clipped to the plot area
+    line_opacity: np.ndarray  # (T,) 0 until the outro, then fading in to 1
+    info: tuple[str, ...]  # lines of the side panel: dataset, architecture, seed
+    result: str  # the closing line: the accuracy the run got
+
+
+def ease(u: np.ndarray) -> np.ndarray:
+    """Smoothstep: starts and stops gently."""
+    return u * u * (3.0 - 2.0 * u)
+
+
+def _grid(extent: float, in_dim: int, detail: Detail) -> np.ndarray:
+    """Anchors of the input window's grid lines: (lines, samples, in_dim)."""
+    s = np.linspace(-extent, extent, detail.grid_samples)
+    if in_dim == 1:
+        return s[None, :, None]
+    c = np.linspace(-extent, extent, detail.grid_lines)
+    vertical = np.stack(np.broadcast_arrays(c[:, None], s[None, :]), -1)
+    horizontal = vertical[..., ::-1]
+    return np.concatenate([vertical, horizontal])
+
+
+def _heat_rings(
+    net_probability, extent: float, in_dim: int, detail: Detail
+) -> tuple[list[list[np.ndarray]], np.ndarray]:
+    """The heat map as nested regions of the input window: rings (closed polylines) per level.
+
+    Level 0 is the whole window; level k >= 1 is the superlevel set {p >= t_k} of the network's
+    probability p of class B (contourpy's filled contours: outer rings and holes), so drawing the
+    levels in order, each on top of the last, paints p in K soft bands with few curves. On the line
+    (1D data) the window is a thin strip around it. Returns rings[k] (lists of (n, in_dim')
+    arrays, not repeating the first point) and the levels' probabilities (K,).
+    """
+    import contourpy
+
+    n = detail.heat_res
+    xs = np.linspace(-extent, extent, n)
+    h = extent if in_dim == 2 else 2.5 * extent / detail.grid_samples
+    ys = np.linspace(-h, h, n if in_dim == 2 else 2)
+    gx, gy = np.meshgrid(xs, ys)
+    inputs = np.stack([gx.ravel(), gy.ravel()], 1)[:, :in_dim]
+    p = net_probability(inputs).reshape(gx.shape)
+    K = detail.heat_levels
+    window = np.concatenate(
+        [np.stack([xs, np.full(n, -h)], 1), np.stack([np.full(len(ys), extent), ys], 1)[1:],
+         np.stack([xs[::-1], np.full(n, h)], 1)[1:], np.stack([np.full(len(ys), -extent), ys[::-1]], 1)[1:-1]]
+    )
+    rings = [[window]]
+    gen = contourpy.contour_generator(gx, gy, p, fill_type=contourpy.FillType.OuterOffset)
+    for k in range(1, K):
+        polys, offsets = gen.filled((k - 0.5) / (K - 1), 2.0)
+        level = []
+        for pts, off in zip(polys, offsets):
+            for a, b in zip(off[:-1], off[1:]):
+                ring = pts[a:b]
+                if len(ring) > 1 and np.allclose(ring[0], ring[-1]):
+                    ring = ring[:-1]
+                if len(ring) >= 3:
+                    level.append(ring)
+        rings.append(level)
+    return rings, np.linspace(0.0, 1.0, K)
+
+
+@dataclass(frozen=True)
+class PathIndex:
+    """Which anchors make each cubic piece of a set of smooth paths (Catmull-Rom).
+
+    For piece j from anchor a = start[j] to b = end[j], the control points are
+    a, a + (b - before[j]) / 6, b - (after[j] - a) / 6, b.
+    """
+
+    start: np.ndarray
+    end: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+
+    @staticmethod
+    def build(lengths: list[int], closed: bool) -> "PathIndex":
+        parts = ([], [], [], [])
+        offset = 0
+        for n in lengths:
+            i = np.arange(n)
+            if closed:
+                a, b = i, (i + 1) % n
+                before, after = (i - 1) % n, (i + 2) % n
+            else:
+                a, b = i[:-1], i[1:]
+                before, after = np.maximum(a - 1, 0), np.minimum(b + 1, n - 1)
+            for part, idx in zip(parts, (a, b, before, after)):
+                part.append(idx + offset)
+            offset += n
+        cat = [np.concatenate(p) if p else np.zeros(0, int) for p in parts]
+        return PathIndex(*cat)
+
+    def bezier(self, anchors: np.ndarray) -> np.ndarray:
+        """Anchors (T, V, 3) -> Bezier control points (T, 4 * pieces, 3)."""
+        a, b = anchors[:, self.start], anchors[:, self.end]
+        h0 = a + (b - anchors[:, self.before]) / 6.0
+        h1 = b - (anchors[:, self.after] - a) / 6.0
+        curves = np.stack([a, h0, h1, b], 2)  # (T, pieces, 4, 3)
+        return curves.reshape(len(anchors), -1, 3)
+
+
+def _flow(plan: isotopy.Plan, x: np.ndarray, schedule: list) -> np.ndarray:
+    """Move padded points x (P, D) along the schedule: (T, P, D)."""
+    out = []
+    for kind, layer, name, t in schedule:
+        if kind in ("hold", "fade"):
+            out.append(np.broadcast_to(x, (len(t),) + x.shape))
+        else:
+            path = isotopy.stage(plan.layers[layer], name, x, t)
+            out.append(path)
+            x = path[-1] if t[-1] == 1.0 else isotopy.stage_end(plan.layers[layer], name, x)
+    return np.concatenate(out)
+
+
+def _schedule(plan: isotopy.Plan, timing: Timing) -> tuple[list, list[str]]:
+    """The frames, in order: (kind, layer, stage, times) with a caption for each block."""
+    act = {"tanh": "tanh", "sigmoid": "sigmoid", "softplus": "softplus", "relu": "ReLU",
+           "leaky-relu": "leaky ReLU"}
+    n = len(plan.layers)
+    schedule, captions = [], []
+
+    def hold(seconds: float, caption: str) -> None:
+        schedule.append(("hold", -1, "", np.ones(timing.frames(seconds))))
+        captions.append(caption)
+
+    hold(timing.intro, "Input: the data and the network's classification of the plane")
+    F = timing.frames(timing.stage)
+    u = ease(np.linspace(0.0, 1.0, F + 1)[1:])  # frame 0 of a stage is the previous frame
+    for lp in plan.layers:
+        head = f"Layer {lp.index + 1}/{n}"
+        linear = f"{head}: linear map W"
+        if lp.note:
+            linear += f" ({lp.note})"
+        activation = f"{head}: {act.get(lp.activation, lp.activation)}, pointwise"
+        if lp.activation == "relu":
+            activation += " (not invertible: folds the plane)"
+        for name, caption in (
+            ("linear", linear),
+            ("translate", f"{head}: translation by b"),
+            ("activate", activation),
+        ):
+            schedule.append(("stage", lp.index, name, u))
+            captions.append(caption)
+            hold(timing.pause, caption)
+    # The outro: the separating line fades in, then the picture holds.
+    n_out = timing.frames(timing.outro)
+    n_fade = min(timing.frames(timing.line_fade), n_out - 1)
+    outro = "The last representation: a line separates the classes"
+    schedule.append(("fade", -1, "", np.ones(n_fade)))
+    captions.append(outro)
+    schedule.append(("hold", -1, "", np.ones(n_out - n_fade)))
+    captions.append(outro)
+    return schedule, captions
+
+
+def _view(grid: np.ndarray, fps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame centre (T, 2) and half-size (T,) that keep the whole grid in the plot area.
+
+    Smoothed over about half a second so the camera glides rather than jumps.
+    """
+    lo, hi = grid.min(1), grid.max(1)  # (T, 2)
+    center = (lo + hi) / 2
+    half = np.maximum((hi - lo).max(1) / 2, 1e-3) * 1.05
+    sigma = max(1.0, 0.25 * fps)
+    center = gaussian_filter1d(center, sigma, axis=0, mode="nearest")
+    # Smooth the log of the size: zooming reads evenly, and the size stays positive.
+    half = np.exp(gaussian_filter1d(np.log(half), sigma, mode="nearest"))
+    # Never let smoothing crop the grid: grow the view where it would.
+    need = np.abs(grid - center[:, None, :]).max((1, 2)) * 1.02
+    return center, np.maximum(half, need)
+
+
+def _screen(x: np.ndarray, center: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """Padded points (T, P, D) -> screen points (T, P, 3), first two coordinates shown."""
+    s = (x[..., :2] - center[:, None, :]) / half[:, None, None] * PLOT_HALF + PLOT_CENTER
+    out = np.zeros(x.shape[:-1] + (3,), np.float32)
+    out[..., :2] = np.clip(s, -CLIP, CLIP)
+    return out
+
+
+def _clip_line(p: np.ndarray, d: np.ndarray) -> np.ndarray | None:
+    """The part of the line p + s d inside the plot square: (2, 2), or None if it misses."""
+    lo, hi = PLOT_CENTER - PLOT_HALF, PLOT_CENTER + PLOT_HALF
+    s0, s1 = -np.inf, np.inf
+    for k in range(2):
+        if abs(d[k]) < 1e-12:
+            if not lo[k] <= p[k] <= hi[k]:
+                return None
+            continue
+        a, b = (lo[k] - p[k]) / d[k], (hi[k] - p[k]) / d[k]
+        s0, s1 = max(s0, min(a, b)), min(s1, max(a, b))
+    if s0 >= s1:
+        return None
+    return np.stack([p + s0 * d, p + s1 * d])
+
+
+def timeline(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing | None = None) -> Timeline:
+    """All frames of the layer-by-layer video of `rec` at `fps` frames per second."""
+    timing = timing or Timing(fps)
+    in_dim = rec.X.shape[1]
+    plan = isotopy.plan(rec.net, in_dim)
+    if plan.dim > 2:
+        raise ValueError(
+            f"this network has a {plan.dim}-dimensional representation; the 2D scene shows "
+            "widths up to 2"
+        )
+    D = plan.dim
+    extent = float(rec.meta["dataset"].get("extent", 1.2))
+    schedule, block_captions = _schedule(plan, timing)
+    kinds = {"hold": HOLD, "stage": MOVE, "fade": FADE}
+    lengths = np.array([len(t) for _, _, _, t in schedule])
+    blocks = np.stack(
+        [np.cumsum(lengths) - lengths, lengths, [kinds[k] for k, _, _, _ in schedule]], 1
+    )
+
+    grid0 = _grid(extent, in_dim, detail)  # (L, S, d)
+    rings, heat_levels = _heat_rings(plan.net.probability, extent, in_dim, detail)
+    L, S = grid0.shape[:2]
+    ring_pts = [np.concatenate(level) if level else np.zeros((0, 2)) for level in rings]
+    X = isotopy.pad(rec.X, D)
+    everything = np.concatenate(
+        [isotopy.pad(grid0.reshape(-1, in_dim), D), X]
+        + [isotopy.pad(r, D) for r in ring_pts]
+    )
+    moved = _flow(plan, everything, schedule)  # (T, P, D)
+    T = len(moved)
+    center, half = _view(moved[:, : L * S, :2], fps)
+    scr = _screen(moved, center, half)
+    grid = PathIndex.build([S] * L, closed=False).bezier(scr[:, : L * S])
+    pts = scr[:, L * S : L * S + len(X)]
+    heat = []
+    offset = L * S + len(X)
+    for level, r in zip(rings, ring_pts):
+        heat.append(PathIndex.build([len(x) for x in level], closed=True).bezier(
+            scr[:, offset : offset + len(r)]))
+        offset += len(r)
+
+    # Drawn in each outro frame's view (the camera may still be settling as it fades in).
+    w, c = plan.head_w[:2], plan.head_b
+    p0 = -c * w / max(w @ w, 1e-12)
+    d = np.array([-w[1], w[0]])
+    line = np.zeros((T, 2, 3), np.float32)
+    fade = np.zeros(T)
+    n_out = int(blocks[-2:, 1].sum())
+    n_fade = int(blocks[-2, 1])
+    for f in range(T - n_out, T):
+        seg = _clip_line((p0 - center[f]) / half[f] * PLOT_HALF + PLOT_CENTER, d)
+        if seg is not None:
+            line[f, :, :2] = seg
+            fade[f] = 1.0
+    fade[T - n_out : T - n_out + n_fade] *= ease(np.linspace(0, 1, n_fade + 1)[1:])
+
+    caption_list = list(dict.fromkeys(block_captions))
+    caption_index = np.array([caption_list.index(cap) for cap in block_captions])
+    meta = rec.meta
+    dims = [in_dim] + [layer.W.shape[0] for layer in rec.net.layers] + [1]
+    info = (
+        f"data: {meta['dataset']['name']} ({len(rec.X)} points)",
+        f"network: {' → '.join(map(str, dims))}, {meta['net']['activation']}",
+        f"seed {meta['seed']}, {int(rec.snapshots.steps[-1])} steps",
+    )
+    acc = rec.accuracy
+    result = f"training accuracy {100 * acc:.1f}%"
+    return Timeline(
+        fps=fps,
+        n_frames=T,
+        grid=grid,
+        heat=tuple(heat),
+        heat_levels=heat_levels,
+        points=(pts[:, rec.y == 0], pts[:, rec.y == 1]),
+        captions=tuple(caption_list),
+        blocks=blocks,
+        caption_index=caption_index,
+        line=line,
+        line_opacity=fade,
+        info=info,
+        result=result,
+    )
+
+
+# A circle as four cubic Bezier curves (the standard 0.5523 handle length), unit radius.
+_K = 0.5522847498
+_CIRCLE = np.array(
+    [[1, 0], [1, _K], [_K, 1], [0, 1],
+     [0, 1], [-_K, 1], [-1, _K], [-1, 0],
+     [-1, 0], [-1, -_K], [-_K, -1], [0, -1],
+     [0, -1], [_K, -1], [1, -_K], [1, 0]],
+    np.float32,
+)
+
+
+def dot_paths(centres: np.ndarray, radius: float) -> np.ndarray:
+    """Round dots of `radius` at centres (n, 3) -> Bezier control points (n * 16, 3).
+
+    Dots are moved, never transformed, so they stay round whatever the layer does to space.
+    """
+    out = np.empty((len(centres), 16, 3), np.float32)
+    out[..., :2] = centres[:, None, :2] + radius * _CIRCLE
+    out[..., 2] = 0.0
+    return out.reshape(-1, 3)

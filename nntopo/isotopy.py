@@ -1,0 +1,224 @@
+"""Each layer as a continuous transformation from the identity, as in the essay's proof.
+
+A layer act(W x + b) is shown in three stages, each a path of maps starting at the identity:
+
+    linear     x -> p(t) x        p(0) = I, p(1) = W, det p(t) > 0   (a path in GL+(n))
+    translate  x -> x + t b
+    activate   x -> (1 - t) x + t act(x)
+
+p(t) comes from the polar decomposition W = U P (U a rotation, P symmetric positive definite):
+p(t) = exp(t log U) ((1 - t) I + t P). Both factors have positive determinant for every t, so the
+plane is never folded mid-video; the straight line (1 - t) I + t W could pass through a singular
+matrix.
+
+All geometry lives in one padded space of dimension D (at least 2, the widest representation):
+a representation of width k uses the first k coordinates, the rest are zero. Each layer acts
+there as a D x D matrix M whose top-left block is W:
+- going wider (in < out), the columns in..out-1 of M get an orthonormal complement of W's
+  column space, so M is invertible: the points are first embedded, then moved;
+- going narrower (in > out) or with det W = 0, M is singular: the same path then ends in the
+  collapse onto a lower-dimensional subspace that it is, and the stage says so;
+- det W < 0 with a square W: if D has a spare coordinate, M flips it (the points have 0 there, so
+  the result is the same) and the path turns through that extra dimension; otherwise two neurons
+  are swapped (rows of W and b, columns of the next layer: the network computes the same function).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.linalg
+
+from .model import ACTIVATIONS
+from .recording import Layer, Network
+
+SINGULAR_RTOL = 1e-9  # |det| below this times the scale of W counts as singular
+
+
+# --- paths in GL+(n) ------------------------------------------------------------------------
+
+
+def rotation_path(U: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """exp(t log U) for a rotation U (n, n), det U = +1, at times t (T,) -> (T, n, n).
+
+    Uses the real Schur form U = Q B Q^T, B block-diagonal with 2x2 rotations and +-1 entries;
+    the -1 entries come in pairs (det = +1) and each pair is a rotation by pi.
+    """
+    n = U.shape[0]
+    B, Q = scipy.linalg.schur(U, output="real")
+    planes = []  # (i, j, angle): rotate the (i, j) plane of the Schur basis by t * angle
+    minus_ones = []
+    i = 0
+    while i < n:
+        if i + 1 < n and abs(B[i + 1, i]) > 1e-12:
+            planes.append((i, i + 1, np.arctan2(B[i + 1, i], B[i, i])))
+            i += 2
+        else:
+            if B[i, i] < 0:
+                minus_ones.append(i)
+            i += 1
+    if len(minus_ones) % 2:
+        raise ValueError("rotation_path needs det U = +1")
+    planes += [(a, b, np.pi) for a, b in zip(minus_ones[::2], minus_ones[1::2])]
+    t = np.asarray(t, dtype=np.float64)
+    R = np.broadcast_to(np.eye(n), (len(t), n, n)).copy()  # (T, n, n) in the Schur basis
+    for a, b, angle in planes:
+        c, s = np.cos(t * angle), np.sin(t * angle)
+        R[:, a, a], R[:, b, b], R[:, b, a], R[:, a, b] = c, c, s, -s
+    return Q @ R @ Q.T
+
+
+def linear_path(M: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """p(t) (T, n, n) from I to M (n, n), det M >= 0: invertible for every t < 1.
+
+    For det M > 0, det p(t) > 0 on all of [0, 1]. For a singular M the path is invertible until
+    t = 1, where it collapses onto M's image.
+    """
+    n = M.shape[0]
+    U, P = scipy.linalg.polar(M)  # M = U P
+    if np.linalg.det(U) < 0:
+        # Only possible for a singular M (det M = det U det P >= 0): flip U along a null
+        # direction v of P, which leaves U P unchanged because P v = 0.
+        w, V = np.linalg.eigh(P)
+        if w[0] > SINGULAR_RTOL * max(1.0, w[-1]):
+            raise ValueError("linear_path needs det M >= 0")
+        v = V[:, :1]
+        U = U @ (np.eye(n) - 2.0 * v @ v.T)
+    t = np.asarray(t, dtype=np.float64)[:, None, None]
+    return rotation_path(U, t[:, 0, 0]) @ ((1.0 - t) * np.eye(n) + t * P)
+
+
+# --- a network laid out in the padded space ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    index: int  # 0-based layer number
+    M: np.ndarray  # (D, D) the linear map in the padded space, det >= 0
+    b: np.ndarray  # (D,) the bias, padded with zeros
+    out_dim: int  # width of the layer; the activation acts on the first out_dim coordinates
+    activation: str
+    collapse: bool  # the linear stage is not a homeomorphism (narrowing or det W = 0)
+    note: str  # what the viewer should be told about the linear stage, "" if nothing
+
+
+@dataclass(frozen=True)
+class Plan:
+    dim: int  # D, the padded dimension of all geometry
+    in_dim: int  # dimension of the data
+    layers: tuple[LayerPlan, ...]
+    net: Network  # the network as laid out (neurons possibly swapped): same function
+    head_w: np.ndarray  # (D,) classifier weights, padded
+    head_b: float
+    swaps: tuple[int, ...]  # layers whose first two neurons were swapped
+
+
+def swap_neurons(net: Network, layer: int, i: int = 0, j: int = 1) -> Network:
+    """The same function with neurons i and j of `layer` exchanged."""
+    perm = np.arange(net.layers[layer].W.shape[0])
+    perm[[i, j]] = perm[[j, i]]
+    layers = list(net.layers)
+    L = layers[layer]
+    layers[layer] = replace(L, W=L.W[perm], b=L.b[perm])
+    head_w = net.head_w
+    if layer + 1 < len(layers):
+        N = layers[layer + 1]
+        layers[layer + 1] = replace(N, W=N.W[:, perm])
+    else:
+        head_w = head_w[perm]
+    return Network(tuple(layers), head_w, net.head_b)
+
+
+def _is_singular(W: np.ndarray) -> bool:
+    s = np.linalg.svd(W, compute_uv=False)
+    return s.size == 0 or s[-1] <= SINGULAR_RTOL * max(1.0, s[0])
+
+
+def plan(net: Network, in_dim: int, min_dim: int = 2) -> Plan:
+    """Lay `net` out in the padded space: one LayerPlan per layer, det M >= 0 for each."""
+    dims = [in_dim] + [layer.W.shape[0] for layer in net.layers]
+    D = max([min_dim] + dims)
+    swaps = []
+    plans = []
+    for l in range(len(net.layers)):
+        W = net.layers[l].W
+        m, n = W.shape
+        k = max(m, n)
+        if m == n and m >= 2 and D == k and np.linalg.det(W) < 0:
+            net = swap_neurons(net, l)  # the essay's move: "switching two of the hidden neurons"
+            swaps.append(l)
+            W = net.layers[l].W
+        M = np.eye(D)
+        M[:k, :k] = 0.0
+        M[:m, :n] = W
+        note = ""
+        collapse = False
+        if m > n:  # wider: complete W's columns to a basis of R^m
+            Uc, s, _ = np.linalg.svd(W)
+            if s[-1] <= SINGULAR_RTOL * max(1.0, s[0]):
+                collapse = True
+            else:
+                M[:m, n:m] = Uc[:, n:] * s.mean()
+                if np.linalg.det(M[:m, :m]) < 0:
+                    M[:m, n] *= -1.0  # the complement's orientation is ours to choose
+                note = f"embed R^{n} in R^{m}, then W"
+        elif m < n:
+            collapse = True
+        elif _is_singular(W):
+            collapse = True
+        if collapse:
+            note = "det W = 0: collapse" if m == n else f"W: R^{n} -> R^{m} collapses"
+        elif np.linalg.det(M[:k, :k]) < 0:
+            # Only a square W narrower than D gets here: turn through a spare coordinate.
+            M[k, k] = -1.0
+            note = "det W < 0: turning through an extra dimension"
+        if l in swaps:
+            note = "neurons 1 and 2 swapped so that det W > 0"
+        if not collapse and np.linalg.det(M) <= 0:
+            raise AssertionError("plan: the padded map must have det > 0")
+        b = np.zeros(D)
+        b[:m] = net.layers[l].b
+        plans.append(LayerPlan(l, M, b, m, net.layers[l].activation, collapse, note))
+    head_w = np.zeros(D)
+    head_w[: net.head_w.shape[0]] = net.head_w
+    return Plan(D, in_dim, tuple(plans), net, head_w, float(net.head_b), tuple(swaps))
+
+
+def pad(x: np.ndarray, D: int) -> np.ndarray:
+    """Points (..., k) -> (..., D), zeros appended."""
+    out = np.zeros(x.shape[:-1] + (D,))
+    out[..., : x.shape[-1]] = x
+    return out
+
+
+# --- the three stages, vectorized over times and points ---------------------------------------
+
+STAGES = ("linear", "translate", "activate")
+
+
+def stage(layer: LayerPlan, name: str, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Points x (P, D) at the start of stage `name`, moved to times t (T,) -> (T, P, D)."""
+    t = np.asarray(t, dtype=np.float64)
+    if name == "linear":
+        return np.einsum("tij,pj->tpi", linear_path(layer.M, t), x)
+    if name == "translate":
+        return x[None] + t[:, None, None] * layer.b
+    if name == "activate":
+        k = layer.out_dim
+        target = x.copy()
+        target[:, :k] = ACTIVATIONS[layer.activation].numpy_fn(x[:, :k])
+        return x[None] + t[:, None, None] * (target - x)[None]
+    raise ValueError(f"unknown stage {name!r}; expected one of {STAGES}")
+
+
+def stage_end(layer: LayerPlan, name: str, x: np.ndarray) -> np.ndarray:
+    """Where stage `name` takes points x (P, D) at t = 1."""
+    return stage(layer, name, x, np.ones(1))[0]
+
+
+def layer_output(layer: LayerPlan, x: np.ndarray) -> np.ndarray:
+    """The layer's output on padded points x (P, D), through its three stages."""
+    for name in STAGES:
+        x = stage_end(layer, name, x)
+    return x
