@@ -1,0 +1,81 @@
+import pytest
+
+from nntopo import cli, recording
+from nntopo.datasets import DATASETS
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(list(args))
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (["render", "nope"], "'nope' is not one of 'curves', 'spirals'"),
+        (["render", "spirals", "--activation", "swish"], "'swish' is not one of 'tanh'"),
+        (["render", "spirals", "--width", "0"], "--width 0"),
+        (["render", "spirals", "--layers", "-1"], "--layers -1"),
+        (["render", "spirals", "--quality", "8k"], "'8k' is not one of 'low', 'medium', 'high', '4k'"),
+        (["render", "spirals", "--output", "/proc/nntopo/x.mp4"], "/proc/nntopo"),
+        (["render", "spirals", "--output", "/proc/x.mp4"], "cannot write"),
+        (["render", "spirals", "--output", "clip.avi"], "must end in .mp4"),
+        (["render", "spirals", "--fps", "0"], "--fps 0"),
+        (["render", "spirals", "--width", "3"], "widths up to 2"),
+        (["render"], "give a DATASET"),
+        (["render", "--from", "missing.npz"], "no such file"),
+        (["train", "spirals"], "Missing option '--output'"),
+        (["train", "circles", "-o", "run.txt"], "must end in .npz"),
+        (["render", "spirals", "--bogus"], "No such option: --bogus"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, args, words):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert words in err
+    assert "Traceback" not in err + out
+
+
+def test_refused_render_keeps_existing_output(capsys, tmp_path):
+    target = tmp_path / "keep.mp4"
+    target.write_bytes(b"precious")
+    code, _, _ = run(capsys, "render", "spirals", "--width", "0", "-o", str(target))
+    assert code == 2 and target.read_bytes() == b"precious"
+    code, _, _ = run(capsys, "render", "--from", str(tmp_path / "nope.npz"), "-o", str(target))
+    assert code == 2 and target.read_bytes() == b"precious"
+
+
+def test_not_a_recording_is_one_line(capsys, tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    code, _, err = run(capsys, "render", "--from", str(bad), "-o", str(tmp_path / "x.mp4"))
+    assert code == 2 and err.count("\n") == 1 and "not a readable .npz" in err
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_datasets_lists_every_dataset(capsys):
+    code, out, _ = run(capsys, "datasets")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert [line.split()[0] for line in lines] == list(DATASETS)
+
+
+def test_help_exits_cleanly(capsys):
+    code, out, _ = run(capsys, "render", "--help")
+    assert code == 0 and "--layers" in out and "--from" in out
+
+
+def test_train_writes_a_recording(capsys, tmp_path):
+    path = tmp_path / "run.npz"
+    code, out, err = run(capsys, "train", "intervals", "--layers", "1", "--width", "2",
+                         "--steps", "20", "--points", "10", "--seed", "4", "-o", str(path))
+    assert code == 0 and out.strip() == str(path)
+    assert "training accuracy" in err
+    rec = recording.load(path)
+    assert rec.meta["dataset"]["name"] == "intervals" and rec.meta["seed"] == 4
+    assert rec.X.shape == (20, 1) and rec.net.layers[0].W.shape == (2, 1)

@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+
+from nntopo import frames, isotopy
+
+
+@pytest.fixture(scope="module")
+def tl(tiny_recording):
+    return frames.timeline(tiny_recording, fps=10)
+
+
+def test_blocks_tile_the_frames(tl, tiny_recording):
+    start, length, kind = tl.blocks.T
+    assert start[0] == 0 and np.array_equal(start[1:], (start + length)[:-1])
+    assert (start + length)[-1] == tl.n_frames
+    n_layers = len(tiny_recording.net.layers)
+    assert (kind == frames.MOVE).sum() == 3 * n_layers  # linear, translate, activate per layer
+    assert kind[-2] == frames.FADE and kind[-1] == frames.HOLD
+    assert len(tl.caption_index) == len(tl.blocks)
+
+
+def test_shapes(tl, tiny_recording):
+    T = tl.n_frames
+    assert tl.grid.shape[0] == T and tl.grid.shape[1] % 4 == 0
+    assert all(h.shape[0] == T and h.shape[1] % 4 == 0 for h in tl.heat)
+    assert tl.points[0].shape == (T, (tiny_recording.y == 0).sum(), 3)
+    assert tl.line.shape == (T, 2, 3) and tl.line_opacity.shape == (T,)
+    assert np.isfinite(tl.grid).all() and np.isfinite(tl.points[1]).all()
+
+
+def test_points_follow_the_network(tl, tiny_recording):
+    """Frame 0 shows the input, the last frame the last representation, both up to the view."""
+    rec = tiny_recording
+    plan = isotopy.plan(rec.net, 2)
+    last = plan.net.representations(rec.X)[-1]
+    for shown, truth in [(tl.points[0][0], rec.X[rec.y == 0]), (tl.points[0][-1], last[rec.y == 0])]:
+        # an affine view: shown = a * truth + c with the same scale a on both axes
+        A = np.hstack([truth, np.ones((len(truth), 1))])
+        coef, *_ = np.linalg.lstsq(A, shown[:, 0], rcond=None)
+        assert np.allclose(A @ coef, shown[:, 0], atol=1e-4)
+
+
+def test_everything_stays_in_the_plot_area(tl):
+    lo = frames.PLOT_CENTER - frames.PLOT_HALF - 1e-3
+    hi = frames.PLOT_CENTER + frames.PLOT_HALF + 1e-3
+    for pts in (tl.points[0], tl.points[1]):
+        assert (pts[..., :2] >= lo).all() and (pts[..., :2] <= hi).all()
+
+
+def test_frames_change_smoothly_during_stages(tl):
+    pts = tl.points[1]
+    step = np.abs(np.diff(pts, axis=0)).max()
+    assert step < 0.6 * frames.PLOT_HALF  # no jump across the plot between two frames
+
+
+def test_the_line_fades_in_at_the_end(tl):
+    start = tl.blocks[-2][0]
+    assert (tl.line_opacity[:start] == 0).all()
+    assert tl.line_opacity[-1] == 1.0
+    assert np.all(np.diff(tl.line_opacity[start:]) >= 0)
+
+
+def test_frame_count_scales_with_fps(tiny_recording):
+    a = frames.timeline(tiny_recording, fps=10).n_frames
+    b = frames.timeline(tiny_recording, fps=20).n_frames
+    assert abs(b - 2 * a) <= len(frames.timeline(tiny_recording, fps=10).blocks)
+
+
+def test_dot_paths_are_round():
+    c = np.array([[1.0, 2.0, 0.0], [-3.0, 0.5, 0.0]], np.float32)
+    pts = frames.dot_paths(c, 0.1).reshape(2, 16, 3)
+    anchors = pts[:, ::4, :2] - c[:, None, :2]
+    assert np.allclose(np.linalg.norm(anchors, axis=-1), 0.1, atol=1e-6)
+
+
+def test_path_index_passes_through_anchors():
+    anchors = np.random.default_rng(0).standard_normal((3, 9, 3))  # T=3; paths of 4 and 5
+    idx = frames.PathIndex.build([4, 5], closed=False)
+    bez = idx.bezier(anchors).reshape(3, -1, 4, 3)
+    assert bez.shape[1] == 3 + 4
+    assert np.allclose(bez[:, :3, 0], anchors[:, 0:3]) and np.allclose(bez[:, 3:, 3], anchors[:, 5:9])
+    closed = frames.PathIndex.build([4], closed=True).bezier(anchors[:, :4]).reshape(3, 4, 4, 3)
+    assert np.allclose(closed[:, -1, 3], anchors[:, 0])  # closes on its first anchor
+
+
+def test_heat_levels_follow_the_probability(tiny_recording):
+    rings, levels = frames._heat_rings(tiny_recording.net.probability, 1.2, 2, frames.Detail())
+    assert len(rings) == len(levels) and levels[0] == 0.0 and levels[-1] == 1.0
+    assert len(rings[0]) == 1  # level 0 is the whole window
+    p = tiny_recording.net.probability(rings[0][0])
+    assert p.min() >= 0.0 and p.max() <= 1.0

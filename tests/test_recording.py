@@ -1,0 +1,99 @@
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from nntopo import recording
+from nntopo.recording import FORMAT_VERSION, RecordingError, load, save
+
+
+def test_round_trip(tiny_recording, tmp_path):
+    path = save(tiny_recording, tmp_path / "run.npz")
+    back = load(path)
+    assert back.meta == json.loads(json.dumps(tiny_recording.meta))
+    assert np.array_equal(back.X, tiny_recording.X) and np.array_equal(back.y, tiny_recording.y)
+    for a, b in zip(back.net.layers, tiny_recording.net.layers):
+        assert np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b) and a.activation == b.activation
+    assert np.array_equal(back.snapshots.W[1], tiny_recording.snapshots.W[1])
+    assert np.allclose(back.net.logits(back.X), tiny_recording.net.logits(tiny_recording.X))
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_meta_describes_the_run(tiny_recording):
+    m = tiny_recording.meta
+    assert m["dataset"]["name"] == "spirals" and "turns" in m["dataset"]["params"]
+    assert m["net"] == {"in_dim": 2, "layers": 2, "width": 2, "activation": "tanh"}
+    assert m["train"]["steps"] == 60 and m["seed"] == 3
+    assert set(m["versions"]) >= {"nntopo", "numpy", "torch", "python"}
+    assert 0.0 <= m["metrics"]["train_accuracy"] <= 1.0
+
+
+def test_snapshots_cover_training(tiny_recording):
+    s = tiny_recording.snapshots
+    assert list(s.steps) == [0, 20, 40, 60]
+    assert s.W[0].shape == (4, 2, 2) and s.head_w.shape == (4, 2)
+    last = s.network(-1, "tanh")
+    assert np.allclose(last.logits(tiny_recording.X), tiny_recording.net.logits(tiny_recording.X))
+
+
+def test_saved_file_is_loadable_without_pickle(tiny_recording, tmp_path):
+    path = save(tiny_recording, tmp_path / "run.npz")
+    with np.load(path, allow_pickle=False) as z:
+        assert int(z["format"]) == FORMAT_VERSION
+        assert all(z[k].dtype != object for k in z.files)
+
+
+def test_refuses_files_that_are_not_recordings(tmp_path, tiny_recording):
+    text = tmp_path / "notes.npz"
+    text.write_text("hello")
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.arange(3))
+    truncated = tmp_path / "truncated.npz"
+    good = save(tiny_recording, tmp_path / "good.npz").read_bytes()
+    truncated.write_bytes(good[: len(good) // 2])
+    for path, words in [
+        (tmp_path / "missing.npz", "no such file"),
+        (text, "not a readable .npz"),
+        (other, "not an nntopo recording"),
+        (truncated, "not a readable .npz"),
+    ]:
+        with pytest.raises(RecordingError, match=words):
+            load(path)
+
+
+def test_refuses_other_format_versions(tiny_recording, tmp_path, monkeypatch):
+    monkeypatch.setattr(recording, "FORMAT_VERSION", FORMAT_VERSION + 1)
+    path = save(tiny_recording, tmp_path / "future.npz")
+    monkeypatch.setattr(recording, "FORMAT_VERSION", FORMAT_VERSION)
+    with pytest.raises(RecordingError, match=f"format {FORMAT_VERSION + 1}"):
+        load(path)
+
+
+def test_refuses_inconsistent_shapes(tiny_recording, tmp_path):
+    path = save(tiny_recording, tmp_path / "run.npz")
+    with np.load(path) as z:
+        data = dict(z)
+    data["W1"] = np.zeros((2, 5))
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **data)
+    with pytest.raises(RecordingError, match="do not chain"):
+        load(bad)
+    del data["head_w"]
+    np.savez(bad, **data)
+    with pytest.raises(RecordingError, match="damaged"):
+        load(bad)
+
+
+def test_failed_save_keeps_the_old_file(tiny_recording, tmp_path, monkeypatch):
+    path = save(tiny_recording, tmp_path / "run.npz")
+    before = path.read_bytes()
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez_compressed", boom)
+    with pytest.raises(OSError):
+        save(tiny_recording, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]

@@ -1,0 +1,70 @@
+"""End-to-end renders at low quality, checked by decoding the file with PyAV."""
+
+import struct
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from nntopo import cli, frames, recording
+
+pytestmark = pytest.mark.render
+
+
+def top_level_atoms(path: Path) -> list[str]:
+    names, data, i = [], path.read_bytes(), 0
+    while i + 8 <= len(data):
+        size, name = struct.unpack(">I4s", data[i : i + 8])
+        if size == 1:
+            size = struct.unpack(">Q", data[i + 8 : i + 16])[0]
+        names.append(name.decode("latin-1"))
+        if size < 8:
+            break
+        i += size
+    return names
+
+
+def probe(path: Path):
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        n = sum(1 for _ in c.decode(video=0))
+        return s.codec_context.name, s.codec_context.pix_fmt, s.width, s.height, n
+
+
+def invoke(*args):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(list(args))
+        raise SystemExit(0)
+    return exc.value.code
+
+
+def test_render_from_recording(tiny_recording, tmp_path, capsys):
+    rec_path = recording.save(tiny_recording, tmp_path / "tiny.npz")
+    out = tmp_path / "tiny.mp4"
+    out.write_bytes(b"old video")  # replaced atomically
+    assert invoke("render", "--from", str(rec_path), "--fps", "6", "-o", str(out)) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    expected = frames.timeline(tiny_recording, 6).n_frames
+    codec, pix_fmt, w, h, n = probe(out)
+    assert (codec, pix_fmt, w, h) == ("h264", "yuv420p", 854, 480)
+    assert abs(n - expected) <= 2
+    atoms = top_level_atoms(out)
+    assert atoms.index("moov") < atoms.index("mdat")  # faststart: plays while downloading
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.mp4", "tiny.npz"]
+
+
+def test_render_trains_then_renders_the_picture(tmp_path, capsys):
+    out = tmp_path / "curves.mp4"
+    code = invoke("render", "curves", "--layers", "1", "--steps", "200", "--points", "30",
+                  "--fps", "4", "-o", str(out))
+    assert code == 0
+    codec, pix_fmt, w, h, n = probe(out)
+    assert (codec, pix_fmt) == ("h264", "yuv420p") and n > 10
+    with av.open(str(out)) as c:
+        first = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    # white background, with the red and blue of the two classes drawn on it
+    assert (first > 240).all(-1).mean() > 0.3
+    red = (first[..., 0] > 180) & (first[..., 2] < 90)
+    blue = (first[..., 2] > 150) & (first[..., 0] < 80)
+    assert red.sum() > 50 and blue.sum() > 50

@@ -1,0 +1,56 @@
+import numpy as np
+import torch
+
+from nntopo.datasets import make_dataset
+from nntopo.model import MLP, NetConfig
+from nntopo.train import TrainConfig, identity_penalty, record, train
+
+
+def test_same_seed_same_recording():
+    cfg = TrainConfig(steps=30, restarts=2, snapshot_every=10)
+    a = record("circles", NetConfig(2, 1, 2, "tanh"), cfg, seed=5, n_per_class=30)
+    b = record("circles", NetConfig(2, 1, 2, "tanh"), cfg, seed=5, n_per_class=30)
+    assert a.meta == b.meta
+    assert np.array_equal(a.net.layers[0].W, b.net.layers[0].W)
+    assert np.array_equal(a.snapshots.W[0], b.snapshots.W[0])
+    c = record("circles", NetConfig(2, 1, 2, "tanh"), cfg, seed=6, n_per_class=30)
+    assert not np.array_equal(a.net.layers[0].W, c.net.layers[0].W)
+
+
+def test_recorded_network_is_the_trained_one(tiny_recording):
+    rec = tiny_recording
+    net = MLP(NetConfig(2, 2, 2, "tanh"))
+    state = {}
+    for i, layer in enumerate(rec.net.layers):
+        state[f"hidden.{i}.weight"] = torch.tensor(layer.W)
+        state[f"hidden.{i}.bias"] = torch.tensor(layer.b)
+    state["head.weight"] = torch.tensor(rec.net.head_w)[None]
+    state["head.bias"] = torch.tensor([rec.net.head_b])
+    net.load_state_dict({k: v.float() for k, v in state.items()})
+    with torch.no_grad():
+        logits = net(torch.tensor(rec.X, dtype=torch.float32)).numpy()
+    assert np.allclose(logits, rec.net.logits(rec.X), atol=1e-4)
+    assert rec.accuracy == np.mean((logits > 0) == (rec.y == 1))
+
+
+def test_training_learns_a_separable_problem():
+    X, y = make_dataset("curves", 60, seed=0)
+    res = train(X, y, NetConfig(2, 1, 2, "tanh"), TrainConfig(steps=1500), seed=0)
+    assert res.accuracy == 1.0  # one hidden layer bends the boundary around both curves
+    assert res.snapshot_loss[-1] < res.snapshot_loss[0]
+
+
+def test_restarts_stop_at_a_perfect_run_and_keep_the_best():
+    X, y = make_dataset("curves", 40, seed=0)
+    res = train(X, y, NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=300, restarts=3), seed=1)
+    accs = res.restart_accuracies
+    assert res.accuracy == max(accs)
+    assert all(a < 1.0 for a in accs[:-1])  # it went on only while no run was perfect
+
+
+def test_identity_penalty_is_zero_at_the_identity():
+    net = MLP(NetConfig(2, 2, 3, "tanh"))
+    with torch.no_grad():
+        for layer in net.hidden:
+            layer.weight.copy_(torch.eye(*layer.weight.shape))
+    assert float(identity_penalty(net).detach()) == 0.0
