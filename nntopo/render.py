@@ -88,6 +88,8 @@ def render_timeline(
             "output_file": "flow",
             "write_to_movie": True,
             "preview": False,
+            # Encode finished segments while later ones render (manim's default, 1, waits).
+            "max_inflight_encoders": 4,
         }
         with manim.tempconfig(settings):
             scene = LayerFlow(tl, on_frames=on_frames)

@@ -12,15 +12,18 @@ import os
 from collections.abc import Callable
 
 import numpy as np
+import cairo
 from manim import (
     DOWN,
+    Camera,
+    Group,
+    ImageMobject,
     LEFT,
     RIGHT,
     UP,
     Line,
     ManimColor,
     Scene,
-    Text,
     UpdateFromAlphaFunc,
     VGroup,
     VMobject,
@@ -42,6 +45,94 @@ DOT_RADIUS = 0.045
 FONT = "DejaVu Sans"
 
 
+class FastCamera(Camera):
+    """Cairo camera that hands paths to cairo from Python lists instead of numpy scalars.
+
+    Manim's loop reads six numpy scalars per cubic piece; `tolist()` first is about twice as fast,
+    which matters with thousands of pieces per frame. Same drawing: a subpath starts wherever a
+    piece does not begin where the previous one ended, and closes when it ends where it began.
+    """
+
+    def set_cairo_context_path(self, ctx, vmobject):
+        points = self.transform_points_pre_display(vmobject, vmobject.points)
+        n = len(points) // 4
+        ctx.new_path()
+        if n == 0:
+            return self
+        curves = points[: 4 * n, :2].reshape(n, 4, 2)
+        tol = vmobject.tolerance_for_point_equality
+        new = np.ones(n, bool)
+        new[1:] = np.abs(curves[1:, 0] - curves[:-1, 3]).max(1) > tol
+        starts = np.flatnonzero(new)
+        ends = np.append(starts[1:], n)
+        closed = np.abs(curves[starts, 0] - curves[ends - 1, 3]).max(1) <= tol
+        controls = curves[:, 1:].reshape(n, 6).tolist()
+        firsts = curves[starts, 0].tolist()
+        move_to, curve_to, close = ctx.move_to, ctx.curve_to, ctx.close_path
+        new_sub_path = ctx.new_sub_path
+        for s, e, c, (x, y) in zip(starts.tolist(), ends.tolist(), closed.tolist(), firsts):
+            new_sub_path()
+            move_to(x, y)
+            for x1, y1, x2, y2, x3, y3 in controls[s:e]:
+                curve_to(x1, y1, x2, y2, x3, y3)
+            if c:
+                close()
+        return self
+
+
+    def display_image_mobject(self, image_mobject, pixel_array) -> None:
+        """Blit an unscaled image (our text lines) pixel for pixel, alpha-blended.
+
+        Manim's own path resamples every image through PIL (and, with Pillow 12, fails on its
+        blank canvas). Text here is drawn at the output's pixel size, so a blit is exact.
+        """
+        img = image_mobject.get_pixel_array()
+        corners = self.points_to_subpixel_coords(image_mobject, image_mobject.points)
+        x0, y0 = np.floor(corners.min(0) + 0.5).astype(int)
+        h, w = img.shape[:2]
+        H, W = pixel_array.shape[:2]
+        xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + w, W), min(y0 + h, H)
+        if xa >= xb or ya >= yb:
+            return
+        src = img[ya - y0 : yb - y0, xa - x0 : xb - x0].astype(np.float32)
+        dst = pixel_array[ya:yb, xa:xb].astype(np.float32)
+        a = src[..., 3:4] / 255.0
+        dst[..., :3] = src[..., :3] * a + dst[..., :3] * (1.0 - a)
+        dst[..., 3:] = np.maximum(dst[..., 3:], src[..., 3:])
+        pixel_array[ya:yb, xa:xb] = dst.round().astype(np.uint8)
+
+
+def text(s: str, font_size: float = 20, color: str = INK, bold: bool = False) -> ImageMobject:
+    """A line of text, drawn once by cairo at the output's pixel size.
+
+    Manim's Text goes through an SVG (about 60 ms a line); a video has some twenty lines, which
+    at low quality was a fifth of the render. Sizes match Text's: the em is font_size / 72 units.
+    """
+    px = config.pixel_height / config.frame_height  # pixels per manim unit
+    weight = cairo.FONT_WEIGHT_BOLD if bold else cairo.FONT_WEIGHT_NORMAL
+    probe = cairo.Context(cairo.ImageSurface(cairo.FORMAT_ARGB32, 1, 1))
+    probe.select_font_face(FONT, cairo.FONT_SLANT_NORMAL, weight)
+    probe.set_font_size(font_size / 72 * px)
+    ascent, descent = probe.font_extents()[:2]
+    pad = 2
+    w = int(np.ceil(probe.text_extents(s).x_advance)) + 2 * pad
+    h = int(np.ceil(ascent + descent)) + 2 * pad
+    surface = cairo.ImageSurface(cairo.FORMAT_ARGB32, w, h)
+    ctx = cairo.Context(surface)
+    ctx.select_font_face(FONT, cairo.FONT_SLANT_NORMAL, weight)
+    ctx.set_font_size(font_size / 72 * px)
+    r, g, b = ManimColor(color).to_rgb()
+    ctx.set_source_rgb(r, g, b)
+    ctx.move_to(pad, pad + ascent)
+    ctx.show_text(s)
+    surface.flush()
+    bgra = np.ndarray((h, surface.get_stride() // 4, 4), np.uint8, surface.get_data())[:, :w]
+    alpha = bgra[..., 3:4].astype(np.float32)
+    rgb = np.where(alpha > 0, bgra[..., 2::-1] * 255.0 / np.maximum(alpha, 1), 0)  # un-premultiply
+    rgba = np.concatenate([rgb, alpha], -1).round().clip(0, 255).astype(np.uint8)
+    return ImageMobject(rgba, scale_to_resolution=config.pixel_height)
+
+
 def path_mobject(points: np.ndarray, **style) -> VMobject:
     """A VMobject whose subpaths are given as Bezier control points (n, 3)."""
     mob = VMobject(**style)
@@ -56,6 +147,7 @@ class LayerFlow(Scene):
         on_frames: Callable[[int], None] | None = None,
         **kwargs,
     ):
+        kwargs.setdefault("camera_class", FastCamera)
         super().__init__(**kwargs)
         if timeline is None:  # run by the manim command: the recording comes from the environment
             path = os.environ.get("NNTOPO_RECORDING")
@@ -81,24 +173,22 @@ class LayerFlow(Scene):
     # --- steps ---------------------------------------------------------------------------------
 
     def show_panel(self) -> None:
-        info = VGroup(
-            *(Text(s, font=FONT, font_size=20, color=INK) for s in self.tl.info)
-        ).arrange(DOWN, aligned_edge=LEFT, buff=0.18)
+        info = Group(*(text(s) for s in self.tl.info)).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
         info.to_corner(UP + RIGHT, buff=0.6).shift(DOWN * 0.8)
-        legend = VGroup(
+        legend = Group(
             self.legend_row(COLOR_A, "class A"), self.legend_row(COLOR_B, "class B")
-        ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
-        legend.next_to(info, DOWN, aligned_edge=LEFT, buff=0.4)
-        self.result = Text(self.tl.result, font=FONT, font_size=24, color=INK, weight="BOLD")
-        self.result.next_to(legend, DOWN, aligned_edge=LEFT, buff=0.5)
-        self.captions: dict[str, Text] = {}
-        self.caption = VGroup()
+        ).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+        legend.next_to(info, DOWN, aligned_edge=LEFT, buff=0.35)
+        self.result = text(self.tl.result, font_size=24, bold=True)
+        self.result.next_to(legend, DOWN, aligned_edge=LEFT, buff=0.45)
+        self.captions: dict[str, ImageMobject] = {}
+        self.caption = Group()
         self.add(info, legend)
 
-    def legend_row(self, color: str, label: str) -> VGroup:
+    def legend_row(self, color: str, label: str) -> Group:
         dot = path_mobject(frames.dot_paths(np.zeros((1, 3), np.float32), 0.08),
                            fill_color=color, fill_opacity=1, stroke_width=0)
-        return VGroup(dot, Text(label, font=FONT, font_size=20, color=INK)).arrange(RIGHT, buff=0.15)
+        return Group(dot, text(label)).arrange(RIGHT, buff=0.15)
 
     def build_space(self) -> None:
         tl = self.tl
@@ -120,15 +210,15 @@ class LayerFlow(Scene):
         self.space = VGroup(*self.heat, self.grid, *self.dots, self.line)
         self.add(self.space)
 
-    def show_caption(self, text: str) -> None:
-        # Swapped, not `become`: aligning two texts' glyphs costs more than drawing them.
-        if text not in self.captions:
-            new = Text(text, font=FONT, font_size=24, color=INK).to_edge(UP, buff=0.25)
-            if new.width > config.frame_width - 0.6:
-                new.scale_to_fit_width(config.frame_width - 0.6)
-            self.captions[text] = new
+    def show_caption(self, caption: str) -> None:
+        if caption not in self.captions:
+            size = 24.0
+            new = text(caption, font_size=size)
+            if new.width > config.frame_width - 0.6:  # redrawn smaller: images are never scaled
+                new = text(caption, font_size=size * (config.frame_width - 0.6) / new.width)
+            self.captions[caption] = new.to_edge(UP, buff=0.25)
         self.remove(self.caption)
-        self.caption = self.captions[text]
+        self.caption = self.captions[caption]
         self.add(self.caption)
 
     def set_frame(self, f: int) -> None:

@@ -68,9 +68,13 @@ def test_frame_count_scales_with_fps(tiny_recording):
 
 def test_dot_paths_are_round():
     c = np.array([[1.0, 2.0, 0.0], [-3.0, 0.5, 0.0]], np.float32)
-    pts = frames.dot_paths(c, 0.1).reshape(2, 16, 3)
-    anchors = pts[:, ::4, :2] - c[:, None, :2]
-    assert np.allclose(np.linalg.norm(anchors, axis=-1), 0.1, atol=1e-6)
+    pts = frames.dot_paths(c, 0.1).reshape(2, -1, 4, 3)
+    t = np.linspace(0, 1, 101)[:, None, None, None]
+    p0, p1, p2, p3 = (pts[:, :, i] for i in range(4))
+    outline = (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2 + t**3 * p3
+    r = np.linalg.norm(outline[..., :2] - c[None, :, None, :2], axis=-1)
+    assert np.allclose(r, 0.1, rtol=0.015)  # round to 1.5%
+    assert np.allclose(pts[:, -1, 3], pts[:, 0, 0])  # each outline closes
 
 
 def test_path_index_passes_through_anchors():
