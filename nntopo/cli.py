@@ -1,7 +1,7 @@
 """The `nntopo` command: thin Typer commands, each mapping its options to one library call.
 
 Bad input never ends in a traceback: usage errors and NntopoError become one line on stderr,
-`error: ...`, and exit code 2.
+`error: ...`, and exit code 2 (see OneLineErrors).
 """
 
 from __future__ import annotations
@@ -14,35 +14,70 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click.exceptions as _click_exc
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from typer.core import TyperGroup
 
 from .datasets import DATASETS
 from .errors import NntopoError
 from .model import ACTIVATIONS, NetConfig
 from .render import QUALITIES, RenderOptions
 
-app = typer.Typer(
-    help="Train small networks on the datasets of Olah's 'Neural Networks, Manifolds, and "
-    "Topology' and render what every layer does to the plane.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 err = Console(stderr=True)
 
 # Newer Typer ships its own copy of click; catch the exceptions of whichever parsed the line.
-import click.exceptions as _click_exc
-
 try:
     import typer._click.exceptions as _typer_click_exc
 except ImportError:  # older Typer parses with click itself
     _typer_click_exc = _click_exc
 USAGE_ERRORS = (_typer_click_exc.UsageError, _click_exc.UsageError)
 ABORTS = (getattr(typer, "Abort", _click_exc.Abort), _click_exc.Abort, KeyboardInterrupt)
-EXITS = (getattr(typer, "Exit", _click_exc.Exit), _click_exc.Exit)
 
+
+class OneLineErrors(TyperGroup):
+    """Usage errors and NntopoError end as one line, `error: ...`, and exit code 2.
+
+    Click would print a usage block and Typer a box; a script or a person wants the problem and
+    the valid choices in one line. Living in the command group, this holds for the console
+    script, `python -m nntopo` and Typer's CliRunner alike.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name or "nntopo", complete_var, False, **extra)
+        except USAGE_ERRORS as e:
+            ctx = getattr(e, "ctx", None)
+            if type(e).__name__ == "NoArgsIsHelpError":  # bare `nntopo`: help was wanted
+                typer.echo(ctx.get_help() if ctx else "")
+                sys.exit(0)
+            message = e.format_message().replace("Value error, ", "")
+            hint = f" (see: nntopo {ctx.info_name} --help)" if ctx is not None and ctx.parent else ""
+            _fail(f"{message}{hint}")
+        except NntopoError as e:
+            _fail(str(e))
+        except ABORTS:
+            err.print("aborted", markup=False)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str) -> None:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(2)
+
+
+app = typer.Typer(
+    cls=OneLineErrors,
+    help="Train small networks on the datasets of Olah's 'Neural Networks, Manifolds, and "
+    "Topology' and render what every layer does to the plane.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 # Fixed choices, straight from the registries.
 DatasetName = enum.Enum("DatasetName", {k: k for k in DATASETS}, type=str)
 ActivationName = enum.Enum("ActivationName", {k: k for k in ACTIVATIONS}, type=str)
@@ -212,28 +247,5 @@ def render(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: runs the app, turning usage errors and NntopoError into one line, exit 2."""
-    try:
-        code = app(args=argv, standalone_mode=False)
-    except USAGE_ERRORS as e:
-        message = e.format_message().replace("Value error, ", "")
-        ctx = getattr(e, "ctx", None)
-        hint = f" (see: nntopo {ctx.info_name} --help)" if ctx is not None and ctx.parent else ""
-        if type(e).__name__ == "NoArgsIsHelpError":  # bare `nntopo`: help was wanted
-            typer.echo(ctx.get_help() if ctx else "")
-            raise SystemExit(0)
-        _fail(f"{message}{hint}")
-    except NntopoError as e:
-        _fail(str(e))
-    except ABORTS:
-        err.print("aborted", markup=False)
-        raise SystemExit(130)
-    except EXITS as e:
-        raise SystemExit(e.exit_code)
-    if isinstance(code, int) and code:
-        raise SystemExit(code)
-
-
-def _fail(message: str) -> None:
-    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
-    raise SystemExit(2)
+    """Entry point for `python -m nntopo`."""
+    app(args=argv)

@@ -1,15 +1,14 @@
 import pytest
+from typer.testing import CliRunner
 
 from nntopo import cli, recording
 from nntopo.datasets import DATASETS
 
 
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        cli.main(list(args))
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
+def run(*args):
+    """Invoke the app as its console script would: exit code, stdout, stderr."""
+    result = CliRunner().invoke(cli.app, list(args))
+    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize(
@@ -32,47 +31,47 @@ def run(capsys, *args):
         (["render", "spirals", "--bogus"], "No such option: --bogus"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, args, words):
+def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, args, words):
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, *args)
+    code, out, err = run(*args)
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1, err
     assert words in err
     assert "Traceback" not in err + out
 
 
-def test_refused_render_keeps_existing_output(capsys, tmp_path):
+def test_refused_render_keeps_existing_output(tmp_path):
     target = tmp_path / "keep.mp4"
     target.write_bytes(b"precious")
-    code, _, _ = run(capsys, "render", "spirals", "--width", "0", "-o", str(target))
+    code, _, _ = run("render", "spirals", "--width", "0", "-o", str(target))
     assert code == 2 and target.read_bytes() == b"precious"
-    code, _, _ = run(capsys, "render", "--from", str(tmp_path / "nope.npz"), "-o", str(target))
+    code, _, _ = run("render", "--from", str(tmp_path / "nope.npz"), "-o", str(target))
     assert code == 2 and target.read_bytes() == b"precious"
 
 
-def test_not_a_recording_is_one_line(capsys, tmp_path):
+def test_not_a_recording_is_one_line(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
-    code, _, err = run(capsys, "render", "--from", str(bad), "-o", str(tmp_path / "x.mp4"))
+    code, _, err = run("render", "--from", str(bad), "-o", str(tmp_path / "x.mp4"))
     assert code == 2 and err.count("\n") == 1 and "not a readable .npz" in err
     assert not (tmp_path / "x.mp4").exists()
 
 
-def test_datasets_lists_every_dataset(capsys):
-    code, out, _ = run(capsys, "datasets")
+def test_datasets_lists_every_dataset():
+    code, out, _ = run("datasets")
     assert code == 0
     lines = out.strip().splitlines()
     assert [line.split()[0] for line in lines] == list(DATASETS)
 
 
-def test_help_exits_cleanly(capsys):
-    code, out, _ = run(capsys, "render", "--help")
+def test_help_exits_cleanly():
+    code, out, _ = run("render", "--help")
     assert code == 0 and "--layers" in out and "--from" in out
 
 
-def test_train_writes_a_recording(capsys, tmp_path):
+def test_train_writes_a_recording(tmp_path):
     path = tmp_path / "run.npz"
-    code, out, err = run(capsys, "train", "intervals", "--layers", "1", "--width", "2",
+    code, out, err = run("train", "intervals", "--layers", "1", "--width", "2",
                          "--steps", "20", "--points", "10", "--seed", "4", "-o", str(path))
     assert code == 0 and out.strip() == str(path)
     assert "training accuracy" in err

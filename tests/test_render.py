@@ -6,6 +6,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from nntopo import cli, frames, recording
 
@@ -33,18 +34,16 @@ def probe(path: Path):
 
 
 def invoke(*args):
-    with pytest.raises(SystemExit) as exc:
-        cli.main(list(args))
-        raise SystemExit(0)
-    return exc.value.code
+    result = CliRunner().invoke(cli.app, list(args))
+    assert result.exit_code == 0, result.stderr
+    return result
 
 
-def test_render_from_recording(tiny_recording, tmp_path, capsys):
+def test_render_from_recording(tiny_recording, tmp_path):
     rec_path = recording.save(tiny_recording, tmp_path / "tiny.npz")
     out = tmp_path / "tiny.mp4"
     out.write_bytes(b"old video")  # replaced atomically
-    assert invoke("render", "--from", str(rec_path), "--fps", "6", "-o", str(out)) == 0
-    assert capsys.readouterr().out.strip() == str(out)
+    assert invoke("render", "--from", str(rec_path), "--fps", "6", "-o", str(out)).stdout.strip() == str(out)
     expected = frames.timeline(tiny_recording, 6).n_frames
     codec, pix_fmt, w, h, n = probe(out)
     assert (codec, pix_fmt, w, h) == ("h264", "yuv420p", 854, 480)
@@ -54,11 +53,10 @@ def test_render_from_recording(tiny_recording, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.mp4", "tiny.npz"]
 
 
-def test_render_trains_then_renders_the_picture(tmp_path, capsys):
+def test_render_trains_then_renders_the_picture(tmp_path):
     out = tmp_path / "curves.mp4"
-    code = invoke("render", "curves", "--layers", "1", "--steps", "200", "--points", "30",
-                  "--fps", "4", "-o", str(out))
-    assert code == 0
+    invoke("render", "curves", "--layers", "1", "--steps", "200", "--points", "30",
+           "--fps", "4", "-o", str(out))
     codec, pix_fmt, w, h, n = probe(out)
     assert (codec, pix_fmt) == ("h264", "yuv420p") and n > 10
     with av.open(str(out)) as c:
