@@ -97,7 +97,7 @@ def _heat_rings(
 
     n = detail.heat_res
     xs = np.linspace(-extent, extent, n)
-    h = extent if in_dim == 2 else 2.5 * extent / detail.grid_samples
+    h = extent if in_dim == 2 else 0.04 * extent  # on the line: a thin strip
     ys = np.linspace(-h, h, n if in_dim == 2 else 2)
     gx, gy = np.meshgrid(xs, ys)
     inputs = np.stack([gx.ravel(), gy.ravel()], 1)[:, :in_dim]
@@ -137,7 +137,11 @@ class PathIndex:
     after: np.ndarray
 
     @staticmethod
-    def build(lengths: list[int], closed: bool) -> "PathIndex":
+    def build(lengths: list[int], closed: bool, smooth: bool = True) -> "PathIndex":
+        """Pieces for paths of the given numbers of anchors, stacked in one array.
+
+        smooth=False gives straight pieces (handles on the chord): no overshoot at corners.
+        """
         parts = ([], [], [], [])
         offset = 0
         for n in lengths:
@@ -152,6 +156,8 @@ class PathIndex:
                 part.append(idx + offset)
             offset += n
         cat = [np.concatenate(p) if p else np.zeros(0, int) for p in parts]
+        if not smooth:
+            cat[2], cat[3] = cat[0], cat[1]
         return PathIndex(*cat)
 
     def bezier(self, anchors: np.ndarray) -> np.ndarray:
@@ -176,7 +182,7 @@ def _flow(plan: isotopy.Plan, x: np.ndarray, schedule: list) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _schedule(plan: isotopy.Plan, timing: Timing) -> tuple[list, list[str]]:
+def _schedule(plan: isotopy.Plan, timing: Timing, separated: bool) -> tuple[list, list[str]]:
     """The frames, in order: (kind, layer, stage, times) with a caption for each block."""
     act = {"tanh": "tanh", "sigmoid": "sigmoid", "softplus": "softplus", "relu": "ReLU",
            "leaky-relu": "leaky ReLU"}
@@ -209,7 +215,11 @@ def _schedule(plan: isotopy.Plan, timing: Timing) -> tuple[list, list[str]]:
     # The outro: the separating line fades in, then the picture holds.
     n_out = timing.frames(timing.outro)
     n_fade = min(timing.frames(timing.line_fade), n_out - 1)
-    outro = "The last representation: a line separates the classes"
+    outro = (
+        "The last representation: a line separates the classes"
+        if separated
+        else "The last representation: no line separates the classes"
+    )
     schedule.append(("fade", -1, "", np.ones(n_fade)))
     captions.append(outro)
     schedule.append(("hold", -1, "", np.ones(n_out - n_fade)))
@@ -270,7 +280,7 @@ def timeline(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing
         )
     D = plan.dim
     extent = float(rec.meta["dataset"].get("extent", 1.2))
-    schedule, block_captions = _schedule(plan, timing)
+    schedule, block_captions = _schedule(plan, timing, rec.accuracy == 1.0)
     kinds = {"hold": HOLD, "stage": MOVE, "fade": FADE}
     lengths = np.array([len(t) for _, _, _, t in schedule])
     blocks = np.stack(
@@ -295,7 +305,8 @@ def timeline(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing
     heat = []
     offset = L * S + len(X)
     for level, r in zip(rings, ring_pts):
-        heat.append(PathIndex.build([len(x) for x in level], closed=True).bezier(
+        # Straight pieces: the window's corners and the contours' ends must not overshoot.
+        heat.append(PathIndex.build([len(x) for x in level], closed=True, smooth=False).bezier(
             scr[:, offset : offset + len(r)]))
         offset += len(r)
 

@@ -43,6 +43,7 @@ HEAT_A = "#f6c9c4"
 HEAT_B = "#c5d6ef"
 DOT_RADIUS = 0.045
 FONT = "DejaVu Sans"
+PANEL_LEFT = frames.PLOT_CENTER[0] + frames.PLOT_HALF + 0.5  # left edge of the side panel
 
 
 class FastCamera(Camera):
@@ -174,7 +175,8 @@ class LayerFlow(Scene):
 
     def show_panel(self) -> None:
         info = Group(*(text(s) for s in self.tl.info)).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
-        info.to_corner(UP + RIGHT, buff=0.6).shift(DOWN * 0.8)
+        # A fixed left edge beside the plot: long lines grow to the right, into the free space.
+        info.to_edge(UP, buff=1.4).align_to(np.array([PANEL_LEFT, 0.0, 0.0]), LEFT)
         legend = Group(
             self.legend_row(COLOR_A, "class A"), self.legend_row(COLOR_B, "class B")
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.1)

@@ -93,3 +93,22 @@ def test_heat_levels_follow_the_probability(tiny_recording):
     assert len(rings[0]) == 1  # level 0 is the whole window
     p = tiny_recording.net.probability(rings[0][0])
     assert p.min() >= 0.0 and p.max() <= 1.0
+
+
+def test_outro_caption_tells_the_truth(tiny_recording):
+    from dataclasses import replace
+
+    tl = frames.timeline(tiny_recording, fps=5)
+    last = tl.captions[tl.caption_index[-1]]
+    perfect = tiny_recording.accuracy == 1.0
+    assert ("no line separates" in last) != perfect
+    meta = dict(tiny_recording.meta, metrics=dict(tiny_recording.meta["metrics"], train_accuracy=0.8))
+    tl = frames.timeline(replace(tiny_recording, meta=meta), fps=5)
+    assert "no line separates" in tl.captions[tl.caption_index[-1]]
+
+
+def test_straight_paths_have_handles_on_the_chord():
+    anchors = np.random.default_rng(1).standard_normal((2, 5, 3))
+    bez = frames.PathIndex.build([5], closed=True, smooth=False).bezier(anchors).reshape(2, 5, 4, 3)
+    a, h0, h1, b = (bez[:, :, i] for i in range(4))
+    assert np.allclose(h0, a + (b - a) / 6) and np.allclose(h1, b - (b - a) / 6)
