@@ -23,6 +23,8 @@ class Activation:
     torch_fn: Callable[[torch.Tensor], torch.Tensor]
     numpy_fn: Callable[[np.ndarray], np.ndarray]
     invertible: bool
+    torch_deriv: Callable[[torch.Tensor], torch.Tensor]  # sigma'(z), for the contractive penalty
+    numpy_deriv: Callable[[np.ndarray], np.ndarray]  # sigma'(z), for the Jacobian stretch
 
 
 def _np_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -30,14 +32,29 @@ def _np_sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation(torch.tanh, np.tanh, True),
-    "sigmoid": Activation(torch.sigmoid, _np_sigmoid, True),
-    "softplus": Activation(nn.functional.softplus, lambda x: np.logaddexp(0.0, x), True),
-    "relu": Activation(torch.relu, lambda x: np.maximum(x, 0.0), False),
+    "tanh": Activation(
+        torch.tanh, np.tanh, True,
+        lambda z: 1 - torch.tanh(z) ** 2, lambda z: 1 - np.tanh(z) ** 2,
+    ),
+    "sigmoid": Activation(
+        torch.sigmoid, _np_sigmoid, True,
+        lambda z: torch.sigmoid(z) * (1 - torch.sigmoid(z)),
+        lambda z: _np_sigmoid(z) * (1 - _np_sigmoid(z)),
+    ),
+    "softplus": Activation(
+        nn.functional.softplus, lambda x: np.logaddexp(0.0, x), True,
+        torch.sigmoid, _np_sigmoid,
+    ),
+    "relu": Activation(
+        torch.relu, lambda x: np.maximum(x, 0.0), False,
+        lambda z: (z > 0).to(z.dtype), lambda z: (z > 0).astype(np.float64),
+    ),
     "leaky-relu": Activation(
         lambda x: nn.functional.leaky_relu(x, LEAKY_SLOPE),
         lambda x: np.where(x > 0, x, LEAKY_SLOPE * x),
         True,
+        lambda z: torch.where(z > 0, 1.0, LEAKY_SLOPE).to(z.dtype),
+        lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
     ),
 }
 
@@ -65,6 +82,21 @@ class MLP(nn.Module):
         for layer in self.hidden:
             reps.append(self.act(layer(reps[-1])))
         return reps
+
+    def contractive(self, x: torch.Tensor) -> torch.Tensor:
+        """Mean over points x (N, d) of sum over layers of ||J_l||_F^2, J_l = diag(sigma'(z)) W.
+
+        The essay's remedy for the "easy way out": penalise the layers' derivatives at the data.
+        """
+        deriv = ACTIVATIONS[self.cfg.activation].torch_deriv
+        total = torch.zeros(())
+        h = x
+        for layer in self.hidden:
+            z = layer(h)
+            row_norms = (layer.weight**2).sum(1)  # (out,)
+            total = total + (deriv(z) ** 2 * row_norms).sum(1).mean()
+            h = self.act(z)
+        return total
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (N,) for points x (N, in_dim); positive means class B."""

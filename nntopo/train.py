@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from . import __version__
+from . import __version__, metrics
 from .datasets import DATASETS, make_dataset
 from .model import MLP, NetConfig, init_near_identity
 from .recording import Layer, Network, Recording, Snapshots
@@ -31,6 +31,7 @@ class TrainConfig:
     good_enough: float = 1.0
     snapshot_every: int = 50  # record all parameters every this many steps (for training figures)
     init_scale: float = 0.5  # std of the noise added to the identity at initialisation
+    contractive: float = 0.0  # weight of the contractive penalty (mean ||J_l||_F^2 at the data)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def train(
             logits = net(xt)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yt)
             loss = loss + cfg.identity_l2 * identity_penalty(net)
+            if cfg.contractive:
+                loss = loss + cfg.contractive * net.contractive(xt)
             if step % cfg.snapshot_every == 0 or step == cfg.steps:
                 steps.append(step)
                 params.append(_params(net))
@@ -148,7 +151,8 @@ def record(
     )
     # The accuracy is recomputed from the recorded (float64) parameters, so it is the one the
     # recording itself reproduces.
-    accuracy = float(((net.logits(X) > 0) == (y == 1)).mean())
+    accuracy = metrics.accuracy(net, X, y)
+    stretch = metrics.stretch(net, X)
     meta = {
         "dataset": {
             "name": dataset,
@@ -161,6 +165,10 @@ def record(
         "train": asdict(cfg),
         "metrics": {
             "train_accuracy": accuracy,
+            "test_accuracy": metrics.dense_test_accuracy(net, dataset, seed),
+            "test_points": 2 * metrics.DENSE_PER_CLASS,
+            "max_stretch": float(stretch.max()),  # largest singular value of the Jacobian
+            "p99_stretch": float(np.percentile(stretch, 99)),
             "loss": res.loss,
             "restart": res.restart,
             "restart_accuracies": list(res.restart_accuracies),

@@ -60,3 +60,30 @@ def test_the_essays_claim_four_2_unit_tanh_layers_untangle_the_spirals():
     """The flagship with the default recipe (the note reports seeds 0-4; one here, ~3 s)."""
     rec = record("spirals", NetConfig(2, 4, 2, "tanh"), TrainConfig(), seed=0)
     assert rec.accuracy >= 0.99
+
+
+def test_metrics_recorded(tiny_recording):
+    m = tiny_recording.meta["metrics"]
+    assert 0.0 <= m["test_accuracy"] <= 1.0 and m["test_points"] == 40_000
+    assert m["max_stretch"] >= m["p99_stretch"] > 0
+
+
+def test_contractive_penalty_matches_autograd_jacobians():
+    torch.manual_seed(0)
+    net = MLP(NetConfig(2, 3, 2, "tanh"))
+    x = torch.randn(7, 2)
+    expected = 0.0
+    for i in range(len(x)):
+        h = x[i]
+        for layer in net.hidden:
+            J = torch.autograd.functional.jacobian(lambda v: torch.tanh(layer(v)), h)
+            expected += float((J**2).sum()) / len(x)
+            h = torch.tanh(layer(h))
+    assert abs(float(net.contractive(x).detach()) - expected) < 1e-4
+
+
+def test_contractive_training_lowers_the_stretch():
+    cfg = NetConfig(2, 3, 2, "tanh")
+    plain = record("circles", cfg, TrainConfig(steps=300, restarts=1), seed=0, n_per_class=60)
+    tame = record("circles", cfg, TrainConfig(steps=300, restarts=1, contractive=0.1), seed=0, n_per_class=60)
+    assert tame.meta["metrics"]["max_stretch"] < plain.meta["metrics"]["max_stretch"]
