@@ -10,7 +10,7 @@ plus per-frame caption indices and the line's opacity. The layer stages come fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -46,7 +46,7 @@ class Detail:
     grid_lines: int = 21  # lines per direction across the input window
     grid_samples: int = 19  # anchors per grid line (smooth cubic pieces between them)
     heat_res: int = 41  # samples per direction of the network's output for the heat map
-    heat_levels: int = 10  # colour bands of the heat map, from A's colour to B's
+    heat_levels: int = 10  # colour bands of the heat map, from A's colour to B's (0: none)
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,19 @@ class Timeline:
     line: np.ndarray  # (T, 2, 3) end points of the separating line, clipped to the plot area
     line_opacity: np.ndarray  # (T,) 0 until the outro, then fading in to 1
     info: tuple[str, ...]  # lines of the side panel: dataset, architecture, seed
-    result: str  # the closing line: the accuracy the run got
+    result: tuple[str, ...]  # the closing lines: the numbers the run got
+    boundary: np.ndarray  # (T, n, 3) the decision boundary p = 1/2, carried along with the plane
+    wrong: tuple[np.ndarray, np.ndarray]  # per class (n_c,) bool: misclassified, ringed at the end
+    counter: tuple[str, ...] = ()  # or (T,): a line that changes every frame (training step)
+    title: str = ""  # a title card shown first (for figures in several parts)
+    title_frames: int = 0  # how many frames the title card is held
+
+    @property
+    def total_frames(self) -> int:
+        return self.title_frames + self.n_frames
+
+    def titled(self, title: str, seconds: float = 1.6) -> "Timeline":
+        return replace(self, title=title, title_frames=max(1, int(round(seconds * self.fps))))
 
 
 def ease(u: np.ndarray) -> np.ndarray:
@@ -268,7 +280,64 @@ def _clip_line(p: np.ndarray, d: np.ndarray) -> np.ndarray | None:
     return np.stack([p + s0 * d, p + s1 * d])
 
 
-def timeline(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing | None = None) -> Timeline:
+def _line_on_screen(w: np.ndarray, c: float, center: np.ndarray, half: np.ndarray) -> np.ndarray | None:
+    """The line w . h + c = 0 (w padded to 2D) in a frame's view, clipped: (2, 3) or None."""
+    p0 = -c * w / max(w @ w, 1e-12)
+    seg = _clip_line((p0 - center) / half * PLOT_HALF + PLOT_CENTER, np.array([-w[1], w[0]]))
+    if seg is None:
+        return None
+    out = np.zeros((2, 3), np.float32)
+    out[:, :2] = seg
+    return out
+
+
+def _boundary_lines(net_probability, extent: float, in_dim: int, detail: Detail) -> list[np.ndarray]:
+    """The decision boundary p = 1/2 in the input window, as polylines (n, 2)."""
+    import contourpy
+
+    if in_dim != 2:
+        return []  # on the line the boundary is a few points, shown by the heat map
+    xs = np.linspace(-extent, extent, detail.heat_res)
+    gx, gy = np.meshgrid(xs, xs)
+    p = net_probability(np.stack([gx.ravel(), gy.ravel()], 1)).reshape(gx.shape)
+    lines = contourpy.contour_generator(gx, gy, p, line_type=contourpy.LineType.Separate).lines(0.5)
+    return [ln for ln in lines if len(ln) >= 2]
+
+
+def _info(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Side-panel lines describing the run, and the result lines shown at the end."""
+    meta, m = rec.meta, rec.meta["metrics"]
+    dims = [rec.X.shape[1]] + [layer.W.shape[0] for layer in rec.net.layers] + [1]
+    info = [
+        f"data: {meta['dataset']['name']} ({len(rec.X)} points)",
+        f"network: {' → '.join(map(str, dims))}, {meta['net']['activation']}",
+        f"seed {meta['seed']}, {int(rec.snapshots.steps[-1])} steps"
+        + (f", contractive {meta['train']['contractive']:g}" if meta["train"].get("contractive") else ""),
+    ]
+    if rec.X.shape[1] == 1 and rec.net.layers:  # where each first-layer unit switches on
+        W, b = rec.net.layers[0].W[:, 0], rec.net.layers[0].b
+        cuts = ", ".join(f"{-bi / wi:+.2f}" for wi, bi in zip(W, b) if abs(wi) > 1e-9)
+        info.append(f"first-layer units switch at x = {cuts}")
+    result = [f"training accuracy {100 * m['train_accuracy']:.1f}%"]
+    if "test_accuracy" in m:
+        result.append(f"test accuracy {100 * m['test_accuracy']:.2f}% ({m['test_points']:,} fresh points)")
+    if "max_stretch" in m and rec.net.layers:
+        result.append(f"max stretch |J| = {m['max_stretch']:.3g} (99th pct {m['p99_stretch']:.3g})")
+    return tuple(info), tuple(result)
+
+
+def _wrong(rec: Recording, net) -> tuple[np.ndarray, np.ndarray]:
+    """Which points of each class the network gets wrong: boolean masks (n_A,), (n_B,)."""
+    wrong = (net.logits(rec.X) > 0) != (rec.y == 1)
+    return wrong[rec.y == 0], wrong[rec.y == 1]
+
+
+def timeline(
+    rec: Recording,
+    fps: int,
+    detail: Detail = Detail(),
+    timing: Timing | None = None,
+) -> Timeline:
     """All frames of the layer-by-layer video of `rec` at `fps` frames per second."""
     timing = timing or Timing(fps)
     in_dim = rec.X.shape[1]
@@ -288,54 +357,51 @@ def timeline(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing
     )
 
     grid0 = _grid(extent, in_dim, detail)  # (L, S, d)
-    rings, heat_levels = _heat_rings(plan.net.probability, extent, in_dim, detail)
     L, S = grid0.shape[:2]
+    if detail.heat_levels:
+        rings, heat_levels = _heat_rings(plan.net.probability, extent, in_dim, detail)
+    else:
+        rings, heat_levels = [], np.zeros(0)
     ring_pts = [np.concatenate(level) if level else np.zeros((0, 2)) for level in rings]
+    bounds = _boundary_lines(plan.net.probability, extent, in_dim, detail)
     X = isotopy.pad(rec.X, D)
-    everything = np.concatenate(
+    parts = (
         [isotopy.pad(grid0.reshape(-1, in_dim), D), X]
         + [isotopy.pad(r, D) for r in ring_pts]
+        + [isotopy.pad(b, D) for b in bounds]
     )
-    moved = _flow(plan, everything, schedule)  # (T, P, D)
+    sizes = np.array([len(p) for p in parts])
+    moved = _flow(plan, np.concatenate(parts), schedule)  # (T, P, D)
     T = len(moved)
     center, half = _view(moved[:, : L * S, :2], fps)
     scr = _screen(moved, center, half)
-    grid = PathIndex.build([S] * L, closed=False).bezier(scr[:, : L * S])
-    pts = scr[:, L * S : L * S + len(X)]
-    heat = []
-    offset = L * S + len(X)
-    for level, r in zip(rings, ring_pts):
-        # Straight pieces: the window's corners and the contours' ends must not overshoot.
-        heat.append(PathIndex.build([len(x) for x in level], closed=True, smooth=False).bezier(
-            scr[:, offset : offset + len(r)]))
-        offset += len(r)
+    pieces = np.split(scr, np.cumsum(sizes)[:-1], axis=1)
+    grid = PathIndex.build([S] * L, closed=False).bezier(pieces[0])
+    pts = pieces[1]
+    # Straight pieces for the heat map: the window's corners and the contours' ends must not
+    # overshoot.
+    heat = [
+        PathIndex.build([len(x) for x in level], closed=True, smooth=False).bezier(p)
+        for level, p in zip(rings, pieces[2 : 2 + len(rings)])
+    ]
+    boundary = PathIndex.build([len(b) for b in bounds], closed=False, smooth=False).bezier(
+        np.concatenate(pieces[2 + len(rings) :], axis=1) if bounds else scr[:, :0]
+    )
 
-    # Drawn in each outro frame's view (the camera may still be settling as it fades in).
-    w, c = plan.head_w[:2], plan.head_b
-    p0 = -c * w / max(w @ w, 1e-12)
-    d = np.array([-w[1], w[0]])
+    # The separating line, drawn in each outro frame's view (the camera may still be settling).
     line = np.zeros((T, 2, 3), np.float32)
     fade = np.zeros(T)
     n_out = int(blocks[-2:, 1].sum())
     n_fade = int(blocks[-2, 1])
     for f in range(T - n_out, T):
-        seg = _clip_line((p0 - center[f]) / half[f] * PLOT_HALF + PLOT_CENTER, d)
+        seg = _line_on_screen(plan.head_w[:2], plan.head_b, center[f], half[f])
         if seg is not None:
-            line[f, :, :2] = seg
-            fade[f] = 1.0
+            line[f], fade[f] = seg, 1.0
     fade[T - n_out : T - n_out + n_fade] *= ease(np.linspace(0, 1, n_fade + 1)[1:])
 
     caption_list = list(dict.fromkeys(block_captions))
     caption_index = np.array([caption_list.index(cap) for cap in block_captions])
-    meta = rec.meta
-    dims = [in_dim] + [layer.W.shape[0] for layer in rec.net.layers] + [1]
-    info = (
-        f"data: {meta['dataset']['name']} ({len(rec.X)} points)",
-        f"network: {' → '.join(map(str, dims))}, {meta['net']['activation']}",
-        f"seed {meta['seed']}, {int(rec.snapshots.steps[-1])} steps",
-    )
-    acc = rec.accuracy
-    result = f"training accuracy {100 * acc:.1f}%"
+    info, result = _info(rec)
     return Timeline(
         fps=fps,
         n_frames=T,
@@ -350,6 +416,78 @@ def timeline(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing
         line_opacity=fade,
         info=info,
         result=result,
+        boundary=boundary,
+        wrong=_wrong(rec, plan.net),
+    )
+
+
+def training_timeline(
+    rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0, detail: Detail = Detail()
+) -> Timeline:
+    """The last hidden representation while the network trains, from the recorded snapshots.
+
+    Frame f shows the snapshots around training time f / (T - 1), their positions blended
+    linearly; the classifier's line moves with them and a counter gives the step and accuracy.
+    No heat map: the regions it would colour change shape as the network learns.
+    """
+    in_dim = rec.X.shape[1]
+    act = rec.meta["net"]["activation"]
+    snaps = rec.snapshots
+    S = len(snaps.steps)
+    nets = [snaps.network(i, act) for i in range(S)]
+    widths = {layer.W.shape[0] for layer in rec.net.layers}
+    if not rec.net.layers or max(widths | {in_dim}) > 2:
+        raise ValueError("the training scene shows networks with hidden layers of width <= 2")
+    extent = float(rec.meta["dataset"].get("extent", 1.2))
+    grid0 = _grid(extent, in_dim, detail)
+    L, Sg = grid0.shape[:2]
+    pts_in = np.concatenate([grid0.reshape(-1, in_dim), rec.X])
+    reps = np.stack([isotopy.pad(n.representations(pts_in)[-1], 2) for n in nets])  # (S, P, 2)
+    T_move = max(2, int(round(seconds * fps)))
+    u = np.linspace(0.0, S - 1, T_move)
+    i0 = np.minimum(np.floor(u).astype(int), S - 2) if S > 1 else np.zeros(T_move, int)
+    i1 = np.minimum(i0 + 1, S - 1)
+    a = (u - i0)[:, None, None]
+    moved = (1 - a) * reps[i0] + a * reps[i1]
+    T_hold = max(1, int(round(hold * fps)))
+    moved = np.concatenate([moved, np.repeat(moved[-1:], T_hold, 0)])
+    nearest = np.concatenate([np.round(u).astype(int), np.full(T_hold, S - 1)])
+    T = len(moved)
+    center, half = _view(moved[:, : L * Sg], fps)
+    scr = _screen(moved, center, half)
+    grid = PathIndex.build([Sg] * L, closed=False).bezier(scr[:, : L * Sg])
+    pts = scr[:, L * Sg :]
+    line = np.zeros((T, 2, 3), np.float32)
+    opacity = np.zeros(T)
+    for f in range(T):
+        hw = isotopy.pad(snaps.head_w[nearest[f]][None], 2)[0]
+        seg = _line_on_screen(hw, float(snaps.head_b[nearest[f]]), center[f], half[f])
+        if seg is not None:
+            line[f], opacity[f] = seg, 1.0
+    counter = tuple(
+        f"step {int(snaps.steps[i])}: training accuracy {100 * snaps.accuracy[i]:.1f}%"
+        for i in nearest
+    )
+    info, result = _info(rec)
+    caption = "The hidden representation while the network trains"
+    return Timeline(
+        fps=fps,
+        n_frames=T,
+        grid=grid,
+        heat=(),
+        heat_levels=np.zeros(0),
+        points=(pts[:, rec.y == 0], pts[:, rec.y == 1]),
+        captions=(caption, "After training: " + ("a line separates the classes" if rec.accuracy == 1.0
+                                                 else "no line separates the classes")),
+        blocks=np.array([[0, T_move, MOVE], [T_move, T_hold, HOLD]]),
+        caption_index=np.array([0, 1]),
+        line=line,
+        line_opacity=opacity,
+        info=info,
+        result=result,
+        boundary=scr[:, :0],
+        wrong=_wrong(rec, rec.net),
+        counter=counter,
     )
 
 

@@ -58,13 +58,16 @@ def faststart_remux(src: Path, dst: Path) -> None:
             out.mux(packet)
 
 
-def render_timeline(
-    tl: frames.Timeline,
+def render_timelines(
+    timelines: list[frames.Timeline],
     output: Path,
     opts: RenderOptions,
     on_frames: Callable[[int], None] | None = None,
 ) -> Path:
-    """Draw `tl` with the LayerFlow scene into an MP4 at `output` (replaced atomically)."""
+    """Draw the timelines, in order, with the LayerFlow scene into an MP4 at `output`.
+
+    The file at `output` is replaced in one rename, and only by a finished video.
+    """
     import manim  # imported here: `nntopo datasets` and `nntopo train` need not pay for it
     from nntopo_scenes.flow import LayerFlow
 
@@ -81,7 +84,7 @@ def render_timeline(
             "media_dir": str(media),
             "pixel_width": width,
             "pixel_height": height,
-            "frame_rate": tl.fps,
+            "frame_rate": timelines[0].fps,
             "disable_caching": True,
             "progress_bar": "display" if opts.verbose else "none",
             "verbosity": "INFO" if opts.verbose else "ERROR",
@@ -92,7 +95,7 @@ def render_timeline(
             "max_inflight_encoders": 4,
         }
         with manim.tempconfig(settings):
-            scene = LayerFlow(tl, on_frames=on_frames)
+            scene = LayerFlow(timelines, on_frames=on_frames)
             scene.render()
             movie = Path(scene.renderer.file_writer.movie_file_path)
         faststart_remux(movie, tmp_out)
@@ -102,6 +105,11 @@ def render_timeline(
         tmp_out.unlink(missing_ok=True)
         shutil.rmtree(media, ignore_errors=True)
     return output
+
+
+def render_timeline(tl: frames.Timeline, output: Path, opts: RenderOptions,
+                    on_frames: Callable[[int], None] | None = None) -> Path:
+    return render_timelines([tl], output, opts, on_frames)
 
 
 def render(
@@ -114,5 +122,22 @@ def render(
     """Render the layer-by-layer video of `rec` to `output`; on_start(total frames) is called first."""
     tl = frames.timeline(rec, opts.frame_rate)
     if on_start is not None:
-        on_start(tl.n_frames)
-    return render_timeline(tl, output, opts, on_frames)
+        on_start(tl.total_frames)
+    return render_timelines([tl], output, opts, on_frames)
+
+
+def poster(video: Path, png: Path) -> Path:
+    """Save the last frame of `video` as a PNG (written beside it, renamed into place)."""
+    with av.open(str(video)) as c:
+        last = None
+        for last in c.decode(video=0):
+            pass
+    if last is None:
+        raise ValueError(f"{video}: no frames")
+    tmp = png.parent / f".{png.name}.{os.getpid()}.tmp"
+    try:
+        last.to_image().save(tmp, format="PNG")
+        os.replace(tmp, png)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return png

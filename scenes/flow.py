@@ -142,47 +142,80 @@ def path_mobject(points: np.ndarray, **style) -> VMobject:
 
 
 class LayerFlow(Scene):
+    """Plays one or more timelines ("acts") in order; a figure in two parts has two."""
+
     def __init__(
         self,
-        timeline: frames.Timeline | None = None,
+        timelines: frames.Timeline | list[frames.Timeline] | None = None,
         on_frames: Callable[[int], None] | None = None,
         **kwargs,
     ):
         kwargs.setdefault("camera_class", FastCamera)
         super().__init__(**kwargs)
-        if timeline is None:  # run by the manim command: the recording comes from the environment
+        if timelines is None:  # run by the manim command: the recording comes from the environment
             path = os.environ.get("NNTOPO_RECORDING")
             if not path:
                 raise SystemExit("set NNTOPO_RECORDING to a recording made by `nntopo train`")
-            timeline = frames.timeline(recording.load(path), int(config.frame_rate))
-        self.tl = timeline
+            timelines = frames.timeline(recording.load(path), int(config.frame_rate))
+        self.acts = [timelines] if isinstance(timelines, frames.Timeline) else list(timelines)
         self.on_frames = on_frames or (lambda n: None)
+        self.texts: dict[tuple, ImageMobject] = {}
 
     def construct(self) -> None:
         self.camera.background_color = BACKGROUND
-        self.show_panel()
-        self.build_space()
-        for i, (start, length, kind) in enumerate(self.tl.blocks):
-            self.show_caption(self.tl.captions[self.tl.caption_index[i]])
-            if kind == frames.HOLD:
-                self.hold(start, length)
-            elif kind == frames.MOVE:
-                self.move(start, length)
-            else:
-                self.fade_line(start, length)
+        for tl in self.acts:
+            self.tl = tl
+            self.clear()
+            self.show_title()
+            self.show_panel()
+            self.build_space()
+            for i, (start, length, kind) in enumerate(tl.blocks):
+                self.show_caption(tl.captions[tl.caption_index[i]])
+                if kind == frames.HOLD:
+                    self.hold(start, length)
+                elif kind == frames.MOVE:
+                    self.move(start, length)
+                else:
+                    self.fade_line(start, length)
 
     # --- steps ---------------------------------------------------------------------------------
 
+    def text(self, s: str, font_size: float = 20, bold: bool = False) -> ImageMobject:
+        """A cached text line: counters repeat, and each costs a cairo drawing."""
+        key = (s, font_size, bold)
+        if key not in self.texts:
+            self.texts[key] = text(s, font_size=font_size, bold=bold)
+        return self.texts[key].copy()
+
+    def show_title(self) -> None:
+        """A title card for figures in several parts (its frames are counted in the timeline)."""
+        if not self.tl.title:
+            return
+        card = self.text(self.tl.title, font_size=34)
+        self.add(card)
+        n = self.tl.title_frames
+        self.wait((n + 0.5) / self.tl.fps, frozen_frame=True)
+        self.on_frames(n)
+        self.remove(card)
+
     def show_panel(self) -> None:
-        info = Group(*(text(s) for s in self.tl.info)).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
+        tl = self.tl
+        info = Group(*(self.text(s) for s in tl.info)).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
         # A fixed left edge beside the plot: long lines grow to the right, into the free space.
         info.to_edge(UP, buff=1.4).align_to(np.array([PANEL_LEFT, 0.0, 0.0]), LEFT)
         legend = Group(
             self.legend_row(COLOR_A, "class A"), self.legend_row(COLOR_B, "class B")
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
         legend.next_to(info, DOWN, aligned_edge=LEFT, buff=0.35)
-        self.result = text(self.tl.result, font_size=24, bold=True)
+        lines = [self.text(tl.result[0], font_size=22, bold=True)]
+        lines += [self.text(s, font_size=18) for s in tl.result[1:]]
+        self.result = Group(*lines).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
         self.result.next_to(legend, DOWN, aligned_edge=LEFT, buff=0.45)
+        if tl.counter:
+            self.counter = self.text(tl.counter[0], font_size=20)
+            self.counter.next_to(legend, DOWN, aligned_edge=LEFT, buff=0.45)
+            self.result.next_to(self.counter, DOWN, aligned_edge=LEFT, buff=0.3)
+            self.add(self.counter)
         self.captions: dict[str, ImageMobject] = {}
         self.caption = Group()
         self.add(info, legend)
@@ -190,7 +223,7 @@ class LayerFlow(Scene):
     def legend_row(self, color: str, label: str) -> Group:
         dot = path_mobject(frames.dot_paths(np.zeros((1, 3), np.float32), 0.08),
                            fill_color=color, fill_opacity=1, stroke_width=0)
-        return Group(dot, text(label)).arrange(RIGHT, buff=0.15)
+        return Group(dot, self.text(label)).arrange(RIGHT, buff=0.15)
 
     def build_space(self) -> None:
         tl = self.tl
@@ -202,15 +235,18 @@ class LayerFlow(Scene):
             for h, c in zip(tl.heat, heat_colors)
         ]
         self.grid = path_mobject(tl.grid[0], stroke_color=GRID, stroke_width=1.0, stroke_opacity=0.8)
+        self.boundary = path_mobject(tl.boundary[0], stroke_color=INK, stroke_width=2.0,
+                                     stroke_opacity=0.55)
         self.dots = [
             path_mobject(frames.dot_paths(p[0], DOT_RADIUS), fill_color=c, fill_opacity=0.9,
                          stroke_width=0)
             for p, c in zip(tl.points, (COLOR_A, COLOR_B))
         ]
-        self.line = Line(tl.line[-1][0], tl.line[-1][1], color=INK, stroke_width=4)
+        self.line = Line(LEFT, RIGHT, color=INK, stroke_width=4)
         self.line.set_stroke(opacity=0.0)
-        self.space = VGroup(*self.heat, self.grid, *self.dots, self.line)
+        self.space = VGroup(*self.heat, self.grid, self.boundary, *self.dots, self.line)
         self.add(self.space)
+        self.result_shown = False
 
     def show_caption(self, caption: str) -> None:
         if caption not in self.captions:
@@ -228,14 +264,30 @@ class LayerFlow(Scene):
         for mob, h in zip(self.heat, tl.heat):
             mob.points = h[f]
         self.grid.points = tl.grid[f]
+        self.boundary.points = tl.boundary[f]
         for mob, p in zip(self.dots, tl.points):
             mob.points = frames.dot_paths(p[f], DOT_RADIUS)
+        if tl.line_opacity[f] > 0.0:  # only where the line meets the plot area
+            self.line.put_start_and_end_on(tl.line[f][0], tl.line[f][1])
+        self.line.set_stroke(opacity=float(tl.line_opacity[f]))
+        if tl.counter:
+            # Same place, new pixels: FastCamera blits an image at its top-left corner, whatever
+            # its width, so swapping the array is all a changing line of text needs.
+            self.counter.pixel_array = self.text(tl.counter[f], font_size=20).pixel_array
+
+    def show_result(self, f: int) -> None:
+        """The numbers, and a ring around every point the network gets wrong."""
+        rings = [frames.dot_paths(p[f][w], DOT_RADIUS * 2.2) for p, w in zip(self.tl.points, self.tl.wrong)]
+        self.rings = path_mobject(np.concatenate(rings), stroke_color=INK, stroke_width=1.5,
+                                  fill_opacity=0)
+        self.add(self.result, self.rings)
+        self.result_shown = True
 
     # --- playing blocks of frames ----------------------------------------------------------------
     # A block of n frames plays for (n - 0.5) / fps seconds: manim then renders exactly n frames
     # (times 0, 1/fps, ..., (n-1)/fps), and alpha * (n - 0.5) recovers the frame index.
 
-    def _play(self, mob: VMobject, start: int, length: int, draw: Callable[[int], None]) -> None:
+    def _play(self, mobs: list, start: int, length: int, draw: Callable[[int], None]) -> None:
         seen = {"last": -1}
 
         def update(_mob: VMobject, alpha: float) -> None:
@@ -245,27 +297,23 @@ class LayerFlow(Scene):
                 self.on_frames(k - seen["last"])
                 seen["last"] = k
 
+        group = mobs[0] if len(mobs) == 1 else Group(*mobs)
         self.play(
-            UpdateFromAlphaFunc(mob, update, run_time=(length - 0.5) / self.tl.fps, rate_func=linear)
+            UpdateFromAlphaFunc(group, update, run_time=(length - 0.5) / self.tl.fps, rate_func=linear)
         )
 
     def move(self, start: int, length: int) -> None:
-        self._play(self.space, start, length, self.set_frame)
+        mobs = [self.space] + ([self.counter] if self.tl.counter else [])
+        self._play(mobs, start, length, self.set_frame)
 
     def fade_line(self, start: int, length: int) -> None:
-        if start == self.tl.blocks[-2][0]:
-            self.add(self.result)
-
-        def draw(f: int) -> None:
-            if self.tl.line_opacity[f] == 0.0:  # the line misses the plot area
-                return
-            self.line.put_start_and_end_on(self.tl.line[f][0], self.tl.line[f][1])
-            self.line.set_stroke(opacity=float(self.tl.line_opacity[f]))
-
-        self._play(self.line, start, length, draw)
+        self.show_result(start)
+        self._play([self.line], start, length, self.set_frame)
 
     def hold(self, start: int, length: int) -> None:
         self.set_frame(start)
+        if start + length == self.tl.n_frames and not self.result_shown:
+            self.show_result(start)  # every video ends with its numbers
         # A frozen frame is repeated int(duration * fps) times: (n + 0.5) / fps gives n.
         self.wait((length + 0.5) / self.tl.fps, frozen_frame=True)
         self.on_frames(length)
