@@ -9,7 +9,7 @@ STAMP := $(VENV)/.nntopo-installed
 APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-fast bench setup clean
+.PHONY: demo test test-fast bench setup clean figures figures-all
 
 demo: $(STAMP)
 	$(VENV)/bin/nntopo render spirals --layers 4 --width 2 --output renders/spirals.mp4
@@ -24,6 +24,34 @@ bench: $(STAMP)
 	$(PY) bench/bench.py
 
 setup: $(STAMP)
+
+# Every figure of the catalogue (`nntopo figures`). Safe with -j: each figure renders in its own
+# temporary folder and replaces its own files. A failing figure does not stop the others; the
+# failures are listed at the end, and make then exits non-zero.
+FIGURES_DIR := figures
+FIGURE_OPTS ?=
+
+figures: $(STAMP)
+	@mkdir -p $(FIGURES_DIR)/.log
+	@rm -f $(FIGURES_DIR)/.log/*.failed
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory figures-all NAMES="$$($(VENV)/bin/nntopo figures --names)"; \
+	echo "make figures: $$(( $$(date +%s) - start )) s"
+	@failed=$$(ls $(FIGURES_DIR)/.log/*.failed 2>/dev/null); \
+	if [ -n "$$failed" ]; then \
+		for f in $$failed; do n=$$(basename $$f .failed); \
+			echo "FAILED $$n: $$(grep -v '^ *$$' $(FIGURES_DIR)/.log/$$n.log | tail -n 1)"; done; \
+		exit 1; \
+	fi
+
+figures-all: $(addprefix figure-,$(NAMES))
+
+figure-%:
+	@echo "rendering $*"
+	@$(VENV)/bin/nntopo figure $* --output $(FIGURES_DIR)/$*.mp4 $(FIGURE_OPTS) \
+		> $(FIGURES_DIR)/.log/$*.log 2>&1 \
+		&& echo "done $* ($$(tail -n 2 $(FIGURES_DIR)/.log/$*.log | head -n 1))" \
+		|| touch $(FIGURES_DIR)/.log/$*.failed
 
 $(STAMP): pyproject.toml
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -78,10 +78,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+def _figure_names() -> list[str]:
+    from .figures import FIGURES
+
+    return list(FIGURES)
+
+
 # Fixed choices, straight from the registries.
 DatasetName = enum.Enum("DatasetName", {k: k for k in DATASETS}, type=str)
 ActivationName = enum.Enum("ActivationName", {k: k for k in ACTIVATIONS}, type=str)
 Quality = enum.Enum("Quality", {k: k for k in QUALITIES}, type=str)
+FigureName = enum.Enum("FigureName", {k: k for k in _figure_names()}, type=str)
 
 MAX_2D_WIDTH = 2  # the 2D scene shows representations of up to 2 dimensions
 
@@ -243,6 +250,57 @@ def render(
     finally:
         if "bar" in state:
             state["bar"].__exit__(*sys.exc_info())
+    typer.echo(output)
+
+
+@app.command("figures")
+def list_figures(
+    names: Annotated[bool, typer.Option("--names", help="Print only the names (for make).")] = False,
+) -> None:
+    """List the essay's figures, each with the claim its video shows."""
+    from .figures import FIGURES
+
+    for fig in FIGURES.values():
+        typer.echo(fig.name if names else f"{fig.name:<23}{fig.claim}")
+
+
+@app.command("figure")
+def render_figure(
+    name: Annotated[FigureName, typer.Argument(help="Which figure (see `nntopo figures`).")],
+    quality: Annotated[Quality, typer.Option("--quality", help="Video size.")] = Quality["low"],
+    fps: Annotated[
+        Optional[int], typer.Option("--fps", help="Frames per second (default: by quality).")
+    ] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Video to write (default figures/NAME.mp4); "
+                     "the poster frame goes beside it as .png."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")] = False,
+) -> None:
+    """Render one figure of the essay to an MP4 and a poster PNG; print the video's path.
+
+    Trained recordings are cached in .cache/ beside the video: a re-render does not retrain.
+    """
+    from . import figures
+    from .render import poster, render_timelines
+
+    if fps is not None and not 1 <= fps <= 120:
+        raise NntopoError(f"--fps {fps}: must be between 1 and 120")
+    if output is None:
+        output = Path("figures") / f"{name.value}.mp4"
+        output.parent.mkdir(exist_ok=True)
+    _check_output(output, ".mp4")
+    fig = figures.FIGURES[name.value]
+    with _bar(f"training {fig.name}", sum(r.train.restarts * r.train.steps for r in fig.runs)) as advance:
+        recs = figures.recordings(fig, output.parent / ".cache", lambda restart, step: advance())
+    opts = RenderOptions(quality.value, fps, verbose)
+    tls = figures.timelines(fig, recs, opts.frame_rate)
+    with _bar(f"rendering {output.name}", sum(t.total_frames for t in tls)) as advance:
+        render_timelines(tls, output, opts, on_frames=advance)
+    poster(output, output.with_suffix(".png"))
+    verdict = "holds" if figures.holds(fig, recs) else "does NOT hold"
+    err.print(f"{fig.name}: the essay's claim {verdict} in this run", markup=False)
     typer.echo(output)
 
 

@@ -139,8 +139,7 @@ def _heat_rings(
 class PathIndex:
     """Which anchors make each cubic piece of a set of smooth paths (Catmull-Rom).
 
-    For piece j from anchor a = start[j] to b = end[j], the control points are
-    a, a + (b - before[j]) / 6, b - (after[j] - a) / 6, b.
+    Piece j runs from anchor start[j] to end[j]; its tangents come from before[j] and after[j].
     """
 
     start: np.ndarray
@@ -173,11 +172,26 @@ class PathIndex:
         return PathIndex(*cat)
 
     def bezier(self, anchors: np.ndarray) -> np.ndarray:
-        """Anchors (T, V, 3) -> Bezier control points (T, 4 * pieces, 3)."""
-        a, b = anchors[:, self.start], anchors[:, self.end]
-        h0 = a + (b - anchors[:, self.before]) / 6.0
-        h1 = b - (anchors[:, self.after] - a) / 6.0
-        curves = np.stack([a, h0, h1, b], 2)  # (T, pieces, 4, 3)
+        """Anchors (T, V, 3) -> Bezier control points (T, 4 * pieces, 3).
+
+        Centripetal Catmull-Rom (Yuksel et al. 2011): where a layer stretches space unevenly the
+        anchors are unevenly spaced, and the uniform kind then overshoots into loops and cusps;
+        the centripetal kind never does. Straight pieces (before = start, after = end) stay straight.
+        """
+        a = anchors.astype(np.float64)
+        p0, p1, p2, p3 = (a[:, i] for i in (self.before, self.start, self.end, self.after))
+        d1, d2, d3 = (
+            np.sqrt(np.linalg.norm(q - p, axis=-1, keepdims=True))  # |.|^(1/2): centripetal
+            for p, q in ((p0, p1), (p1, p2), (p2, p3))
+        )
+        tiny = 1e-6  # distances below 1e-12: the neighbour coincides, use the chord instead
+        e1, e2, e3 = (np.maximum(d, tiny) for d in (d1, d2, d3))
+        h0 = (e1**2 * p2 - e2**2 * p0 + (2 * e1**2 + 3 * e1 * e2 + e2**2) * p1) / (3 * e1 * (e1 + e2))
+        h1 = (e3**2 * p1 - e2**2 * p3 + (2 * e3**2 + 3 * e3 * e2 + e2**2) * p2) / (3 * e3 * (e3 + e2))
+        chord = (p2 - p1) / 3.0
+        h0 = np.where((d1 < tiny) | (d2 < tiny), p1 + chord, h0)
+        h1 = np.where((d3 < tiny) | (d2 < tiny), p2 - chord, h1)
+        curves = np.stack([p1, h0, h1, p2], 2).astype(np.float32)  # (T, pieces, 4, 3)
         return curves.reshape(len(anchors), -1, 3)
 
 
@@ -317,7 +331,7 @@ def _info(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if rec.X.shape[1] == 1 and rec.net.layers:  # where each first-layer unit switches on
         W, b = rec.net.layers[0].W[:, 0], rec.net.layers[0].b
         cuts = ", ".join(f"{-bi / wi:+.2f}" for wi, bi in zip(W, b) if abs(wi) > 1e-9)
-        info.append(f"first-layer units switch at x = {cuts}")
+        info.append(f"unit thresholds: x = {cuts}")
     result = [f"training accuracy {100 * m['train_accuracy']:.1f}%"]
     if "test_accuracy" in m:
         result.append(f"test accuracy {100 * m['test_accuracy']:.2f}% ({m['test_points']:,} fresh points)")
@@ -337,8 +351,12 @@ def timeline(
     fps: int,
     detail: Detail = Detail(),
     timing: Timing | None = None,
+    input_only: bool = False,
 ) -> Timeline:
-    """All frames of the layer-by-layer video of `rec` at `fps` frames per second."""
+    """All frames of the layer-by-layer video of `rec` at `fps` frames per second.
+
+    input_only: stay in the input plane (the data, the heat map and the decision boundary).
+    """
     timing = timing or Timing(fps)
     in_dim = rec.X.shape[1]
     plan = isotopy.plan(rec.net, in_dim)
@@ -349,7 +367,12 @@ def timeline(
         )
     D = plan.dim
     extent = float(rec.meta["dataset"].get("extent", 1.2))
-    schedule, block_captions = _schedule(plan, timing, rec.accuracy == 1.0)
+    if input_only:
+        shape = "a line" if not rec.net.layers else "a curve"
+        schedule = [("hold", -1, "", np.ones(timing.frames(timing.intro + timing.outro + 2.0)))]
+        block_captions = [f"The network's classification of the plane: its boundary is {shape}"]
+    else:
+        schedule, block_captions = _schedule(plan, timing, rec.accuracy == 1.0)
     kinds = {"hold": HOLD, "stage": MOVE, "fade": FADE}
     lengths = np.array([len(t) for _, _, _, t in schedule])
     blocks = np.stack(
@@ -378,10 +401,8 @@ def timeline(
     pieces = np.split(scr, np.cumsum(sizes)[:-1], axis=1)
     grid = PathIndex.build([S] * L, closed=False).bezier(pieces[0])
     pts = pieces[1]
-    # Straight pieces for the heat map: the window's corners and the contours' ends must not
-    # overshoot.
     heat = [
-        PathIndex.build([len(x) for x in level], closed=True, smooth=False).bezier(p)
+        PathIndex.build([len(x) for x in level], closed=True).bezier(p)
         for level, p in zip(rings, pieces[2 : 2 + len(rings)])
     ]
     boundary = PathIndex.build([len(b) for b in bounds], closed=False, smooth=False).bezier(
@@ -391,8 +412,9 @@ def timeline(
     # The separating line, drawn in each outro frame's view (the camera may still be settling).
     line = np.zeros((T, 2, 3), np.float32)
     fade = np.zeros(T)
-    n_out = int(blocks[-2:, 1].sum())
-    n_fade = int(blocks[-2, 1])
+    has_fade = len(blocks) >= 2 and blocks[-2, 2] == FADE
+    n_out = int(blocks[-2:, 1].sum()) if has_fade else 0
+    n_fade = int(blocks[-2, 1]) if has_fade else 0
     for f in range(T - n_out, T):
         seg = _line_on_screen(plan.head_w[:2], plan.head_b, center[f], half[f])
         if seg is not None:

@@ -110,5 +110,16 @@ def test_outro_caption_tells_the_truth(tiny_recording):
 def test_straight_paths_have_handles_on_the_chord():
     anchors = np.random.default_rng(1).standard_normal((2, 5, 3))
     bez = frames.PathIndex.build([5], closed=True, smooth=False).bezier(anchors).reshape(2, 5, 4, 3)
-    a, h0, h1, b = (bez[:, :, i] for i in range(4))
-    assert np.allclose(h0, a + (b - a) / 6) and np.allclose(h1, b - (b - a) / 6)
+    a, h0, h1, b = (bez[:, :, i].astype(np.float64) for i in range(4))
+    chord = b - a
+    for h in (h0, h1):
+        s = ((h - a) * chord).sum(-1) / (chord * chord).sum(-1)
+        assert np.allclose(a + s[..., None] * chord, h, atol=1e-5) and (s >= -1e-6).all() and (s <= 1 + 1e-6).all()
+
+
+def test_smooth_paths_do_not_loop_on_uneven_anchors():
+    """Centripetal Catmull-Rom: no overshoot where anchors bunch up (a stretched grid line)."""
+    x = np.array([0.0, 0.01, 0.02, 3.0, 3.01])
+    anchors = np.stack([x, np.zeros_like(x), np.zeros_like(x)], -1)[None]
+    bez = frames.PathIndex.build([5], closed=False).bezier(anchors)[0]
+    assert bez[:, 0].min() >= -1e-6 and bez[:, 0].max() <= 3.01 + 1e-6  # stays on [0, 3.01]

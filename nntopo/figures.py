@@ -1,0 +1,170 @@
+"""The essay's figures as named, reproducible recipes: data, network, training, seed and scene.
+
+`FIGURES` is the catalogue, in the essay's order. A figure has one or more runs (a figure in two
+parts, like "one hidden unit fails, two succeed", has two), each trained into a recording and
+drawn by a scene. `check` states, as code, what the measured numbers must show for the essay's
+claim to hold; the numbers on screen always come from the run itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import __version__, frames
+from .datasets import DATASETS
+from .model import NetConfig
+from .recording import FORMAT_VERSION, Recording, RecordingError, load, save
+from .train import Progress, TrainConfig, record
+
+SCENES = ("flow", "input", "training")  # the layer-by-layer flow, the input plane only, training
+
+
+@dataclass(frozen=True)
+class Run:
+    dataset: str  # a key of DATASETS
+    layers: int  # hidden layers
+    width: int  # units per hidden layer
+    seed: int = 0  # seed of the data and the initialisations
+    train: TrainConfig = field(default_factory=TrainConfig)  # the training recipe
+    scene: str = "flow"  # one of SCENES
+    title: str = ""  # title card before this run, in a figure of several runs
+    points: int = 250  # data points per class
+    heat: bool = True  # draw the classification heat map
+    stage_seconds: float = 1.2  # seconds per stage (linear, translate, activate)
+
+    def net(self) -> NetConfig:
+        return NetConfig(DATASETS[self.dataset].dim, self.layers, self.width, "tanh")
+
+    def key(self) -> str:
+        """A hash of everything that decides the recording: the cache file's name."""
+        recipe = asdict(self)
+        recipe = {k: recipe[k] for k in ("dataset", "layers", "width", "seed", "train", "points")}
+        recipe["versions"] = [__version__, FORMAT_VERSION]
+        return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    claim: str  # the essay's claim, as `nntopo figures` lists it
+    runs: tuple[Run, ...]
+    check: Callable[[list[dict]], bool]  # the runs' metrics -> does the claim hold?
+
+
+def _m(i: int, key: str) -> Callable[[list[dict]], float]:
+    return lambda ms: ms[i][key]
+
+
+CURVES_HIDDEN = Run("curves", 1, 2)
+FIGURES: dict[str, Figure] = {
+    f.name: f
+    for f in [
+        Figure(
+            "linear-curves",
+            "with no hidden layer the boundary is a line, and the two curves are not separated",
+            (Run("curves", 0, 2),),
+            lambda ms: ms[0]["train_accuracy"] < 1.0,
+        ),
+        Figure(
+            "hidden-curves",
+            "one hidden layer of two tanh units bends the boundary into a curve that separates them",
+            (Run("curves", 1, 2, scene="input"),),
+            lambda ms: ms[0]["train_accuracy"] == 1.0,
+        ),
+        Figure(
+            "hidden-representation",
+            "in the hidden layer's coordinates the curves are linearly separable",
+            (CURVES_HIDDEN,),
+            lambda ms: ms[0]["train_accuracy"] == 1.0,
+        ),
+        Figure(
+            "tanh-layer",
+            "a tanh layer is a linear map W, a translation by b, then tanh: it never cuts or folds",
+            (Run("curves", 1, 2, heat=False, stage_seconds=2.4),),
+            lambda ms: True,
+        ),
+        Figure(
+            "spirals",
+            "four 2-unit tanh layers untangle two slightly entangled spirals",
+            (Run("spirals", 4, 2),),
+            lambda ms: ms[0]["train_accuracy"] >= 0.99,
+        ),
+        Figure(
+            "spirals-hard",
+            "the same network fails on more entangled spirals",
+            (Run("spirals-hard", 4, 2),),
+            lambda ms: ms[0]["train_accuracy"] < 0.99,
+        ),
+        Figure(
+            "circles-2",
+            "two hidden units cannot separate a disk from the annulus around it, however they train",
+            (Run("circles", 1, 2, scene="training", train=TrainConfig(snapshot_every=10, restarts=1)),),
+            lambda ms: ms[0]["test_accuracy"] < 1.0,
+        ),
+        Figure(
+            "intervals",
+            "on the line, one hidden unit fails; two units lift it into a curve a line separates",
+            (
+                Run("intervals", 1, 1, title="One hidden unit"),
+                Run("intervals", 1, 2, title="Two hidden units"),
+            ),
+            lambda ms: ms[0]["train_accuracy"] < 1.0 and ms[1]["train_accuracy"] == 1.0,
+        ),
+        Figure(
+            "easy-way-out",
+            "a deep 2-wide network scores high on disk/annulus by stretching space; "
+            "a contractive penalty refuses the stretch",
+            (
+                Run("circles", 4, 2, title="Four 2-unit layers: the easy way out"),
+                Run("circles", 4, 2, title="The same network with a contractive penalty",
+                    train=TrainConfig(contractive=0.01)),
+            ),
+            lambda ms: ms[0]["test_accuracy"] < 1.0
+            and ms[0]["train_accuracy"] >= 0.95
+            and ms[1]["max_stretch"] < ms[0]["max_stretch"],
+        ),
+    ]
+}
+
+
+def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None) -> list[Recording]:
+    """Train every run of `fig`, or load it from `cache` (a folder) when trained before."""
+    out = []
+    for run in fig.runs:
+        # Keyed by the recipe alone: figures that share a run share its recording.
+        path = cache / f"{run.dataset}-{run.key()}.npz" if cache is not None else None
+        rec = None
+        if path is not None and path.exists():
+            try:
+                rec = load(path)
+            except RecordingError:
+                rec = None  # a damaged cache entry is trained again
+        if rec is None:
+            rec = record(run.dataset, run.net(), run.train, run.seed, run.points, progress)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                save(rec, path)
+        out.append(rec)
+    return out
+
+
+def timelines(fig: Figure, recs: list[Recording], fps: int) -> list[frames.Timeline]:
+    """The scenes of every run of `fig`, in order."""
+    out = []
+    for run, rec in zip(fig.runs, recs):
+        detail = frames.Detail(heat_levels=frames.Detail().heat_levels if run.heat else 0)
+        timing = frames.Timing(fps, stage=run.stage_seconds)
+        if run.scene == "training":
+            tl = frames.training_timeline(rec, fps, detail=detail)
+        else:
+            tl = frames.timeline(rec, fps, detail, timing, input_only=run.scene == "input")
+        out.append(tl.titled(run.title) if run.title else tl)
+    return out
+
+
+def holds(fig: Figure, recs: list[Recording]) -> bool:
+    return bool(fig.check([r.meta["metrics"] for r in recs]))
