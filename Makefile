@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not render"
+	$(PY) -m pytest -q -m "not render and not claims"
 
 bench: $(STAMP)
 	$(PY) bench/bench.py
@@ -28,14 +28,16 @@ setup: $(STAMP)
 # Every figure of the catalogue (`nntopo figures`). Safe with -j: each figure renders in its own
 # temporary folder and replaces its own files. A failing figure does not stop the others; the
 # failures are listed at the end, and make then exits non-zero.
-FIGURES_DIR := figures
-FIGURE_OPTS ?=
+FIGURES_DIR ?= figures
+FIGURES ?=# names to render; empty: the whole catalogue
+FIGURE_OPTS ?=# extra options for `nntopo figure`, e.g. --quality medium
 
 figures: $(STAMP)
 	@mkdir -p $(FIGURES_DIR)/.log
 	@rm -f $(FIGURES_DIR)/.log/*.failed
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory figures-all NAMES="$$($(VENV)/bin/nntopo figures --names)"; \
+	names="$(FIGURES)"; [ -n "$$names" ] || names=$$($(VENV)/bin/nntopo figures --names); \
+	$(MAKE) --no-print-directory figures-all NAMES="$$names"; \
 	echo "make figures: $$(( $$(date +%s) - start )) s"
 	@failed=$$(ls $(FIGURES_DIR)/.log/*.failed 2>/dev/null); \
 	if [ -n "$$failed" ]; then \

@@ -1,0 +1,104 @@
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from nntopo import figures, frames
+from nntopo.datasets import DATASETS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_catalogue_is_well_formed():
+    assert list(figures.FIGURES)[:2] == ["linear-curves", "hidden-curves"]
+    for name, fig in figures.FIGURES.items():
+        assert fig.name == name and fig.claim and fig.runs
+        for run in fig.runs:
+            assert run.dataset in DATASETS and run.scene in figures.SCENES
+        if len(fig.runs) > 1:
+            assert all(run.title for run in fig.runs)  # parts are introduced by title cards
+
+
+def test_run_key_follows_the_recipe():
+    a = figures.Run("circles", 1, 2)
+    assert a.key() == figures.Run("circles", 1, 2).key()
+    assert a.key() != figures.Run("circles", 1, 2, seed=1).key()
+    assert a.key() != dataclasses.replace(a, train=dataclasses.replace(a.train, steps=10)).key()
+    assert a.key() == dataclasses.replace(a, title="x", heat=False).key()  # drawing only
+
+
+@pytest.fixture(scope="session")
+def claims_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("figure-cache")
+
+
+@pytest.mark.claims
+@pytest.mark.parametrize("name", list(figures.FIGURES))
+def test_every_figure_meets_its_claim(name, claims_cache):
+    """The real recipe (steps, restarts, seed), on 60 points per class to keep it quick."""
+    fig = figures.FIGURES[name]
+    small = dataclasses.replace(fig, runs=tuple(dataclasses.replace(r, points=60) for r in fig.runs))
+    recs = figures.recordings(small, claims_cache)
+    assert figures.holds(small, recs), [r.meta["metrics"] for r in recs]
+    tls = figures.timelines(small, recs, fps=4)
+    assert len(tls) == len(fig.runs)
+    assert all(tl.total_frames > 0 for tl in tls)
+
+
+def test_recordings_are_cached(tmp_path):
+    fig = figures.Figure("t", "c", (figures.Run("curves", 0, 2, train=figures.TrainConfig(steps=5, restarts=1), points=10),),
+                         lambda ms: True)
+    first = figures.recordings(fig, tmp_path)
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1
+    mtime = files[0].stat().st_mtime_ns
+    second = figures.recordings(fig, tmp_path)
+    assert files[0].stat().st_mtime_ns == mtime  # loaded, not retrained
+    assert np.array_equal(first[0].net.head_w, second[0].net.head_w)
+    files[0].write_bytes(b"damaged")
+    third = figures.recordings(fig, tmp_path)  # a damaged cache entry is trained again
+    assert np.array_equal(third[0].net.head_w, first[0].net.head_w)
+
+
+def test_training_scene_follows_the_snapshots(tiny_recording):
+    tl = frames.training_timeline(tiny_recording, fps=5, seconds=4, hold=1)
+    assert tl.n_frames == 20 + 5 and len(tl.counter) == tl.n_frames
+    assert tl.counter[0].startswith("step 0:") and tl.counter[-1].startswith("step 60:")
+    assert (tl.line_opacity[tl.line_opacity > 0] == 1).all()
+    # the points move during training, then hold still
+    assert not np.allclose(tl.points[0][0], tl.points[0][19])
+    assert np.allclose(tl.points[0][20], tl.points[0][-1], atol=0.01)  # only the camera settles
+    assert tl.heat == ()
+
+
+def test_input_only_timeline_stays_in_the_input_plane(tiny_recording):
+    tl = frames.timeline(tiny_recording, fps=5, input_only=True)
+    assert (tl.blocks[:, 2] == frames.HOLD).all() and not tl.line_opacity.any()
+    assert np.allclose(tl.points[0][0], tl.points[0][-1])
+
+
+@pytest.mark.render
+def test_make_figures_in_parallel_reports_failures(tmp_path):
+    out = tmp_path / "figs"
+    env = dict(os.environ, MAKEFLAGS="")
+    proc = subprocess.run(
+        ["make", "-s", "-j2", "-o", f"{sys.prefix}/.nntopo-installed", "figures",
+         f"VENV={sys.prefix}", f"FIGURES_DIR={out}", "FIGURES=linear-curves circles-2 no-such-figure",
+         "FIGURE_OPTS=--fps 4"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode != 0  # one figure failed...
+    assert "FAILED no-such-figure" in proc.stdout and "not one of" in proc.stdout
+    for name in ["linear-curves", "circles-2"]:  # ...and the others were rendered all the same
+        with av.open(str(out / f"{name}.mp4")) as c:
+            s = c.streams.video[0]
+            assert (s.codec_context.name, s.codec_context.pix_fmt) == ("h264", "yuv420p")
+            assert sum(1 for _ in c.decode(video=0)) > 10
+        assert (out / f"{name}.png").stat().st_size > 1000
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".") and p.name not in (".cache", ".log")]
+    assert leftovers == []  # no temporary files left beside the outputs
