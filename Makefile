@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: demo test test-fast bench setup clean figures figures-all
 
 demo: $(STAMP)
-	$(VENV)/bin/nntopo render spirals --layers 4 --width 2 --output renders/spirals.mp4
+	$(VENV)/bin/nntopo render spirals --layers 4 --width 2
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -50,9 +50,9 @@ figures-all: $(addprefix figure-,$(NAMES))
 
 figure-%:
 	@echo "rendering $*"
-	@$(VENV)/bin/nntopo figure $* --output $(FIGURES_DIR)/$*.mp4 $(FIGURE_OPTS) \
+	@t=$$(date +%s); $(VENV)/bin/nntopo figure $* --output $(FIGURES_DIR)/$*.mp4 $(FIGURE_OPTS) \
 		> $(FIGURES_DIR)/.log/$*.log 2>&1 \
-		&& echo "done $* ($$(tail -n 2 $(FIGURES_DIR)/.log/$*.log | head -n 1))" \
+		&& echo "done $* in $$(( $$(date +%s) - t )) s: $$(tail -n 2 $(FIGURES_DIR)/.log/$*.log | head -n 1)" \
 		|| touch $(FIGURES_DIR)/.log/$*.failed
 
 $(STAMP): pyproject.toml

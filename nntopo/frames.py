@@ -241,10 +241,13 @@ def _schedule(plan: isotopy.Plan, timing: Timing, separated: bool) -> tuple[list
     # The outro: the separating line fades in, then the picture holds.
     n_out = timing.frames(timing.outro)
     n_fade = min(timing.frames(timing.line_fade), n_out - 1)
+    where = "The last representation" if plan.layers else "No hidden layer: the boundary is a line"
     outro = (
-        "The last representation: a line separates the classes"
+        f"{where}: a line separates the classes"
         if separated
-        else "The last representation: no line separates the classes"
+        else f"{where}, and it does not separate the classes"
+        if not plan.layers
+        else f"{where}: no line separates the classes"
     )
     schedule.append(("fade", -1, "", np.ones(n_fade)))
     captions.append(outro)
@@ -324,7 +327,8 @@ def _info(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
     dims = [rec.X.shape[1]] + [layer.W.shape[0] for layer in rec.net.layers] + [1]
     info = [
         f"data: {meta['dataset']['name']} ({len(rec.X)} points)",
-        f"network: {' → '.join(map(str, dims))}, {meta['net']['activation']}",
+        f"network: {' → '.join(map(str, dims))}, "
+        + (meta["net"]["activation"] if rec.net.layers else "linear classifier"),
         f"seed {meta['seed']}, {int(rec.snapshots.steps[-1])} steps"
         + (f", contractive {meta['train']['contractive']:g}" if meta["train"].get("contractive") else ""),
     ]

@@ -278,8 +278,8 @@ class LayerFlow(Scene):
     def show_result(self, f: int) -> None:
         """The numbers, and a ring around every point the network gets wrong."""
         rings = [frames.dot_paths(p[f][w], DOT_RADIUS * 2.2) for p, w in zip(self.tl.points, self.tl.wrong)]
-        self.rings = path_mobject(np.concatenate(rings), stroke_color=INK, stroke_width=1.5,
-                                  fill_opacity=0)
+        self.rings = path_mobject(np.concatenate(rings), stroke_color=INK, stroke_width=1.2,
+                                  stroke_opacity=0.7, fill_opacity=0)
         self.add(self.result, self.rings)
         self.result_shown = True
 
