@@ -146,6 +146,20 @@ def _check_output(path: Path, suffix: str) -> Path:
     return path
 
 
+def _options(quality: "Quality", fps: int | None, verbose: bool) -> RenderOptions:
+    if fps is not None and not 1 <= fps <= 120:
+        raise NntopoError(f"--fps {fps}: must be between 1 and 120")
+    return RenderOptions(quality.value, fps, verbose)
+
+
+def _render(timelines: list, output: Path, opts: RenderOptions) -> None:
+    """Render with a progress bar over every frame of every timeline."""
+    from .render import render_timelines
+
+    with _bar(f"rendering {output.name}", sum(t.total_frames for t in timelines)) as advance:
+        render_timelines(timelines, output, opts, on_frames=advance)
+
+
 def _train(dataset: str, layers: int, width: int, activation: str, seed: int, steps: int, points: int):
     from .train import TrainConfig, record
 
@@ -211,13 +225,11 @@ def render(
     verbose: Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")] = False,
 ) -> None:
     """Train (or load), then render the layer-by-layer video as an MP4 and print its path."""
-    from . import recording
-    from .render import render as render_video
+    from . import frames, recording
 
     if (dataset is None) == (from_file is None):
         raise NntopoError("give a DATASET to train on, or --from RECORDING, not both")
-    if fps is not None and not 1 <= fps <= 120:
-        raise NntopoError(f"--fps {fps}: must be between 1 and 120")
+    opts = _options(quality, fps, verbose)
     name = dataset.value if dataset is not None else from_file.stem
     if output is None:
         output = Path("renders") / f"{name}.mp4"
@@ -238,18 +250,7 @@ def render(
         raise NntopoError(
             f"{from_file}: has a {widest}-dimensional layer; the 2D scene shows up to {MAX_2D_WIDTH}"
         )
-    opts = RenderOptions(quality.value, fps, verbose)
-    state = {}
-
-    def start(total: int) -> None:
-        state["bar"] = _bar(f"rendering {output.name}", total)
-        state["advance"] = state["bar"].__enter__()
-
-    try:
-        render_video(rec, output, opts, on_frames=lambda n: state["advance"](n), on_start=start)
-    finally:
-        if "bar" in state:
-            state["bar"].__exit__(*sys.exc_info())
+    _render([frames.timeline(rec, opts.frame_rate)], output, opts)
     typer.echo(output)
 
 
@@ -283,10 +284,9 @@ def render_figure(
     Trained recordings are cached in .cache/ beside the video: a re-render does not retrain.
     """
     from . import figures
-    from .render import poster, render_timelines
+    from .render import poster
 
-    if fps is not None and not 1 <= fps <= 120:
-        raise NntopoError(f"--fps {fps}: must be between 1 and 120")
+    opts = _options(quality, fps, verbose)
     if output is None:
         output = Path("figures") / f"{name.value}.mp4"
         output.parent.mkdir(exist_ok=True)
@@ -294,10 +294,7 @@ def render_figure(
     fig = figures.FIGURES[name.value]
     with _bar(f"training {fig.name}", sum(r.train.restarts * r.train.steps for r in fig.runs)) as advance:
         recs = figures.recordings(fig, output.parent / ".cache", lambda restart, step: advance())
-    opts = RenderOptions(quality.value, fps, verbose)
-    tls = figures.timelines(fig, recs, opts.frame_rate)
-    with _bar(f"rendering {output.name}", sum(t.total_frames for t in tls)) as advance:
-        render_timelines(tls, output, opts, on_frames=advance)
+    _render(figures.timelines(fig, recs, opts.frame_rate), output, opts)
     poster(output, output.with_suffix(".png"))
     verdict = "holds" if figures.holds(fig, recs) else "does NOT hold"
     err.print(f"{fig.name}: the essay's claim {verdict} in this run", markup=False)
