@@ -1,0 +1,248 @@
+"""Topology on the numbers: what each stage of each layer does, measured.
+
+For every layer and stage (linear, translate, activate) of a recording, laid out as the video
+plays it (isotopy.plan), `inspect` reports:
+
+- the linear map: det W (sign and size), its condition number, and whether the stage is a
+  homeomorphism of the data's domain (nonsingular linear part, invertible activation; ReLU,
+  singular and narrowing layers are flagged);
+- linear separability of the representation after the stage: an exact LP test, and the accuracy
+  of the best linear classifier scikit-learn's LinearSVC finds;
+- Betti numbers of each class's point cloud from persistent homology (ripser), by the rule in
+  `betti`;
+- local stretch: the largest singular value of the layer map's Jacobian up to this stage at the
+  data points (max and 99th percentile), which exposes the "easy way out".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.spatial import cKDTree
+
+from . import isotopy
+from .datasets import make_dataset
+from .model import ACTIVATIONS
+from .recording import Recording
+
+TOPOLOGY_POINTS = 4000  # points per class of the dense sample whose topology is measured
+TOPOLOGY_SEED_OFFSET = 2_000_003  # its seed: never the training data's
+MAX_PH_POINTS = 300  # points per class given to persistent homology (farthest-point subsample)
+MAX_PH_POINTS_3D = 120  # fewer when b2 is wanted: 2-simplices grow with the cube of the points
+NOISE_FLOOR = 1.0  # features living under this many sample spacings are noise
+GAP_RATIO = 3.0  # real features outlive the next-longest by this factor
+
+
+def farthest_points(X: np.ndarray, k: int) -> np.ndarray:
+    """Indices of k points of X (N, d) by farthest-point sampling from point 0: deterministic,
+    and it spreads the points evenly, so the sample spacing is about the same everywhere."""
+    if len(X) <= k:
+        return np.arange(len(X))
+    chosen = [0]
+    dist = np.linalg.norm(X - X[0], axis=1)
+    for _ in range(k - 1):
+        i = int(np.argmax(dist))
+        chosen.append(i)
+        dist = np.minimum(dist, np.linalg.norm(X - X[i], axis=1))
+    return np.array(chosen)
+
+
+def count_features(lifetimes: np.ndarray, spacing: float) -> int:
+    """How many of the longest-lived features are real: the rule of `betti`.
+
+    Sort the lifetimes, longest first. The real features are those before the largest drop
+    between consecutive lifetimes, provided the drop is a factor of GAP_RATIO or more and the
+    features before it outlive the sample spacing; else there are none. Scale-free: it asks how
+    far the longest-lived features stand out from the rest, not how long they live.
+    """
+    life = np.sort(lifetimes[np.isfinite(lifetimes)])[::-1]
+    life = np.append(life, 0.0)  # below everything: a lone feature is compared with nothing
+    ratios = life[:-1] / np.maximum(life[1:], 1e-3 * spacing)
+    ratios[life[:-1] <= NOISE_FLOOR * spacing] = 0.0  # sampling noise is never a feature
+    if len(ratios) == 0 or ratios.max() < GAP_RATIO:
+        return 0
+    return int(np.argmax(ratios)) + 1
+
+
+def whiten(X: np.ndarray) -> np.ndarray:
+    """X (N, d) in its principal axes, each scaled to unit variance: (N, r), r = its rank.
+
+    An invertible affine map changes no topology, but a squashed cloud (a layer with a large
+    condition number) hides a hole at any fixed scale; whitening undoes the squash first.
+    Directions the cloud has really collapsed in (variance ~ 0) are dropped, not blown up.
+    """
+    Xc = X - X.mean(0)
+    w, V = np.linalg.eigh(np.cov(Xc, rowvar=False).reshape(X.shape[1], X.shape[1]))
+    keep = w > 1e-12 * max(w.max(), 1e-300)
+    if not keep.any():
+        return Xc[:, :1]
+    return Xc @ V[:, keep] / np.sqrt(w[keep])
+
+
+def betti(X: np.ndarray, maxdim: int = 1) -> tuple[int, ...]:
+    """Betti numbers (b0, ..., b_maxdim) of the shape the point cloud X (N, d) samples.
+
+    The rule: whiten the cloud (`whiten`: an affine map, so the topology is unchanged), subsample
+    to MAX_PH_POINTS points (fewer for b2) by farthest-point sampling, which spreads them evenly; compute the Vietoris-Rips persistence diagrams (ripser); in each
+    dimension count the longest-lived features that stand out from the rest by a factor of
+    GAP_RATIO or more (count_features); the sample spacing is the median nearest-neighbour
+    distance of the subsample. The one infinite component always counts towards b0.
+    """
+    from ripser import ripser
+
+    if len(X) < 3:
+        return (len(X),) + (0,) * maxdim
+    P = whiten(X)
+    P = P[farthest_points(P, MAX_PH_POINTS if maxdim < 2 else MAX_PH_POINTS_3D)]
+    spacing = float(np.median(cKDTree(P).query(P, k=2)[0][:, 1]))
+    dgms = ripser(P, maxdim=maxdim)["dgms"]
+    out = []
+    for dim, d in enumerate(dgms):
+        n = count_features(d[:, 1] - d[:, 0], spacing)
+        out.append(1 + n if dim == 0 else n)  # b0: the infinite bar plus the finite real ones
+    return tuple(out)
+
+
+def separable(X: np.ndarray, y: np.ndarray) -> bool:
+    """Exactly: is there (w, c) with s_i (w . x_i + c) >= 1 for all i? (an LP feasibility test)"""
+    s = np.where(y == 1, 1.0, -1.0)
+    A = -s[:, None] * np.hstack([X, np.ones((len(X), 1))])
+    res = linprog(np.zeros(X.shape[1] + 1), A_ub=A, b_ub=-np.ones(len(X)), bounds=(None, None),
+                  method="highs")
+    return res.status == 0
+
+
+def linear_accuracy(X: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy of the best linear classifier: 1.0 when separable, else LinearSVC's on the data."""
+    if separable(X, y):
+        return 1.0
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    keep = np.ptp(X, axis=0) > 0
+    if not keep.any():
+        return float(max(np.mean(y), 1 - np.mean(y)))
+    clf = make_pipeline(StandardScaler(), LinearSVC(C=100.0, max_iter=20000))
+    clf.fit(X[:, keep], y)
+    return float(clf.score(X[:, keep], y))
+
+
+@dataclass(frozen=True)
+class StageReport:
+    layer: int  # 1-based
+    stage: str  # linear, translate or activate
+    det: float | None  # det W for a square W, else None
+    cond: float  # condition number of W (ratio of extreme singular values)
+    homeomorphism: bool  # is this stage a homeomorphism of the data's domain?
+    why: str  # what makes it one or not
+    separable: bool  # does a hyperplane separate the classes after this stage?
+    linear_accuracy: float  # the best linear classifier's accuracy after this stage
+    betti_a: tuple[int, ...]  # Betti numbers of class A after this stage
+    betti_b: tuple[int, ...]
+    stretch_max: float  # largest singular value of the layer's Jacobian so far, over the data
+    stretch_p99: float  # its 99th percentile
+
+
+@dataclass(frozen=True)
+class Report:
+    dataset: str
+    architecture: str
+    train_accuracy: float
+    test_accuracy: float | None
+    input_betti_a: tuple[int, ...]
+    input_betti_b: tuple[int, ...]
+    input_separable: bool
+    stages: tuple[StageReport, ...]
+    first_separable: str | None  # "layer L stage" where the classes first become separable
+    seconds: float  # how long the diagnostics took
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _linear_facts(W: np.ndarray, lp: isotopy.LayerPlan) -> tuple[float | None, float, bool, str]:
+    m, n = W.shape
+    s = np.linalg.svd(W, compute_uv=False)
+    cond = float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
+    det = float(np.linalg.det(W)) if m == n else None
+    if m < n:
+        return det, cond, False, f"narrows R^{n} -> R^{m}"
+    if lp.collapse:
+        return det, cond, False, "singular W (det = 0)" if m == n else "W not injective"
+    if m > n:
+        return det, cond, True, f"embeds R^{n} in R^{m} (injective)"
+    return det, cond, True, "det W != 0"
+
+
+def inspect(rec: Recording) -> Report:
+    """Measure every stage of every layer of `rec` (see the module docstring)."""
+    import time
+
+    t0 = time.perf_counter()
+    in_dim = rec.X.shape[1]
+    plan = isotopy.plan(rec.net, in_dim)
+    maxdim = 2 if plan.dim >= 3 else 1
+    y = rec.y
+    x = isotopy.pad(rec.X, plan.dim)
+    # Topology is measured on a dense fresh sample of the true sets, carried through the same
+    # stages: where a layer stretches space, 250 training points tear apart long before the set
+    # does, and the Betti numbers would report the sampling, not the map.
+    Xd, yd = make_dataset(rec.dataset, TOPOLOGY_POINTS, rec.meta["seed"] + TOPOLOGY_SEED_OFFSET)
+    xd = isotopy.pad(Xd, plan.dim)
+    J = np.broadcast_to(np.eye(plan.dim), (len(x), plan.dim, plan.dim))  # of this layer so far
+    stages = []
+    first = None
+    for lp, layer in zip(plan.layers, plan.net.layers):
+        det, cond, lin_homeo, why = _linear_facts(layer.W, lp)
+        act = ACTIVATIONS[lp.activation]
+        for name in isotopy.STAGES:
+            before = x
+            x = isotopy.stage_end(lp, name, x)
+            xd = isotopy.stage_end(lp, name, xd)
+            if name == "linear":
+                J = np.broadcast_to(lp.M, J.shape)
+                homeo, reason = lin_homeo, why
+            elif name == "translate":
+                homeo, reason = True, "translation"
+            else:
+                d = np.ones_like(before)
+                d[:, : lp.out_dim] = act.numpy_deriv(before[:, : lp.out_dim])
+                J = d[:, :, None] * J
+                homeo = act.invertible
+                reason = f"{lp.activation} is invertible" if homeo else f"{lp.activation} folds"
+            sv = np.linalg.svd(J[:, : lp.out_dim], compute_uv=False)[:, 0]
+            sep = separable(x, y)
+            stages.append(StageReport(
+                layer=lp.index + 1,
+                stage=name,
+                det=det,
+                cond=cond,
+                homeomorphism=homeo,
+                why=reason,
+                separable=sep,
+                linear_accuracy=linear_accuracy(x, y),
+                betti_a=betti(xd[yd == 0], maxdim),
+                betti_b=betti(xd[yd == 1], maxdim),
+                stretch_max=float(sv.max()),
+                stretch_p99=float(np.percentile(sv, 99)),
+            ))
+            if sep and first is None:
+                first = f"layer {lp.index + 1} {name}"
+    m = rec.meta["metrics"]
+    dims = [in_dim] + [layer.W.shape[0] for layer in rec.net.layers] + [1]
+    input_sep = separable(rec.X, y)
+    return Report(
+        dataset=rec.dataset,
+        architecture=" -> ".join(map(str, dims)) + f", {rec.meta['net']['activation']}",
+        train_accuracy=float(m["train_accuracy"]),
+        test_accuracy=m.get("test_accuracy"),
+        input_betti_a=betti(Xd[yd == 0], maxdim),
+        input_betti_b=betti(Xd[yd == 1], maxdim),
+        input_separable=input_sep,
+        stages=tuple(stages),
+        first_separable="input" if input_sep else first,
+        seconds=time.perf_counter() - t0,
+    )
