@@ -223,6 +223,9 @@ def render(
         Optional[Path], typer.Option("--output", "-o", help="Video to write (default renders/NAME.mp4).")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")] = False,
+    overlay: Annotated[
+        bool, typer.Option("--overlay", help="Show each stage's numbers (as `nntopo inspect`).")
+    ] = False,
 ) -> None:
     """Train (or load), then render the layer-by-layer video as an MP4 and print its path."""
     from . import frames, recording
@@ -250,8 +253,80 @@ def render(
         raise NntopoError(
             f"{from_file}: has a {widest}-dimensional layer; the 2D scene shows up to {MAX_2D_WIDTH}"
         )
-    _render([frames.timeline(rec, opts.frame_rate)], output, opts)
+    report = None
+    if overlay:
+        from . import diagnostics
+
+        err.print("measuring every stage for the overlay", markup=False)
+        report = diagnostics.inspect(rec)
+    _render([frames.timeline(rec, opts.frame_rate, overlay=report)], output, opts)
     typer.echo(output)
+
+
+@app.command("inspect")
+def inspect_recording(
+    path: Annotated[Path, typer.Argument(help="A recording made by `nntopo train`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead.")] = False,
+) -> None:
+    """Per layer and stage: det W, homeomorphism, linear separability, Betti numbers, stretch."""
+    import json
+    import math
+
+    from rich.table import Table
+
+    from . import diagnostics, recording
+
+    rep = diagnostics.inspect(recording.load(path))
+    if as_json:
+        def finite(v):  # JSON has no infinity: an infinite condition number becomes null
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            if isinstance(v, dict):
+                return {k: finite(x) for k, x in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [finite(x) for x in v]
+            return v
+
+        typer.echo(json.dumps(finite(rep.to_dict()), indent=2))
+        return
+    out = Console()
+    test = f", test {100 * rep.test_accuracy:.2f}%" if rep.test_accuracy is not None else ""
+    out.print(f"[bold]{path}[/]: {rep.dataset}, {rep.architecture}; "
+              f"training accuracy {100 * rep.train_accuracy:.1f}%{test}")
+    out.print(f"input: Betti A {_b(rep.input_betti_a)}, B {_b(rep.input_betti_b)}; "
+              f"first linearly separable: {rep.first_separable or 'never'}")
+    table = Table(show_lines=False, pad_edge=False)
+    for col in ["layer", "stage", "det W", "cond", "homeo", "lin. fit", "Betti A", "Betti B",
+                "|J| max", "p99"]:
+        table.add_column(col, justify="left" if col in ("stage", "homeo") else "right")
+    notes: dict[str, str] = {}
+    previous = (rep.input_betti_a, rep.input_betti_b)
+    for s in rep.stages:
+        homeo = "yes" if s.homeomorphism else "[red]NO[/]"
+        if not s.homeomorphism:
+            notes[f"layer {s.layer} {s.stage}"] = s.why
+        changed = (s.betti_a, s.betti_b) != previous
+        flag = "*" if changed and s.homeomorphism else ""
+        previous = (s.betti_a, s.betti_b)
+        table.add_row(
+            str(s.layer), {"linear": "W", "translate": "+b"}.get(s.stage, rep.architecture.split(", ")[-1]),
+            "-" if s.det is None else f"{s.det:+.3g}", f"{s.cond:.3g}", homeo,
+            "[green]100%[/]" if s.separable else f"{100 * s.linear_accuracy:.1f}%",
+            _b(s.betti_a) + flag, _b(s.betti_b) + flag, f"{s.stretch_max:.3g}", f"{s.stretch_p99:.3g}",
+        )
+    out.print(table)
+    for where, why in notes.items():
+        out.print(f"NO at {where}: {why}")
+    if any("*" in str(c) for c in table.columns[6]._cells):
+        out.print("* Betti numbers changed at a homeomorphism: the stage squashed the set thinner "
+                  "than the sample resolves (the essay's 'easy way out'), not a change of topology.")
+    out.print(f"[dim]Betti numbers: persistent homology of {diagnostics.TOPOLOGY_POINTS:,} fresh "
+              f"points per class carried through each stage (rule: nntopo/diagnostics.py). "
+              f"{rep.seconds:.1f} s[/]")
+
+
+def _b(betti: tuple[int, ...]) -> str:
+    return ",".join(map(str, betti))
 
 
 @app.command("figures")

@@ -33,6 +33,7 @@ MAX_PH_POINTS = 300  # points per class given to persistent homology (farthest-p
 MAX_PH_POINTS_3D = 120  # fewer when b2 is wanted: 2-simplices grow with the cube of the points
 NOISE_FLOOR = 1.0  # features living under this many sample spacings are noise
 GAP_RATIO = 3.0  # real features outlive the next-longest by this factor
+BIRTH_LIMIT = 20.0  # holes (b1, b2) must be born within this many sample spacings
 
 
 def farthest_points(X: np.ndarray, k: int) -> np.ndarray:
@@ -58,9 +59,10 @@ def count_features(lifetimes: np.ndarray, spacing: float) -> int:
     far the longest-lived features stand out from the rest, not how long they live.
     """
     life = np.sort(lifetimes[np.isfinite(lifetimes)])[::-1]
-    life = np.append(life, 0.0)  # below everything: a lone feature is compared with nothing
+    floor = NOISE_FLOOR * spacing
+    life = np.append(life, floor)  # after the shortest: a lone feature is compared with the floor
     ratios = life[:-1] / np.maximum(life[1:], 1e-3 * spacing)
-    ratios[life[:-1] <= NOISE_FLOOR * spacing] = 0.0  # sampling noise is never a feature
+    ratios[life[:-1] <= floor] = 0.0  # sampling noise is never a feature
     if len(ratios) == 0 or ratios.max() < GAP_RATIO:
         return 0
     return int(np.argmax(ratios)) + 1
@@ -88,7 +90,7 @@ def betti(X: np.ndarray, maxdim: int = 1) -> tuple[int, ...]:
     to MAX_PH_POINTS points (fewer for b2) by farthest-point sampling, which spreads them evenly; compute the Vietoris-Rips persistence diagrams (ripser); in each
     dimension count the longest-lived features that stand out from the rest by a factor of
     GAP_RATIO or more (count_features); the sample spacing is the median nearest-neighbour
-    distance of the subsample. The one infinite component always counts towards b0.
+    distance of the subsample, and holes must be born within BIRTH_LIMIT spacings. The one infinite component always counts towards b0.
     """
     from ripser import ripser
 
@@ -100,7 +102,13 @@ def betti(X: np.ndarray, maxdim: int = 1) -> tuple[int, ...]:
     dgms = ripser(P, maxdim=maxdim)["dgms"]
     out = []
     for dim, d in enumerate(dgms):
-        n = count_features(d[:, 1] - d[:, 0], spacing)
+        life = d[:, 1] - d[:, 0]
+        if dim > 0:
+            # A hole of the set is born as soon as the sample connects around it, within a few
+            # spacings; a loop born late is an arc closed by a chord across a wide gap (a
+            # curled curve), not a hole.
+            life = np.where(d[:, 0] <= BIRTH_LIMIT * spacing, life, 0.0)
+        n = count_features(life, spacing)
         out.append(1 + n if dim == 0 else n)  # b0: the infinite bar plus the finite real ones
     return tuple(out)
 

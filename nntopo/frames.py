@@ -67,6 +67,7 @@ class Timeline:
     boundary: np.ndarray  # (T, n, 3) the decision boundary p = 1/2, carried along with the plane
     wrong: tuple[np.ndarray, np.ndarray]  # per class (n_c,) bool: misclassified, ringed at the end
     counter: tuple[str, ...] = ()  # or (T,): a line that changes every frame (training step)
+    notes: tuple[tuple[str, ...], ...] = ()  # or per block: lines of numbers (the --overlay)
     title: str = ""  # a title card shown first (for figures in several parts)
     title_frames: int = 0  # how many frames the title card is held
 
@@ -350,16 +351,37 @@ def _wrong(rec: Recording, net) -> tuple[np.ndarray, np.ndarray]:
     return wrong[rec.y == 0], wrong[rec.y == 1]
 
 
+def _overlay_notes(rep, schedule: list) -> tuple[tuple[str, ...], ...]:
+    """Per block, the numbers of the stage it plays (or last played): a few short lines."""
+    by_stage = {(s.layer - 1, s.stage): s for s in rep.stages}
+    lines = (f"input: Betti A {rep.input_betti_a}, B {rep.input_betti_b}",
+             "linearly separable" if rep.input_separable else "not linearly separable")
+    out = []
+    for kind, layer, name, _ in schedule:
+        if kind == "stage":
+            s = by_stage[(layer, name)]
+            det = "" if s.det is None else f"det W {s.det:+.3g}, "
+            lines = (
+                f"{det}cond {s.cond:.3g}: " + ("homeomorphism" if s.homeomorphism else "NOT a homeomorphism"),
+                f"Betti A {s.betti_a}, B {s.betti_b}",
+                f"best linear fit {100 * s.linear_accuracy:.1f}%, |J| max {s.stretch_max:.3g}",
+            )
+        out.append(lines)
+    return tuple(out)
+
+
 def timeline(
     rec: Recording,
     fps: int,
     detail: Detail = Detail(),
     timing: Timing | None = None,
     input_only: bool = False,
+    overlay=None,
 ) -> Timeline:
     """All frames of the layer-by-layer video of `rec` at `fps` frames per second.
 
     input_only: stay in the input plane (the data, the heat map and the decision boundary).
+    overlay: a diagnostics.Report; each stage's numbers are then shown while it plays.
     """
     timing = timing or Timing(fps)
     in_dim = rec.X.shape[1]
@@ -428,9 +450,11 @@ def timeline(
     caption_list = list(dict.fromkeys(block_captions))
     caption_index = np.array([caption_list.index(cap) for cap in block_captions])
     info, result = _info(rec)
+    notes = _overlay_notes(overlay, schedule) if overlay is not None else ()
     return Timeline(
         fps=fps,
         n_frames=T,
+        notes=notes,
         grid=grid,
         heat=tuple(heat),
         heat_levels=heat_levels,

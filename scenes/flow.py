@@ -171,6 +171,8 @@ class LayerFlow(Scene):
             self.build_space()
             for i, (start, length, kind) in enumerate(tl.blocks):
                 self.show_caption(tl.captions[tl.caption_index[i]])
+                if tl.notes:
+                    self.show_notes(tl.notes[i])
                 if kind == frames.HOLD:
                     self.hold(start, length)
                 elif kind == frames.MOVE:
@@ -218,6 +220,7 @@ class LayerFlow(Scene):
             self.add(self.counter)
         self.captions: dict[str, ImageMobject] = {}
         self.caption = Group()
+        self.notes = Group()
         self.add(info, legend)
 
     def legend_row(self, color: str, label: str) -> Group:
@@ -258,6 +261,15 @@ class LayerFlow(Scene):
         self.remove(self.caption)
         self.caption = self.captions[caption]
         self.add(self.caption)
+
+    def show_notes(self, lines: tuple[str, ...]) -> None:
+        """The overlay: the current stage's numbers, at the foot of the side panel."""
+        self.remove(self.notes)
+        if lines:
+            self.notes = Group(*(self.text(s, font_size=16) for s in lines))
+            self.notes.arrange(DOWN, aligned_edge=LEFT, buff=0.08)
+            self.notes.to_edge(DOWN, buff=0.5).align_to(np.array([PANEL_LEFT, 0.0, 0.0]), LEFT)
+            self.add(self.notes)
 
     def set_frame(self, f: int) -> None:
         tl = self.tl

@@ -1,0 +1,116 @@
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from nntopo import cli, diagnostics, recording
+from nntopo.datasets import make_dataset
+from nntopo.recording import Layer, Network
+
+RNG = np.random.default_rng(0)
+
+
+def disk(n, r=1.0, c=(0.0, 0.0)):
+    u = np.sqrt(RNG.uniform(0, 1, n)) * r
+    t = RNG.uniform(0, 2 * np.pi, n)
+    return np.c_[u * np.cos(t) + c[0], u * np.sin(t) + c[1]]
+
+
+def test_betti_numbers_of_known_shapes():
+    t = RNG.uniform(0, 2 * np.pi, 600)
+    X, y = make_dataset("circles", 1500, seed=0)
+    assert diagnostics.betti(np.c_[np.cos(t), np.sin(t)]) == (1, 1)  # circle
+    assert diagnostics.betti(disk(1500)) == (1, 0)  # disk
+    assert diagnostics.betti(X[y == 1]) == (1, 1)  # the essay's annulus
+    assert diagnostics.betti(X[y == 0]) == (1, 0)  # the essay's disk
+    assert diagnostics.betti(np.r_[disk(700, 0.3, (-1, 0)), disk(700, 0.3, (1, 0))]) == (2, 0)
+    # a linear squash changes no topology: whitening undoes it
+    assert diagnostics.betti(X[y == 1] * [1.0, 0.05]) == (1, 1)
+
+
+def test_betti_of_a_sphere_in_3d():
+    v = RNG.standard_normal((500, 3))
+    assert diagnostics.betti(v / np.linalg.norm(v, axis=1, keepdims=True), maxdim=2) == (1, 0, 1)
+
+
+def test_count_features_rule():
+    assert diagnostics.count_features(np.array([2.0, 0.05, 0.04]), spacing=0.03) == 1
+    assert diagnostics.count_features(np.array([0.05, 0.04, 0.04]), spacing=0.03) == 0  # no standout
+    assert diagnostics.count_features(np.array([0.02, 0.001]), spacing=0.03) == 0  # under the floor
+    assert diagnostics.count_features(np.array([]), spacing=0.03) == 0
+
+
+def test_separability():
+    X, y = make_dataset("circles", 200, seed=1)
+    assert not diagnostics.separable(X, y)
+    assert diagnostics.linear_accuracy(X, y) < 1.0
+    lifted = np.c_[X, (X**2).sum(1)]  # the paraboloid lift of a comment on the essay
+    assert diagnostics.separable(lifted, y) and diagnostics.linear_accuracy(lifted, y) == 1.0
+
+
+def hand_recording(layers, X, y, activation="tanh"):
+    net = Network(tuple(Layer(W, b, activation) for W, b in layers), np.ones(layers[-1][0].shape[0]), 0.0)
+    meta = {"dataset": {"name": "circles", "extent": 1.2}, "seed": 0,
+            "net": {"in_dim": 2, "layers": len(layers), "width": 2, "activation": activation},
+            "metrics": {"train_accuracy": 0.5}}
+    snaps = recording.Snapshots(np.array([0]), np.zeros(1), np.zeros(1),
+                                tuple(W[None] for W, _ in layers), tuple(b[None] for _, b in layers),
+                                net.head_w[None], np.zeros(1))
+    return recording.Recording(meta, X, y, net, snaps)
+
+
+def test_flags_on_hand_made_layers():
+    X, y = make_dataset("circles", 100, seed=0)
+    good = (np.array([[2.0, 1.0], [0.0, 1.0]]), np.zeros(2))  # det 2
+    singular = (np.array([[1.0, 2.0], [2.0, 4.0]]), np.zeros(2))  # det 0
+    narrow = (np.array([[1.0, 1.0]]), np.zeros(1))  # 2 -> 1
+    rep = diagnostics.inspect(hand_recording([good, singular, narrow], X, y))
+    by = {(s.layer, s.stage): s for s in rep.stages}
+    assert by[(1, "linear")].det == pytest.approx(2.0) and by[(1, "linear")].homeomorphism
+    assert by[(1, "linear")].cond == pytest.approx(np.linalg.cond(good[0]))
+    assert by[(2, "linear")].det == pytest.approx(0.0) and not by[(2, "linear")].homeomorphism
+    assert not by[(3, "linear")].homeomorphism and "narrows" in by[(3, "linear")].why
+    assert all(by[(k, "translate")].homeomorphism for k in (1, 2, 3))
+    assert by[(1, "activate")].homeomorphism  # tanh
+    relu = diagnostics.inspect(hand_recording([good], X, y, activation="relu"))
+    assert not relu.stages[2].homeomorphism and "folds" in relu.stages[2].why
+    # the homeomorphic first layer keeps the disk and the annulus
+    assert by[(1, "activate")].betti_a == (1, 0) and by[(1, "activate")].betti_b == (1, 1)
+
+
+def test_stretch_matches_finite_differences():
+    X, y = make_dataset("circles", 50, seed=0)
+    W, b = np.array([[1.5, -0.5], [0.3, 2.0]]), np.array([0.1, -0.2])
+    rep = diagnostics.inspect(hand_recording([(W, b)], X, y))
+    eps = 1e-6
+    sv = []
+    for x in X:
+        J = np.stack([(np.tanh(W @ (x + e) + b) - np.tanh(W @ (x - e) + b)) / (2 * eps)
+                      for e in np.eye(2) * eps], 1)
+        sv.append(np.linalg.svd(J, compute_uv=False)[0])
+    assert rep.stages[2].stretch_max == pytest.approx(max(sv), rel=1e-6)
+    assert rep.stages[0].stretch_max == pytest.approx(np.linalg.svd(W, compute_uv=False)[0])
+
+
+def test_inspect_command_table_and_json(tiny_recording, tmp_path):
+    path = recording.save(tiny_recording, tmp_path / "run.npz")
+    runner = CliRunner()
+    table = runner.invoke(cli.app, ["inspect", str(path)])
+    assert table.exit_code == 0 and "Betti" in table.stdout and "homeo" in table.stdout
+    result = runner.invoke(cli.app, ["inspect", str(path), "--json"])
+    data = json.loads(result.stdout)
+    assert len(data["stages"]) == 3 * len(tiny_recording.net.layers)
+    assert {"det", "cond", "homeomorphism", "separable", "betti_a", "stretch_max"} <= set(data["stages"][0])
+    bad = runner.invoke(cli.app, ["inspect", str(tmp_path / "missing.npz")])
+    assert bad.exit_code == 2 and bad.stderr.startswith("error:")
+
+
+def test_overlay_notes_follow_the_stages(tiny_recording):
+    from nntopo import frames
+
+    rep = diagnostics.inspect(tiny_recording)
+    tl = frames.timeline(tiny_recording, fps=5, overlay=rep)
+    assert len(tl.notes) == len(tl.blocks)
+    assert tl.notes[0][0].startswith("input: Betti")
+    assert any("homeomorphism" in line for lines in tl.notes for line in lines)
