@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import __version__, frames
+from . import __version__, diagnostics, frames
 from .datasets import DATASETS
 from .model import NetConfig
 from .recording import FORMAT_VERSION, Recording, RecordingError, load, save
@@ -35,6 +35,7 @@ class Run:
     points: int = 250  # data points per class
     heat: bool = True  # draw the classification heat map
     stage_seconds: float = 1.2  # seconds per stage (linear, translate, activate)
+    overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
 
     def net(self) -> NetConfig:
         return NetConfig(DATASETS[self.dataset].dim, self.layers, self.width, "tanh")
@@ -43,6 +44,7 @@ class Run:
         """A hash of everything that decides the recording: the cache file's name."""
         recipe = asdict(self)
         recipe = {k: recipe[k] for k in ("dataset", "layers", "width", "seed", "train", "points")}
+        # (drawing options - scene, title, heat, timing, overlay - do not change the recording)
         recipe["versions"] = [__version__, FORMAT_VERSION]
         return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -120,9 +122,9 @@ FIGURES: dict[str, Figure] = {
             "a contractive penalty refuses the stretch",
             (
                 Run("circles", 4, 2, title="Four 2-unit layers: the easy way out",
-                    train=TrainConfig(restarts=2)),
+                    train=TrainConfig(restarts=2), overlay=True),
                 Run("circles", 4, 2, title="The same network with a contractive penalty",
-                    train=TrainConfig(restarts=2, contractive=0.005)),
+                    train=TrainConfig(restarts=2, contractive=0.005), overlay=True),
             ),
             lambda ms: ms[0]["test_accuracy"] < 1.0
             and ms[0]["train_accuracy"] >= 0.95
@@ -162,7 +164,9 @@ def timelines(fig: Figure, recs: list[Recording], fps: int) -> list[frames.Timel
         if run.scene == "training":
             tl = frames.training_timeline(rec, fps, detail=detail)
         else:
-            tl = frames.timeline(rec, fps, detail, timing, input_only=run.scene == "input")
+            report = diagnostics.inspect(rec) if run.overlay else None
+            tl = frames.timeline(rec, fps, detail, timing, input_only=run.scene == "input",
+                                 overlay=report)
         out.append(tl.titled(run.title) if run.title else tl)
     return out
 
