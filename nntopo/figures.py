@@ -57,10 +57,6 @@ class Figure:
     check: Callable[[list[dict]], bool]  # the runs' metrics -> does the claim hold?
 
 
-def _m(i: int, key: str) -> Callable[[list[dict]], float]:
-    return lambda ms: ms[i][key]
-
-
 CURVES_HIDDEN = Run("curves", 1, 2)
 FIGURES: dict[str, Figure] = {
     f.name: f

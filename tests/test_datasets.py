@@ -1,16 +1,8 @@
 import numpy as np
 import pytest
-from scipy.optimize import linprog
 
 from nntopo.datasets import DATASETS, make_dataset
-
-
-def linearly_separable(X: np.ndarray, y: np.ndarray) -> bool:
-    """Is there (w, c) with s_i (w . x_i + c) >= 1 for all i? A feasibility LP."""
-    s = np.where(y == 1, 1.0, -1.0)
-    A = -s[:, None] * np.hstack([X, np.ones((len(X), 1))])
-    res = linprog(np.zeros(X.shape[1] + 1), A_ub=A, b_ub=-np.ones(len(X)), bounds=(None, None))
-    return res.status == 0
+from nntopo.diagnostics import separable as linearly_separable
 
 
 @pytest.mark.parametrize("name", list(DATASETS))
