@@ -62,6 +62,8 @@ class OneLineErrors(TyperGroup):
         except ABORTS:
             err.print("aborted", markup=False)
             sys.exit(130)
+        if code == 130:  # Typer turns Ctrl-C into exit code 130
+            err.print("aborted", markup=False)
         sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -66,3 +66,34 @@ def test_render_trains_then_renders_the_picture(tmp_path):
     red = (first[..., 0] > 180) & (first[..., 2] < 90)
     blue = (first[..., 2] > 150) & (first[..., 0] < 80)
     assert red.sum() > 50 and blue.sum() > 50
+
+
+def test_interrupted_render_leaves_the_old_file_and_no_litter(tiny_recording, tmp_path):
+    """Ctrl-C mid-render: exit 130, the previous video untouched, no temporary files anywhere."""
+    import glob
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rec_path = recording.save(tiny_recording, tmp_path / "tiny.npz")
+    out = tmp_path / "keep.mp4"
+    out.write_bytes(b"the previous video")
+    before = set(glob.glob("/tmp/nntopo-render-*"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nntopo", "render", "--from", str(rec_path), "--fps", "30",
+         "--quality", "medium", "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 60
+    while not set(glob.glob("/tmp/nntopo-render-*")) - before:  # wait until rendering started
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "aborted" in err and "Traceback" not in err
+    assert out.read_bytes() == b"the previous video"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4", "tiny.npz"]
+    assert set(glob.glob("/tmp/nntopo-render-*")) == before
