@@ -356,16 +356,20 @@ def _overlay_notes(rep, schedule: list) -> tuple[tuple[str, ...], ...]:
     by_stage = {(s.layer - 1, s.stage): s for s in rep.stages}
     lines = (f"input: Betti A {rep.input_betti_a}, B {rep.input_betti_b}",
              "linearly separable" if rep.input_separable else "not linearly separable")
+    previous = (rep.input_betti_a, rep.input_betti_b)
     out = []
     for kind, layer, name, _ in schedule:
         if kind == "stage":
             s = by_stage[(layer, name)]
             det = "" if s.det is None else f"det W {s.det:+.3g}, "
+            # As in `nntopo inspect`: a change at a homeomorphism is the sample, not the set.
+            crushed = s.homeomorphism and (s.betti_a, s.betti_b) != previous
+            previous = (s.betti_a, s.betti_b)
             lines = (
                 f"{det}cond {s.cond:.3g}: " + ("homeomorphism" if s.homeomorphism else "NOT a homeomorphism"),
-                f"Betti A {s.betti_a}, B {s.betti_b}",
+                f"Betti A {s.betti_a}, B {s.betti_b}" + ("*" if crushed else ""),
                 f"best linear fit {100 * s.linear_accuracy:.1f}%, |J| max {s.stretch_max:.3g}",
-            )
+            ) + (("* squashed finer than the samples resolve",) if crushed else ())
         out.append(lines)
     return tuple(out)
 
