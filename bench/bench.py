@@ -19,7 +19,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import numpy as np
 
 from nntopo import frames, recording
 from nntopo.model import NetConfig

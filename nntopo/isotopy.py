@@ -31,7 +31,7 @@ import numpy as np
 import scipy.linalg
 
 from .model import ACTIVATIONS
-from .recording import Layer, Network
+from .recording import Network
 
 SINGULAR_RTOL = 1e-9  # |det| below this times the scale of W counts as singular
 

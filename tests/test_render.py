@@ -4,7 +4,6 @@ import struct
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
