@@ -75,17 +75,20 @@ def test_interrupted_render_leaves_the_old_file_and_no_litter(tiny_recording, tm
     import sys
     import time
 
+    import tempfile
+
     rec_path = recording.save(tiny_recording, tmp_path / "tiny.npz")
     out = tmp_path / "keep.mp4"
     out.write_bytes(b"the previous video")
-    before = set(glob.glob("/tmp/nntopo-render-*"))
+    pattern = str(Path(tempfile.gettempdir()) / "nntopo-render-*")  # where render() works
+    before = set(glob.glob(pattern))
     proc = subprocess.Popen(
         [sys.executable, "-m", "nntopo", "render", "--from", str(rec_path), "--fps", "30",
          "--quality", "medium", "-o", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.time() + 60
-    while not set(glob.glob("/tmp/nntopo-render-*")) - before:  # wait until rendering started
+    while not set(glob.glob(pattern)) - before:  # wait until rendering started
         assert proc.poll() is None and time.time() < deadline, proc.communicate()
         time.sleep(0.05)
     time.sleep(0.5)
@@ -95,4 +98,4 @@ def test_interrupted_render_leaves_the_old_file_and_no_litter(tiny_recording, tm
     assert "aborted" in err and "Traceback" not in err
     assert out.read_bytes() == b"the previous video"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4", "tiny.npz"]
-    assert set(glob.glob("/tmp/nntopo-render-*")) == before
+    assert set(glob.glob(pattern)) == before
