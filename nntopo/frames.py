@@ -95,16 +95,18 @@ def _grid(extent: float, in_dim: int, detail: Detail) -> np.ndarray:
     return np.concatenate([vertical, horizontal])
 
 
-def _heat_rings(
+def _heat_map(
     net_probability, extent: float, in_dim: int, detail: Detail
-) -> tuple[list[list[np.ndarray]], np.ndarray]:
-    """The heat map as nested regions of the input window: rings (closed polylines) per level.
+) -> tuple[list[list[np.ndarray]], np.ndarray, list[np.ndarray]]:
+    """The heat map as nested regions of the input window: rings (closed polylines) per level,
+    and the decision boundary p = 1/2, both from one evaluation of the network on a grid.
 
     Level 0 is the whole window; level k >= 1 is the superlevel set {p >= t_k} of the network's
     probability p of class B (contourpy's filled contours: outer rings and holes), so drawing the
     levels in order, each on top of the last, paints p in K soft bands with few curves. On the line
-    (1D data) the window is a thin strip around it. Returns rings[k] (lists of (n, in_dim')
-    arrays, not repeating the first point) and the levels' probabilities (K,).
+    (1D data) the window is a thin strip around it. Returns rings[k] (lists of (n, 2) arrays,
+    not repeating the first point), the levels' probabilities (K,), and the boundary as
+    polylines (n, 2) (none on the line, where the heat map shows its few points).
     """
     import contourpy
 
@@ -121,7 +123,8 @@ def _heat_rings(
          np.stack([xs[::-1], np.full(n, h)], 1)[1:], np.stack([np.full(len(ys), -extent), ys[::-1]], 1)[1:-1]]
     )
     rings = [[window]]
-    gen = contourpy.contour_generator(gx, gy, p, fill_type=contourpy.FillType.OuterOffset)
+    gen = contourpy.contour_generator(gx, gy, p, fill_type=contourpy.FillType.OuterOffset,
+                                      line_type=contourpy.LineType.Separate)
     for k in range(1, K):
         polys, offsets = gen.filled((k - 0.5) / (K - 1), 2.0)
         level = []
@@ -133,7 +136,8 @@ def _heat_rings(
                 if len(ring) >= 3:
                     level.append(ring)
         rings.append(level)
-    return rings, np.linspace(0.0, 1.0, K)
+    boundary = [ln for ln in gen.lines(0.5) if len(ln) >= 2] if in_dim == 2 else []
+    return rings, np.linspace(0.0, 1.0, K), boundary
 
 
 @dataclass(frozen=True)
@@ -309,19 +313,6 @@ def _line_on_screen(w: np.ndarray, c: float, center: np.ndarray, half: np.ndarra
     return out
 
 
-def _boundary_lines(net_probability, extent: float, in_dim: int, detail: Detail) -> list[np.ndarray]:
-    """The decision boundary p = 1/2 in the input window, as polylines (n, 2)."""
-    import contourpy
-
-    if in_dim != 2:
-        return []  # on the line the boundary is a few points, shown by the heat map
-    xs = np.linspace(-extent, extent, detail.heat_res)
-    gx, gy = np.meshgrid(xs, xs)
-    p = net_probability(np.stack([gx.ravel(), gy.ravel()], 1)).reshape(gx.shape)
-    lines = contourpy.contour_generator(gx, gy, p, line_type=contourpy.LineType.Separate).lines(0.5)
-    return [ln for ln in lines if len(ln) >= 2]
-
-
 def _info(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Side-panel lines describing the run, and the result lines shown at the end."""
     meta, m = rec.meta, rec.meta["metrics"]
@@ -411,12 +402,10 @@ def timeline(
 
     grid0 = _grid(extent, in_dim, detail)  # (L, S, d)
     L, S = grid0.shape[:2]
-    if detail.heat_levels:
-        rings, heat_levels = _heat_rings(plan.net.probability, extent, in_dim, detail)
-    else:
+    rings, heat_levels, bounds = _heat_map(plan.net.probability, extent, in_dim, detail)
+    if not detail.heat_levels:  # no colours, but the boundary stays
         rings, heat_levels = [], np.zeros(0)
     ring_pts = [np.concatenate(level) if level else np.zeros((0, 2)) for level in rings]
-    bounds = _boundary_lines(plan.net.probability, extent, in_dim, detail)
     X = isotopy.pad(rec.X, D)
     parts = (
         [isotopy.pad(grid0.reshape(-1, in_dim), D), X]

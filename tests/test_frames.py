@@ -88,7 +88,8 @@ def test_path_index_passes_through_anchors():
 
 
 def test_heat_levels_follow_the_probability(tiny_recording):
-    rings, levels = frames._heat_rings(tiny_recording.net.probability, 1.2, 2, frames.Detail())
+    rings, levels, boundary = frames._heat_map(tiny_recording.net.probability, 1.2, 2, frames.Detail())
+    assert boundary and all(b.shape[1] == 2 for b in boundary)
     assert len(rings) == len(levels) and levels[0] == 0.0 and levels[-1] == 1.0
     assert len(rings[0]) == 1  # level 0 is the whole window
     p = tiny_recording.net.probability(rings[0][0])
