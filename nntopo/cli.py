@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 from .datasets import DATASETS
 from .errors import NntopoError
 from .model import ACTIVATIONS, NetConfig
-from .render import QUALITIES, RenderOptions
+from .render import FORMATS, QUALITIES, THEMES, RenderOptions
 
 err = Console(stderr=True)
 
@@ -90,10 +90,28 @@ def _figure_names() -> list[str]:
 DatasetName = enum.Enum("DatasetName", {k: k for k in DATASETS}, type=str)
 ActivationName = enum.Enum("ActivationName", {k: k for k in ACTIVATIONS}, type=str)
 Quality = enum.Enum("Quality", {k: k for k in QUALITIES}, type=str)
+Format = enum.Enum("Format", {k: k for k in FORMATS}, type=str)
+Background = enum.Enum("Background", {k: k for k in THEMES + ("transparent",)}, type=str)
 FigureName = enum.Enum("FigureName", {k: k for k in _figure_names()}, type=str)
 
 MAX_2D_WIDTH = 2  # the 2D scene shows representations of up to 2 dimensions
 
+QualityOpt = Annotated[Quality, typer.Option("--quality", help="Size: low 480p15, medium 720p30, high 1080p60, 4k.")]
+FpsOpt = Annotated[Optional[int], typer.Option("--fps", help="Frames per second (default: by quality).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")]
+FormatOpt = Annotated[Format, typer.Option(
+    "--format", help="mp4 (H.264, plays everywhere), gif (loops; READMEs), webm (VP9; alpha with "
+    "--transparent), png (the last frame; every frame with --frames).")]
+BackgroundOpt = Annotated[Background, typer.Option(
+    "--background", help="light (white), dark (for dark slides) or transparent (webm, png).")]
+TransparentOpt = Annotated[bool, typer.Option(
+    "--transparent", help="No background: an alpha channel (webm and png only).")]
+FramesOpt = Annotated[bool, typer.Option(
+    "--frames", help="With --format png: every frame, into a folder of numbered PNGs.")]
+LoopOpt = Annotated[bool, typer.Option(
+    "--loop", help="End by rewinding to the first frame, so the video loops seamlessly.")]
+NoOverwriteOpt = Annotated[bool, typer.Option(
+    "--no-overwrite", help="Refuse to replace an existing output (default: replace atomically).")]
 LayersOpt = Annotated[int, typer.Option("--layers", help="Hidden layers (0: a linear classifier only).")]
 WidthOpt = Annotated[int, typer.Option("--width", help="Units per hidden layer.")]
 ActOpt = Annotated[ActivationName, typer.Option("--activation", help="Activation of the hidden layers.")]
@@ -148,10 +166,39 @@ def _check_output(path: Path, suffix: str) -> Path:
     return path
 
 
-def _options(quality: "Quality", fps: int | None, verbose: bool) -> RenderOptions:
+def _options(quality, fps, verbose, fmt, background, transparent, all_frames) -> RenderOptions:
+    """Check the output options once, here, and gather them."""
     if fps is not None and not 1 <= fps <= 120:
         raise NntopoError(f"--fps {fps}: must be between 1 and 120")
-    return RenderOptions(quality.value, fps, verbose)
+    transparent = transparent or background.value == "transparent"
+    if transparent and fmt.value not in ("webm", "png"):
+        raise NntopoError(f"--transparent: {fmt.value} has no alpha channel; use --format webm or png")
+    if all_frames and fmt.value != "png":
+        raise NntopoError("--frames: only with --format png")
+    theme = "light" if background.value == "transparent" else background.value
+    return RenderOptions(quality.value, fps, verbose, fmt.value, transparent, all_frames, theme)
+
+
+def _output(output: Path | None, name: str, folder: str, opts: RenderOptions, no_overwrite: bool) -> Path:
+    """The output path (default folder/NAME.ext, or a folder for --frames), checked before work."""
+    if output is None:
+        output = Path(folder) / (name if opts.all_frames else f"{name}.{opts.format}")
+        output.parent.mkdir(exist_ok=True)
+    if no_overwrite and output.exists():
+        raise NntopoError(f"--output {output}: exists, and --no-overwrite was given")
+    if opts.all_frames:
+        if output.exists() and not output.is_dir():
+            raise NntopoError(f"--output {output}: is a file; --frames writes a folder")
+        return _check_output(output.with_suffix(".png"), ".png").with_suffix("")
+    return _check_output(output, f".{opts.format}")
+
+
+def _poster(output: Path, opts: RenderOptions) -> None:
+    """A still for every video: its last frame, as NAME.png beside it."""
+    from .render import poster
+
+    if opts.format in ("mp4", "webm", "gif"):
+        poster(output, output.with_suffix(".png"))
 
 
 def _render(timelines: list, output: Path, opts: RenderOptions) -> None:
@@ -217,29 +264,33 @@ def render(
     from_file: Annotated[
         Optional[Path], typer.Option("--from", help="Render this recording instead of training.")
     ] = None,
-    quality: Annotated[Quality, typer.Option("--quality", help="Video size.")] = Quality["low"],
-    fps: Annotated[
-        Optional[int], typer.Option("--fps", help="Frames per second (default: by quality).")
-    ] = None,
+    quality: QualityOpt = Quality["low"],
+    fps: FpsOpt = None,
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Video to write (default renders/NAME.mp4).")
+        Optional[Path], typer.Option("--output", "-o", help="Where to write (default renders/NAME.mp4).")
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")] = False,
+    fmt: FormatOpt = Format["mp4"],
+    background: BackgroundOpt = Background["light"],
+    transparent: TransparentOpt = False,
+    all_frames: FramesOpt = False,
+    loop: LoopOpt = False,
+    no_overwrite: NoOverwriteOpt = False,
+    verbose: VerboseOpt = False,
     overlay: Annotated[
         bool, typer.Option("--overlay", help="Show each stage's numbers (as `nntopo inspect`).")
     ] = False,
 ) -> None:
-    """Train (or load), then render the layer-by-layer video as an MP4 and print its path."""
+    """Train (or load), then render the layer-by-layer video and print its path.
+
+    Videos get a poster beside them: their last frame as NAME.png.
+    """
     from . import frames, recording
 
     if (dataset is None) == (from_file is None):
         raise NntopoError("give a DATASET to train on, or --from RECORDING, not both")
-    opts = _options(quality, fps, verbose)
+    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames)
     name = dataset.value if dataset is not None else from_file.stem
-    if output is None:
-        output = Path("renders") / f"{name}.mp4"
-        output.parent.mkdir(exist_ok=True)
-    _check_output(output, ".mp4")
+    output = _output(output, name, "renders", opts, no_overwrite)
     if from_file is not None:
         rec = recording.load(from_file)
     else:
@@ -261,7 +312,9 @@ def render(
 
         err.print("measuring every stage for the overlay", markup=False)
         report = diagnostics.inspect(rec)
-    _render([frames.timeline(rec, opts.frame_rate, overlay=report)], output, opts)
+    tl = frames.timeline(rec, opts.frame_rate, overlay=report)
+    _render([frames.looped(tl) if loop else tl], output, opts)
+    _poster(output, opts)
     typer.echo(output)
 
 
@@ -345,34 +398,37 @@ def list_figures(
 @app.command("figure")
 def render_figure(
     name: Annotated[FigureName, typer.Argument(help="Which figure (see `nntopo figures`).")],
-    quality: Annotated[Quality, typer.Option("--quality", help="Video size.")] = Quality["low"],
-    fps: Annotated[
-        Optional[int], typer.Option("--fps", help="Frames per second (default: by quality).")
-    ] = None,
+    quality: QualityOpt = Quality["low"],
+    fps: FpsOpt = None,
     output: Annotated[
         Optional[Path],
-        typer.Option("--output", "-o", help="Video to write (default figures/NAME.mp4); "
-                     "the poster frame goes beside it as .png."),
+        typer.Option("--output", "-o", help="Where to write (default figures/NAME.mp4); "
+                     "a video's poster frame goes beside it as .png."),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")] = False,
+    fmt: FormatOpt = Format["mp4"],
+    background: BackgroundOpt = Background["light"],
+    transparent: TransparentOpt = False,
+    all_frames: FramesOpt = False,
+    loop: LoopOpt = False,
+    no_overwrite: NoOverwriteOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Render one figure of the essay to an MP4 and a poster PNG; print the video's path.
 
     Trained recordings are cached in .cache/ beside the video: a re-render does not retrain.
     """
-    from . import figures
-    from .render import poster
+    from . import figures, frames
 
-    opts = _options(quality, fps, verbose)
-    if output is None:
-        output = Path("figures") / f"{name.value}.mp4"
-        output.parent.mkdir(exist_ok=True)
-    _check_output(output, ".mp4")
+    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames)
+    output = _output(output, name.value, "figures", opts, no_overwrite)
     fig = figures.FIGURES[name.value]
     with _bar(f"training {fig.name}", sum(r.train.restarts * r.train.steps for r in fig.runs)) as advance:
         recs = figures.recordings(fig, output.parent / ".cache", lambda restart, step: advance())
-    _render(figures.timelines(fig, recs, opts.frame_rate), output, opts)
-    poster(output, output.with_suffix(".png"))
+    tls = figures.timelines(fig, recs, opts.frame_rate)
+    if loop:  # the last part rewinds to its own first frame; the first part then follows
+        tls[-1] = frames.looped(tls[-1])
+    _render(tls, output, opts)
+    _poster(output, opts)
     verdict = "holds" if figures.holds(fig, recs) else "does NOT hold"
     err.print(f"{fig.name}: the essay's claim {verdict} in this run", markup=False)
     typer.echo(output)

@@ -554,3 +554,32 @@ def dot_paths(centres: np.ndarray, radius: float) -> np.ndarray:
     out[..., :2] = centres[:, None, :2] + radius * _CIRCLE
     out[..., 2] = 0.0
     return out.reshape(-1, 3)
+
+
+def looped(tl: Timeline, seconds: float = 1.5) -> Timeline:
+    """`tl` followed by a quick rewind to its first frame, so that it loops without a jump.
+
+    The rewind replays the frames backwards, subsampled to `seconds`; the last frame is frame 0,
+    with the first caption, so playing the video again continues seamlessly.
+    """
+    n = max(2, int(round(seconds * tl.fps)))
+    idx = np.round(np.linspace(tl.n_frames - 1, 0, n)).astype(int)
+
+    def ext(a: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, a[idx]])
+
+    block = np.array([[tl.n_frames, n, MOVE]])
+    return replace(
+        tl,
+        n_frames=tl.n_frames + n,
+        grid=ext(tl.grid),
+        heat=tuple(ext(h) for h in tl.heat),
+        points=tuple(ext(p) for p in tl.points),
+        boundary=ext(tl.boundary),
+        line=ext(tl.line),
+        line_opacity=ext(tl.line_opacity),
+        counter=tuple(tl.counter) + tuple(tl.counter[i] for i in idx) if tl.counter else (),
+        blocks=np.concatenate([tl.blocks, block]),
+        caption_index=np.append(tl.caption_index, tl.caption_index[0]),
+        notes=tl.notes + (tl.notes[0],) if tl.notes else (),
+    )

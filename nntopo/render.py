@@ -1,8 +1,14 @@
 """Rendering a recording to a video: the only module of the package that imports manim.
 
 Each render works in its own temporary media folder, so renders running at once never collide;
-the finished video is remuxed with its index (moov atom) first, so browsers and slide software
-can start playing before the whole file arrives, written beside the target and renamed into place.
+the result is written beside the target and renamed into place, so a failed or interrupted render
+leaves the old file as it was. Formats (all encoded by manim through PyAV):
+
+    mp4   H.264, yuv420p, remuxed with its index (moov atom) first: plays in browsers and slides
+    gif   palette-optimised (palettegen/paletteuse), looping forever: for READMEs and blogs
+    webm  VP9; with transparent=True an alpha channel (yuva420p), for overlaying on slides
+    png   the last frame, lossless (RGBA with transparent=True); all_frames: every frame, as a
+          folder of numbered PNGs
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -29,11 +36,27 @@ QUALITIES: dict[str, tuple[int, int, int]] = {
 }
 
 
+FORMATS = ("mp4", "gif", "webm", "png")
+THEMES = ("light", "dark")  # the scene's palettes (scenes/flow.py)
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     quality: str = "low"  # a key of QUALITIES
     fps: int | None = None  # frames per second; None takes the quality's default
     verbose: bool = False  # show manim's own logging
+    format: str = "mp4"  # one of FORMATS
+    transparent: bool = False  # no background: an alpha channel (webm and png only)
+    all_frames: bool = False  # png only: every frame into a folder, not just the last
+    theme: str = "light"  # one of THEMES: dark ink on white, or light ink on near-black
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"format {self.format!r}: expected one of {', '.join(FORMATS)}")
+        if self.transparent and self.format not in ("webm", "png"):
+            raise ValueError(f"a transparent background needs webm or png, not {self.format}")
+        if self.all_frames and self.format != "png":
+            raise ValueError("every frame (all_frames) is written only as png")
 
     @property
     def size(self) -> tuple[int, int]:
@@ -64,9 +87,10 @@ def render_timelines(
     opts: RenderOptions,
     on_frames: Callable[[int], None] | None = None,
 ) -> Path:
-    """Draw the timelines, in order, with the LayerFlow scene into an MP4 at `output`.
+    """Draw the timelines, in order, with the LayerFlow scene into `output` (see the formats).
 
-    The file at `output` is replaced in one rename, and only by a finished video.
+    `output` (a file, or a folder for all_frames) is replaced in one rename, and only by a
+    finished result.
     """
     import manim  # imported here: `nntopo datasets` and `nntopo train` need not pay for it
     from nntopo_scenes.flow import LayerFlow
@@ -77,6 +101,8 @@ def render_timelines(
     tmp_out = output.parent / f".{output.name}.{os.getpid()}.tmp"
     logger = logging.getLogger("manim")
     old_level = logger.level
+    # GIFs are made from the MP4 (mp4_to_gif); a sequence is manim's png-sequence.
+    manim_format = "png-sequence" if opts.all_frames else "mp4" if opts.format == "gif" else opts.format
     try:
         if not opts.verbose:
             logger.setLevel(logging.ERROR)
@@ -89,22 +115,87 @@ def render_timelines(
             "progress_bar": "display" if opts.verbose else "none",
             "verbosity": "INFO" if opts.verbose else "ERROR",
             "output_file": "flow",
-            "write_to_movie": True,
+            "format": manim_format,
+            "transparent": opts.transparent,
             "preview": False,
             # Encode finished segments while later ones render (manim's default, 1, waits).
             "max_inflight_encoders": 4,
         }
         with manim.tempconfig(settings):
-            scene = LayerFlow(timelines, on_frames=on_frames)
+            # A sequence wants a file per frame: holds are then drawn, not frozen.
+            scene = LayerFlow(timelines, on_frames=on_frames, theme=opts.theme,
+                              frozen_holds=not opts.all_frames)
             scene.render()
-            movie = Path(scene.renderer.file_writer.movie_file_path)
-        faststart_remux(movie, tmp_out)
-        os.replace(tmp_out, output)
+            writer = scene.renderer.file_writer
+            result = Path(writer.image_file_path if opts.format == "png" else writer.movie_file_path)
+        if opts.all_frames:
+            shutil.move(str(result.with_suffix("")), str(tmp_out))  # the folder of numbered PNGs
+            _replace_folder(tmp_out, output)
+        else:
+            if opts.format == "mp4":
+                faststart_remux(result, tmp_out)
+            elif opts.format == "gif":
+                mp4_to_gif(result, tmp_out, timelines[0].fps)
+            else:
+                shutil.copyfile(result, tmp_out)
+            os.replace(tmp_out, output)
     finally:
         logger.setLevel(old_level)
-        tmp_out.unlink(missing_ok=True)
+        if tmp_out.is_dir():
+            shutil.rmtree(tmp_out, ignore_errors=True)
+        else:
+            tmp_out.unlink(missing_ok=True)
         shutil.rmtree(media, ignore_errors=True)
     return output
+
+
+def mp4_to_gif(src: Path, dst: Path, fps: int) -> None:
+    """A looping GIF of the video `src`, with one palette made for its colours.
+
+    ffmpeg's palettegen (stats_mode=full) picks 256 colours from every frame; paletteuse maps the
+    frames onto them (error-diffusion dither) and stores only the changed rectangle of each
+    frame. (manim's own GIF writer stores 3-3-2 RGB, which turns dark text yellow.)
+    """
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="gif", options={"loop": "0"}) as out:
+        vin = inp.streams.video[0]
+        stream = out.add_stream("gif", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = vin.width, vin.height, "pal8"
+        graph = av.filter.Graph()
+        source = graph.add_buffer(template=vin)
+        split = graph.add("split")
+        palettegen = graph.add("palettegen", "stats_mode=full")
+        paletteuse = graph.add("paletteuse", "dither=sierra2_4a:diff_mode=rectangle")
+        sink = graph.add("buffersink")
+        source.link_to(split)
+        split.link_to(palettegen, 0, 0)
+        split.link_to(paletteuse, 1, 0)
+        palettegen.link_to(paletteuse, 0, 1)
+        paletteuse.link_to(sink)
+        graph.configure()
+        for frame in inp.decode(vin):
+            graph.push(frame)
+        graph.push(None)
+        n = 0
+        while True:
+            try:
+                frame = graph.pull()
+            except (av.error.EOFError, av.error.BlockingIOError):
+                break
+            frame.pts, frame.time_base = n, Fraction(1, fps)
+            n += 1
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+
+
+def _replace_folder(new: Path, target: Path) -> None:
+    """Put folder `new` at `target`, replacing what was there, with renames only."""
+    if target.exists():
+        old = target.parent / f".{target.name}.{os.getpid()}.old"
+        os.replace(target, old)
+        os.replace(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)
 
 
 def render_timeline(tl: frames.Timeline, output: Path, opts: RenderOptions,

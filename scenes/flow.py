@@ -34,13 +34,13 @@ from manim import (
 from nntopo import frames, recording
 
 # The essay's palette: class A red, class B blue, on white; the heat map is the same, paler.
-BACKGROUND = "#ffffff"
-INK = "#222222"
-GRID = "#8a8a8a"
-COLOR_A = "#d62728"
-COLOR_B = "#1f5fbf"
-HEAT_A = "#f6c9c4"
-HEAT_B = "#c5d6ef"
+THEMES = {
+    "light": dict(background="#ffffff", ink="#222222", grid="#8a8a8a", a="#d62728", b="#1f5fbf",
+                  heat_a="#f6c9c4", heat_b="#c5d6ef"),
+    # On dark slides: the same hues, brighter ink and points, deep heat colours.
+    "dark": dict(background="#15171c", ink="#eeeeee", grid="#7d828c", a="#ff5a4f", b="#4d94ff",
+                 heat_a="#4a2326", heat_b="#1f3150"),
+}
 DOT_RADIUS = 0.045
 FONT = "DejaVu Sans"
 PANEL_LEFT = frames.PLOT_CENTER[0] + frames.PLOT_HALF + 0.5  # left edge of the side panel
@@ -99,11 +99,11 @@ class FastCamera(Camera):
         dst = pixel_array[ya:yb, xa:xb].astype(np.float32)
         a = src[..., 3:4] / 255.0
         dst[..., :3] = src[..., :3] * a + dst[..., :3] * (1.0 - a)
-        dst[..., 3:] = np.maximum(dst[..., 3:], src[..., 3:])
+        dst[..., 3:] = src[..., 3:] + dst[..., 3:] * (1.0 - a)  # "over", for transparent output
         pixel_array[ya:yb, xa:xb] = dst.round().astype(np.uint8)
 
 
-def text(s: str, font_size: float = 20, color: str = INK, bold: bool = False) -> ImageMobject:
+def text(s: str, font_size: float = 20, color: str = THEMES["light"]["ink"], bold: bool = False) -> ImageMobject:
     """A line of text, drawn once by cairo at the output's pixel size.
 
     Manim's Text goes through an SVG (about 60 ms a line); a video has some twenty lines, which
@@ -148,6 +148,8 @@ class LayerFlow(Scene):
         self,
         timelines: frames.Timeline | list[frames.Timeline] | None = None,
         on_frames: Callable[[int], None] | None = None,
+        theme: str = "light",
+        frozen_holds: bool = True,
         **kwargs,
     ):
         kwargs.setdefault("camera_class", FastCamera)
@@ -160,9 +162,11 @@ class LayerFlow(Scene):
         self.acts = [timelines] if isinstance(timelines, frames.Timeline) else list(timelines)
         self.on_frames = on_frames or (lambda n: None)
         self.texts: dict[tuple, ImageMobject] = {}
+        self.theme = THEMES[theme]
+        self.frozen_holds = frozen_holds  # False: every frame drawn (a PNG per frame)
 
     def construct(self) -> None:
-        self.camera.background_color = BACKGROUND
+        self.camera.background_color = self.theme["background"]
         for tl in self.acts:
             self.tl = tl
             self.clear()
@@ -186,7 +190,7 @@ class LayerFlow(Scene):
         """A cached text line: counters repeat, and each costs a cairo drawing."""
         key = (s, font_size, bold)
         if key not in self.texts:
-            self.texts[key] = text(s, font_size=font_size, bold=bold)
+            self.texts[key] = text(s, font_size=font_size, color=self.theme["ink"], bold=bold)
         return self.texts[key].copy()
 
     def show_title(self) -> None:
@@ -206,7 +210,7 @@ class LayerFlow(Scene):
         # A fixed left edge beside the plot: long lines grow to the right, into the free space.
         info.to_edge(UP, buff=1.4).align_to(np.array([PANEL_LEFT, 0.0, 0.0]), LEFT)
         legend = Group(
-            self.legend_row(COLOR_A, "class A"), self.legend_row(COLOR_B, "class B")
+            self.legend_row(self.theme["a"], "class A"), self.legend_row(self.theme["b"], "class B")
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
         legend.next_to(info, DOWN, aligned_edge=LEFT, buff=0.35)
         lines = [self.text(tl.result[0], font_size=22, bold=True)]
@@ -231,21 +235,22 @@ class LayerFlow(Scene):
     def build_space(self) -> None:
         tl = self.tl
         heat_colors = [
-            ManimColor(HEAT_A).interpolate(ManimColor(HEAT_B), float(p)) for p in tl.heat_levels
+            ManimColor(self.theme["heat_a"]).interpolate(ManimColor(self.theme["heat_b"]), float(p))
+            for p in tl.heat_levels
         ]
         self.heat = [
             path_mobject(h[0], fill_color=c, fill_opacity=1.0, stroke_width=0)
             for h, c in zip(tl.heat, heat_colors)
         ]
-        self.grid = path_mobject(tl.grid[0], stroke_color=GRID, stroke_width=1.0, stroke_opacity=0.8)
-        self.boundary = path_mobject(tl.boundary[0], stroke_color=INK, stroke_width=2.0,
+        self.grid = path_mobject(tl.grid[0], stroke_color=self.theme["grid"], stroke_width=1.0, stroke_opacity=0.8)
+        self.boundary = path_mobject(tl.boundary[0], stroke_color=self.theme["ink"], stroke_width=2.0,
                                      stroke_opacity=0.55)
         self.dots = [
             path_mobject(frames.dot_paths(p[0], DOT_RADIUS), fill_color=c, fill_opacity=0.9,
                          stroke_width=0)
-            for p, c in zip(tl.points, (COLOR_A, COLOR_B))
+            for p, c in zip(tl.points, (self.theme["a"], self.theme["b"]))
         ]
-        self.line = Line(LEFT, RIGHT, color=INK, stroke_width=4)
+        self.line = Line(LEFT, RIGHT, color=self.theme["ink"], stroke_width=4)
         self.line.set_stroke(opacity=0.0)
         self.space = VGroup(*self.heat, self.grid, self.boundary, *self.dots, self.line)
         self.add(self.space)
@@ -254,9 +259,10 @@ class LayerFlow(Scene):
     def show_caption(self, caption: str) -> None:
         if caption not in self.captions:
             size = 24.0
-            new = text(caption, font_size=size)
+            ink = self.theme["ink"]
+            new = text(caption, font_size=size, color=ink)
             if new.width > config.frame_width - 0.6:  # redrawn smaller: images are never scaled
-                new = text(caption, font_size=size * (config.frame_width - 0.6) / new.width)
+                new = text(caption, font_size=size * (config.frame_width - 0.6) / new.width, color=ink)
             self.captions[caption] = new.to_edge(UP, buff=0.25)
         self.remove(self.caption)
         self.caption = self.captions[caption]
@@ -290,7 +296,7 @@ class LayerFlow(Scene):
     def show_result(self, f: int) -> None:
         """The numbers, and a ring around every point the network gets wrong."""
         rings = [frames.dot_paths(p[f][w], DOT_RADIUS * 2.2) for p, w in zip(self.tl.points, self.tl.wrong)]
-        self.rings = path_mobject(np.concatenate(rings), stroke_color=INK, stroke_width=1.2,
+        self.rings = path_mobject(np.concatenate(rings), stroke_color=self.theme["ink"], stroke_width=1.2,
                                   stroke_opacity=0.7, fill_opacity=0)
         self.add(self.result, self.rings)
         self.result_shown = True
@@ -315,6 +321,9 @@ class LayerFlow(Scene):
         )
 
     def move(self, start: int, length: int) -> None:
+        if self.result_shown:  # a rewind (--loop): back to the picture without the numbers
+            self.remove(self.result, self.rings)
+            self.result_shown = False
         mobs = [self.space] + ([self.counter] if self.tl.counter else [])
         self._play(mobs, start, length, self.set_frame)
 
@@ -326,6 +335,9 @@ class LayerFlow(Scene):
         self.set_frame(start)
         if start + length == self.tl.n_frames and not self.result_shown:
             self.show_result(start)  # every video ends with its numbers
+        if not self.frozen_holds:
+            self._play([self.space], start, length, lambda f: None)
+            return
         # A frozen frame is repeated int(duration * fps) times: (n + 0.5) / fps gives n.
         self.wait((length + 0.5) / self.tl.fps, frozen_frame=True)
         self.on_frames(length)
