@@ -49,7 +49,9 @@ def test_render_from_recording(tiny_recording, tmp_path):
     assert abs(n - expected) <= 2
     atoms = top_level_atoms(out)
     assert atoms.index("moov") < atoms.index("mdat")  # faststart: plays while downloading
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.mp4", "tiny.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.mp4", "tiny.npz", "tiny.png"]
+    with av.open(str(tmp_path / "tiny.png")) as c:  # the poster: the last frame
+        assert (c.streams.video[0].width, c.streams.video[0].height) == (854, 480)
 
 
 def test_render_trains_then_renders_the_picture(tmp_path):
