@@ -209,18 +209,35 @@ def _render(timelines: list, output: Path, opts: RenderOptions) -> None:
         render_timelines(timelines, output, opts, on_frames=advance)
 
 
-def _train(dataset: str, layers: int, width: int, activation: str, seed: int, steps: int, points: int):
-    from .train import TrainConfig, record
+def _train(dataset: str | None, data: Path | None, layers: int, width: int, activation: str,
+           seed: int, steps: int, points: int):
+    """Train on a dataset of the registry, or on the user's CSV points (`data`)."""
+    from .train import TrainConfig, record, record_points
+    from .userdata import load_points
 
     cfg = TrainConfig(steps=steps)
-    net_cfg = NetConfig(DATASETS[dataset].dim, layers, width, activation)
-    with _bar(f"training {dataset}", cfg.restarts * steps) as advance:
-        rec = record(
-            dataset, net_cfg, cfg, seed, points, progress=lambda restart, step: advance()
-        )
+    if data is not None:
+        pts = load_points(data)  # checked before any training
+        name, dim = data.name, pts.X.shape[1]
+    else:
+        name, dim = dataset, DATASETS[dataset].dim
+    net_cfg = NetConfig(dim, layers, width, activation)
+    with _bar(f"training {name}", cfg.restarts * steps) as advance:
+        progress = lambda restart, step: advance()  # noqa: E731
+        if data is None:
+            rec = record(dataset, net_cfg, cfg, seed, points, progress)
+        else:
+            meta = {"name": data.name, "source": "csv", "path": str(data), "sha256": pts.sha256,
+                    "labels": list(pts.labels), "center": pts.center.tolist(), "scale": pts.scale,
+                    "n_points": len(pts.X), "extent": 1.2}
+            rec = record_points(pts.X, pts.y, meta, net_cfg, cfg, seed, progress)
     m = rec.meta["metrics"]
     err.print(f"training accuracy {100 * m['train_accuracy']:.1f}% (restart {m['restart'] + 1})")
     return rec
+
+
+DataOpt = Annotated[Optional[Path], typer.Option(
+    "--data", help="Your own points instead of a dataset: a CSV of x, y[, z], label rows.")]
 
 
 @app.command()
@@ -232,8 +249,9 @@ def datasets() -> None:
 
 @app.command()
 def train(
-    dataset: Annotated[DatasetName, typer.Argument(help="Which dataset.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Recording to write (.npz).")],
+    dataset: Annotated[Optional[DatasetName], typer.Argument(help="Which dataset (or --data).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Recording to write (.npz).")] = None,
+    data: DataOpt = None,
     layers: LayersOpt = 4,
     width: WidthOpt = 2,
     activation: ActOpt = ActivationName["tanh"],
@@ -244,9 +262,13 @@ def train(
     """Train a network and write its recording (.npz) without rendering."""
     from .recording import save
 
+    if (dataset is None) == (data is None):
+        raise NntopoError("give exactly one of a DATASET or --data CSV")
+    if output is None:
+        raise NntopoError("Missing option '--output' / '-o': where to write the recording (.npz)")
     _check_training(layers, width, steps, points)
     _check_output(output, ".npz")
-    rec = _train(dataset.value, layers, width, activation.value, seed, steps, points)
+    rec = _train(dataset and dataset.value, data, layers, width, activation.value, seed, steps, points)
     typer.echo(save(rec, output))
 
 
@@ -261,6 +283,7 @@ def render(
     seed: SeedOpt = 0,
     steps: StepsOpt = 3000,
     points: PointsOpt = 250,
+    data: DataOpt = None,
     from_file: Annotated[
         Optional[Path], typer.Option("--from", help="Render this recording instead of training.")
     ] = None,
@@ -286,21 +309,28 @@ def render(
     """
     from . import frames, recording
 
-    if (dataset is None) == (from_file is None):
-        raise NntopoError("give a DATASET to train on, or --from RECORDING, not both")
+    if sum(s is not None for s in (dataset, data, from_file)) != 1:
+        raise NntopoError("give exactly one of a DATASET, --data CSV or --from RECORDING")
     opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames)
-    name = dataset.value if dataset is not None else from_file.stem
+    name = dataset.value if dataset is not None else (data or from_file).stem
     output = _output(output, name, "renders", opts, no_overwrite)
     if from_file is not None:
         rec = recording.load(from_file)
     else:
         _check_training(layers, width, steps, points)
+        if data is not None:
+            from .userdata import load_points
+
+            if load_points(data).X.shape[1] > MAX_2D_WIDTH:  # found before any training
+                raise NntopoError(f"--data {data}: 3D points need the 3D scene (not built yet); "
+                                  "`nntopo train --data` records them")
         if width > MAX_2D_WIDTH and layers > 0:
             raise NntopoError(
                 f"--width {width}: the 2D scene shows widths up to {MAX_2D_WIDTH} "
                 "(3D scenes are not built yet)"
             )
-        rec = _train(dataset.value, layers, width, activation.value, seed, steps, points)
+        rec = _train(dataset and dataset.value, data, layers, width, activation.value, seed,
+                     steps, points)
     widest = max([rec.X.shape[1]] + [layer.W.shape[0] for layer in rec.net.layers])
     if widest > MAX_2D_WIDTH:
         raise NntopoError(

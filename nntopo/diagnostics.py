@@ -23,7 +23,7 @@ from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
 from . import isotopy
-from .datasets import make_dataset
+from .datasets import DATASETS, make_dataset
 from .model import ACTIVATIONS
 from .recording import Recording
 
@@ -198,7 +198,10 @@ def inspect(rec: Recording) -> Report:
     # Topology is measured on a dense fresh sample of the true sets, carried through the same
     # stages: where a layer stretches space, 250 training points tear apart long before the set
     # does, and the Betti numbers would report the sampling, not the map.
-    Xd, yd = make_dataset(rec.dataset, TOPOLOGY_POINTS, rec.meta["seed"] + TOPOLOGY_SEED_OFFSET)
+    if rec.dataset in DATASETS:
+        Xd, yd = make_dataset(rec.dataset, TOPOLOGY_POINTS, rec.meta["seed"] + TOPOLOGY_SEED_OFFSET)
+    else:  # the user's own points: they are all there is
+        Xd, yd = rec.X, rec.y
     xd = isotopy.pad(Xd, plan.dim)
     J = np.broadcast_to(np.eye(plan.dim), (len(x), plan.dim, plan.dim))  # of this layer so far
     stages = []

@@ -131,6 +131,26 @@ def record(
 ) -> Recording:
     """Sample `dataset`, train, and describe everything in a Recording (see recording.py)."""
     X, y = make_dataset(dataset, n_per_class, seed)
+    d = DATASETS[dataset]
+    data_meta = {"name": dataset, "params": d.params, "n_per_class": n_per_class, "extent": d.extent}
+    return record_points(X, y, data_meta, net_cfg, cfg, seed, progress)
+
+
+def record_points(
+    X: np.ndarray,
+    y: np.ndarray,
+    data_meta: dict,
+    net_cfg: NetConfig,
+    cfg: TrainConfig,
+    seed: int,
+    progress: Progress | None = None,
+) -> Recording:
+    """Train on given points X (N, d), y (N,) and record; data_meta describes where they came from.
+
+    The dense test accuracy is measured when data_meta names a dataset of the registry (its true
+    sets can be sampled afresh); the user's own points have no such sample.
+    """
+    dataset = data_meta["name"]
     res = train(X, y, net_cfg, cfg, seed, progress)
     params = _params(res.net)
     L = net_cfg.layers
@@ -154,19 +174,12 @@ def record(
     accuracy = metrics.accuracy(net, X, y)
     stretch = metrics.stretch(net, X)
     meta = {
-        "dataset": {
-            "name": dataset,
-            "params": DATASETS[dataset].params,
-            "n_per_class": n_per_class,
-            "extent": DATASETS[dataset].extent,
-        },
+        "dataset": data_meta,
         "seed": seed,
         "net": asdict(net_cfg),
         "train": asdict(cfg),
         "metrics": {
             "train_accuracy": accuracy,
-            "test_accuracy": metrics.dense_test_accuracy(net, dataset, seed),
-            "test_points": 2 * metrics.DENSE_PER_CLASS,
             "max_stretch": float(stretch.max()),  # largest singular value of the Jacobian
             "p99_stretch": float(np.percentile(stretch, 99)),
             "loss": res.loss,
@@ -180,4 +193,7 @@ def record(
             "python": platform.python_version(),
         },
     }
+    if dataset in DATASETS:
+        meta["metrics"]["test_accuracy"] = metrics.dense_test_accuracy(net, dataset, seed)
+        meta["metrics"]["test_points"] = 2 * metrics.DENSE_PER_CLASS
     return Recording(meta, X, y, net, snaps)
