@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.core import TyperGroup
 
 from .datasets import DATASETS
+from .frames import LAYOUTS
 from .errors import NntopoError
 from .model import ACTIVATIONS, NetConfig
 from .render import FORMATS, QUALITIES, THEMES, RenderOptions
@@ -92,6 +93,7 @@ ActivationName = enum.Enum("ActivationName", {k: k for k in ACTIVATIONS}, type=s
 Quality = enum.Enum("Quality", {k: k for k in QUALITIES}, type=str)
 Format = enum.Enum("Format", {k: k for k in FORMATS}, type=str)
 Background = enum.Enum("Background", {k: k for k in THEMES + ("transparent",)}, type=str)
+Aspect = enum.Enum("Aspect", {k: k for k in LAYOUTS}, type=str)
 FigureName = enum.Enum("FigureName", {k: k for k in _figure_names()}, type=str)
 
 MAX_2D_WIDTH = 2  # the 2D scene shows representations of up to 2 dimensions
@@ -108,6 +110,8 @@ TransparentOpt = Annotated[bool, typer.Option(
     "--transparent", help="No background: an alpha channel (webm and png only).")]
 FramesOpt = Annotated[bool, typer.Option(
     "--frames", help="With --format png: every frame, into a folder of numbered PNGs.")]
+AspectOpt = Annotated[Aspect, typer.Option(
+    "--aspect", help="Frame shape: 16:9 (the side panel), 4:3, or 1:1 (numbers under the plot).")]
 LoopOpt = Annotated[bool, typer.Option(
     "--loop", help="End by rewinding to the first frame, so the video loops seamlessly.")]
 NoOverwriteOpt = Annotated[bool, typer.Option(
@@ -166,7 +170,7 @@ def _check_output(path: Path, suffix: str) -> Path:
     return path
 
 
-def _options(quality, fps, verbose, fmt, background, transparent, all_frames) -> RenderOptions:
+def _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect) -> RenderOptions:
     """Check the output options once, here, and gather them."""
     if fps is not None and not 1 <= fps <= 120:
         raise NntopoError(f"--fps {fps}: must be between 1 and 120")
@@ -176,7 +180,8 @@ def _options(quality, fps, verbose, fmt, background, transparent, all_frames) ->
     if all_frames and fmt.value != "png":
         raise NntopoError("--frames: only with --format png")
     theme = "light" if background.value == "transparent" else background.value
-    return RenderOptions(quality.value, fps, verbose, fmt.value, transparent, all_frames, theme)
+    return RenderOptions(quality.value, fps, verbose, fmt.value, transparent, all_frames, theme,
+                         aspect.value)
 
 
 def _output(output: Path | None, name: str, folder: str, opts: RenderOptions, no_overwrite: bool) -> Path:
@@ -296,6 +301,7 @@ def render(
     background: BackgroundOpt = Background["light"],
     transparent: TransparentOpt = False,
     all_frames: FramesOpt = False,
+    aspect: AspectOpt = Aspect["16:9"],
     loop: LoopOpt = False,
     no_overwrite: NoOverwriteOpt = False,
     verbose: VerboseOpt = False,
@@ -311,7 +317,7 @@ def render(
 
     if sum(s is not None for s in (dataset, data, from_file)) != 1:
         raise NntopoError("give exactly one of a DATASET, --data CSV or --from RECORDING")
-    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames)
+    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect)
     name = dataset.value if dataset is not None else (data or from_file).stem
     output = _output(output, name, "renders", opts, no_overwrite)
     if from_file is not None:
@@ -342,7 +348,7 @@ def render(
 
         err.print("measuring every stage for the overlay", markup=False)
         report = diagnostics.inspect(rec)
-    tl = frames.timeline(rec, opts.frame_rate, overlay=report)
+    tl = frames.timeline(rec, opts.frame_rate, overlay=report, layout=LAYOUTS[opts.aspect])
     _render([frames.looped(tl) if loop else tl], output, opts)
     _poster(output, opts)
     typer.echo(output)
@@ -439,6 +445,7 @@ def render_figure(
     background: BackgroundOpt = Background["light"],
     transparent: TransparentOpt = False,
     all_frames: FramesOpt = False,
+    aspect: AspectOpt = Aspect["16:9"],
     loop: LoopOpt = False,
     no_overwrite: NoOverwriteOpt = False,
     verbose: VerboseOpt = False,
@@ -449,12 +456,12 @@ def render_figure(
     """
     from . import figures, frames
 
-    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames)
+    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect)
     output = _output(output, name.value, "figures", opts, no_overwrite)
     fig = figures.FIGURES[name.value]
     with _bar(f"training {fig.name}", sum(r.train.restarts * r.train.steps for r in fig.runs)) as advance:
         recs = figures.recordings(fig, output.parent / ".cache", lambda restart, step: advance())
-    tls = figures.timelines(fig, recs, opts.frame_rate)
+    tls = figures.timelines(fig, recs, opts.frame_rate, LAYOUTS[opts.aspect])
     if loop:  # the last part rewinds to its own first frame; the first part then follows
         tls[-1] = frames.looped(tls[-1])
     _render(tls, output, opts)

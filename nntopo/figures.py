@@ -151,18 +151,19 @@ def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None
     return out
 
 
-def timelines(fig: Figure, recs: list[Recording], fps: int) -> list[frames.Timeline]:
+def timelines(fig: Figure, recs: list[Recording], fps: int,
+              layout: frames.Layout = frames.LAYOUTS["16:9"]) -> list[frames.Timeline]:
     """The scenes of every run of `fig`, in order."""
     out = []
     for run, rec in zip(fig.runs, recs):
         detail = frames.Detail(heat_levels=frames.Detail().heat_levels if run.heat else 0)
         timing = frames.Timing(fps, stage=run.stage_seconds)
         if run.scene == "training":
-            tl = frames.training_timeline(rec, fps, detail=detail)
+            tl = frames.training_timeline(rec, fps, detail=detail, layout=layout)
         else:
             report = diagnostics.inspect(rec) if run.overlay else None
             tl = frames.timeline(rec, fps, detail, timing, input_only=run.scene == "input",
-                                 overlay=report)
+                                 overlay=report, layout=layout)
         out.append(tl.titled(run.title) if run.title else tl)
     return out
 

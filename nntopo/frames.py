@@ -19,8 +19,35 @@ from . import isotopy
 from .recording import Recording
 
 # --- layout (manim units; the 16:9 frame is 14.22 x 8) ---------------------------------------
-PLOT_CENTER = np.array([-2.45, -0.35])  # centre of the square plot area
-PLOT_HALF = 3.3  # half the side of the plot area
+@dataclass(frozen=True)
+class Layout:
+    """Where things go in a frame of a given aspect ratio (manim units; the height is always 8)."""
+
+    aspect: float  # width / height
+    plot_center: tuple[float, float]  # centre of the square plot area
+    plot_half: float  # half the side of the plot area
+    panel: str  # "side": the text beside the plot; "bottom": below it (square frames)
+    text_scale: float  # the panel's text size relative to 16:9
+
+    @property
+    def frame_width(self) -> float:
+        return 8.0 * self.aspect
+
+    @property
+    def panel_left(self) -> float:
+        """Left edge of the side panel, or of the bottom strip."""
+        if self.panel == "side":
+            return self.plot_center[0] + self.plot_half + 0.5
+        return -self.frame_width / 2 + 0.5
+
+
+LAYOUTS: dict[str, Layout] = {
+    "16:9": Layout(16 / 9, (-2.45, -0.35), 3.3, "side", 1.0),
+    "4:3": Layout(4 / 3, (-2.1, -0.35), 2.95, "side", 0.7),
+    "1:1": Layout(1.0, (0.0, 0.5), 2.75, "bottom", 0.8),
+}
+PLOT_CENTER = np.array(LAYOUTS["16:9"].plot_center)  # the default layout's plot area
+PLOT_HALF = LAYOUTS["16:9"].plot_half
 CLIP = 40.0  # screen coordinates are clipped here: far outside the frame, finite for cairo
 
 
@@ -68,6 +95,7 @@ class Timeline:
     wrong: tuple[np.ndarray, np.ndarray]  # per class (n_c,) bool: misclassified, ringed at the end
     counter: tuple[str, ...] = ()  # or (T,): a line that changes every frame (training step)
     notes: tuple[tuple[str, ...], ...] = ()  # or per block: lines of numbers (the --overlay)
+    layout: Layout = LAYOUTS["16:9"]  # where the plot and the text go
     title: str = ""  # a title card shown first (for figures in several parts)
     title_frames: int = 0  # how many frames the title card is held
 
@@ -278,17 +306,18 @@ def _view(grid: np.ndarray, fps: int) -> tuple[np.ndarray, np.ndarray]:
     return center, np.maximum(half, need)
 
 
-def _screen(x: np.ndarray, center: np.ndarray, half: np.ndarray) -> np.ndarray:
+def _screen(x: np.ndarray, center: np.ndarray, half: np.ndarray, layout: Layout) -> np.ndarray:
     """Padded points (T, P, D) -> screen points (T, P, 3), first two coordinates shown."""
-    s = (x[..., :2] - center[:, None, :]) / half[:, None, None] * PLOT_HALF + PLOT_CENTER
+    s = (x[..., :2] - center[:, None, :]) / half[:, None, None] * layout.plot_half + np.array(layout.plot_center)
     out = np.zeros(x.shape[:-1] + (3,), np.float32)
     out[..., :2] = np.clip(s, -CLIP, CLIP)
     return out
 
 
-def _clip_line(p: np.ndarray, d: np.ndarray) -> np.ndarray | None:
+def _clip_line(p: np.ndarray, d: np.ndarray, layout: Layout) -> np.ndarray | None:
     """The part of the line p + s d inside the plot square: (2, 2), or None if it misses."""
-    lo, hi = PLOT_CENTER - PLOT_HALF, PLOT_CENTER + PLOT_HALF
+    c = np.array(layout.plot_center)
+    lo, hi = c - layout.plot_half, c + layout.plot_half
     s0, s1 = -np.inf, np.inf
     for k in range(2):
         if abs(d[k]) < 1e-12:
@@ -302,10 +331,13 @@ def _clip_line(p: np.ndarray, d: np.ndarray) -> np.ndarray | None:
     return np.stack([p + s0 * d, p + s1 * d])
 
 
-def _line_on_screen(w: np.ndarray, c: float, center: np.ndarray, half: np.ndarray) -> np.ndarray | None:
+def _line_on_screen(
+    w: np.ndarray, c: float, center: np.ndarray, half: np.ndarray, layout: Layout
+) -> np.ndarray | None:
     """The line w . h + c = 0 (w padded to 2D) in a frame's view, clipped: (2, 3) or None."""
     p0 = -c * w / max(w @ w, 1e-12)
-    seg = _clip_line((p0 - center) / half * PLOT_HALF + PLOT_CENTER, np.array([-w[1], w[0]]))
+    on_screen = (p0 - center) / half * layout.plot_half + np.array(layout.plot_center)
+    seg = _clip_line(on_screen, np.array([-w[1], w[0]]), layout)
     if seg is None:
         return None
     out = np.zeros((2, 3), np.float32)
@@ -372,6 +404,7 @@ def timeline(
     timing: Timing | None = None,
     input_only: bool = False,
     overlay=None,
+    layout: Layout = LAYOUTS["16:9"],
 ) -> Timeline:
     """All frames of the layer-by-layer video of `rec` at `fps` frames per second.
 
@@ -416,7 +449,7 @@ def timeline(
     moved = _flow(plan, np.concatenate(parts), schedule)  # (T, P, D)
     T = len(moved)
     center, half = _view(moved[:, : L * S, :2], fps)
-    scr = _screen(moved, center, half)
+    scr = _screen(moved, center, half, layout)
     pieces = np.split(scr, np.cumsum(sizes)[:-1], axis=1)
     grid = PathIndex.build([S] * L, closed=False).bezier(pieces[0])
     pts = pieces[1]
@@ -435,7 +468,7 @@ def timeline(
     n_out = int(blocks[-2:, 1].sum()) if has_fade else 0
     n_fade = int(blocks[-2, 1]) if has_fade else 0
     for f in range(T - n_out, T):
-        seg = _line_on_screen(plan.head_w[:2], plan.head_b, center[f], half[f])
+        seg = _line_on_screen(plan.head_w[:2], plan.head_b, center[f], half[f], layout)
         if seg is not None:
             line[f], fade[f] = seg, 1.0
     fade[T - n_out : T - n_out + n_fade] *= ease(np.linspace(0, 1, n_fade + 1)[1:])
@@ -461,11 +494,13 @@ def timeline(
         result=result,
         boundary=boundary,
         wrong=_wrong(rec, plan.net),
+        layout=layout,
     )
 
 
 def training_timeline(
-    rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0, detail: Detail = Detail()
+    rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0, detail: Detail = Detail(),
+    layout: Layout = LAYOUTS["16:9"],
 ) -> Timeline:
     """The last hidden representation while the network trains, from the recorded snapshots.
 
@@ -497,14 +532,14 @@ def training_timeline(
     nearest = np.concatenate([np.round(u).astype(int), np.full(T_hold, S - 1)])
     T = len(moved)
     center, half = _view(moved[:, : L * Sg], fps)
-    scr = _screen(moved, center, half)
+    scr = _screen(moved, center, half, layout)
     grid = PathIndex.build([Sg] * L, closed=False).bezier(scr[:, : L * Sg])
     pts = scr[:, L * Sg :]
     line = np.zeros((T, 2, 3), np.float32)
     opacity = np.zeros(T)
     for f in range(T):
         hw = isotopy.pad(snaps.head_w[nearest[f]][None], 2)[0]
-        seg = _line_on_screen(hw, float(snaps.head_b[nearest[f]]), center[f], half[f])
+        seg = _line_on_screen(hw, float(snaps.head_b[nearest[f]]), center[f], half[f], layout)
         if seg is not None:
             line[f], opacity[f] = seg, 1.0
     counter = tuple(
@@ -531,6 +566,7 @@ def training_timeline(
         boundary=scr[:, :0],
         wrong=_wrong(rec, rec.net),
         counter=counter,
+        layout=layout,
     )
 
 

@@ -49,6 +49,7 @@ class RenderOptions:
     transparent: bool = False  # no background: an alpha channel (webm and png only)
     all_frames: bool = False  # png only: every frame into a folder, not just the last
     theme: str = "light"  # one of THEMES: dark ink on white, or light ink on near-black
+    aspect: str = "16:9"  # a key of frames.LAYOUTS: the frame's shape (the height is kept)
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -60,7 +61,9 @@ class RenderOptions:
 
     @property
     def size(self) -> tuple[int, int]:
-        return QUALITIES[self.quality][:2]
+        """(width, height) in pixels: the quality's height, the aspect's width, both even."""
+        height = QUALITIES[self.quality][1]
+        return 2 * round(height * frames.LAYOUTS[self.aspect].aspect / 2), height
 
     @property
     def frame_rate(self) -> int:
@@ -110,6 +113,8 @@ def render_timelines(
             "media_dir": str(media),
             "pixel_width": width,
             "pixel_height": height,
+            "frame_height": 8.0,  # manim units; the width follows the aspect, so nothing stretches
+            "frame_width": 8.0 * width / height,
             "frame_rate": timelines[0].fps,
             "disable_caching": True,
             "progress_bar": "display" if opts.verbose else "none",

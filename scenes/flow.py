@@ -43,7 +43,6 @@ THEMES = {
 }
 DOT_RADIUS = 0.045
 FONT = "DejaVu Sans"
-PANEL_LEFT = frames.PLOT_CENTER[0] + frames.PLOT_HALF + 0.5  # left edge of the side panel
 
 
 class FastCamera(Camera):
@@ -205,32 +204,48 @@ class LayerFlow(Scene):
         self.remove(card)
 
     def show_panel(self) -> None:
-        tl = self.tl
-        info = Group(*(self.text(s) for s in tl.info)).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
-        # A fixed left edge beside the plot: long lines grow to the right, into the free space.
-        info.to_edge(UP, buff=1.4).align_to(np.array([PANEL_LEFT, 0.0, 0.0]), LEFT)
+        tl, lay = self.tl, self.tl.layout
+        k = lay.text_scale
+        left = np.array([lay.panel_left, 0.0, 0.0])
         legend = Group(
             self.legend_row(self.theme["a"], "class A"), self.legend_row(self.theme["b"], "class B")
-        ).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
-        legend.next_to(info, DOWN, aligned_edge=LEFT, buff=0.35)
-        lines = [self.text(tl.result[0], font_size=22, bold=True)]
-        lines += [self.text(s, font_size=18) for s in tl.result[1:]]
-        self.result = Group(*lines).arrange(DOWN, aligned_edge=LEFT, buff=0.12)
-        self.result.next_to(legend, DOWN, aligned_edge=LEFT, buff=0.45)
+        )
+        lines = [self.text(tl.result[0], font_size=22 * k, bold=True)]
+        lines += [self.text(s, font_size=18 * k) for s in tl.result[1:]]
+        self.result = Group(*lines).arrange(DOWN, aligned_edge=LEFT, buff=0.12 * k)
         if tl.counter:
-            self.counter = self.text(tl.counter[0], font_size=20)
-            self.counter.next_to(legend, DOWN, aligned_edge=LEFT, buff=0.45)
-            self.result.next_to(self.counter, DOWN, aligned_edge=LEFT, buff=0.3)
+            self.counter = self.text(tl.counter[0], font_size=20 * k)
+        if lay.panel == "side":
+            info = Group(*(self.text(s, font_size=20 * k) for s in tl.info))
+            info.arrange(DOWN, aligned_edge=LEFT, buff=0.12 * k)
+            # A fixed left edge beside the plot: long lines grow to the right, into free space.
+            info.to_edge(UP, buff=1.4).align_to(left, LEFT)
+            legend.arrange(DOWN, aligned_edge=LEFT, buff=0.1).next_to(info, DOWN, aligned_edge=LEFT, buff=0.35)
+            below = legend
+            if tl.counter:
+                self.counter.next_to(legend, DOWN, aligned_edge=LEFT, buff=0.45)
+                below = self.counter
+            self.result.next_to(below, DOWN, aligned_edge=LEFT, buff=0.4)
+            self.add(info)
+        else:  # a square frame: a strip under the plot, the legend on top, the numbers below it
+            strip_top = lay.plot_center[1] - lay.plot_half - 0.15
+            legend.arrange(RIGHT, buff=0.4)
+            legend.move_to(np.array([0.0, strip_top - legend.height / 2, 0.0])).align_to(left, LEFT)
+            if tl.counter:
+                self.counter.next_to(legend, DOWN, aligned_edge=LEFT, buff=0.15)
+            self.result.next_to(legend, DOWN, aligned_edge=LEFT, buff=0.15)
+        self.legend = legend
+        if tl.counter:
             self.add(self.counter)
         self.captions: dict[str, ImageMobject] = {}
         self.caption = Group()
         self.notes = Group()
-        self.add(info, legend)
+        self.add(legend)
 
     def legend_row(self, color: str, label: str) -> Group:
         dot = path_mobject(frames.dot_paths(np.zeros((1, 3), np.float32), 0.08),
                            fill_color=color, fill_opacity=1, stroke_width=0)
-        return Group(dot, self.text(label)).arrange(RIGHT, buff=0.15)
+        return Group(dot, self.text(label, font_size=20 * self.tl.layout.text_scale)).arrange(RIGHT, buff=0.15)
 
     def build_space(self) -> None:
         tl = self.tl
@@ -271,10 +286,16 @@ class LayerFlow(Scene):
     def show_notes(self, lines: tuple[str, ...]) -> None:
         """The overlay: the current stage's numbers, at the foot of the side panel."""
         self.remove(self.notes)
+        if self.result_shown and self.tl.layout.panel == "bottom":
+            return  # the strip shows the final numbers now
         if lines:
-            self.notes = Group(*(self.text(s, font_size=16) for s in lines))
+            lay = self.tl.layout
+            self.notes = Group(*(self.text(s, font_size=16 * lay.text_scale) for s in lines))
             self.notes.arrange(DOWN, aligned_edge=LEFT, buff=0.08)
-            self.notes.to_edge(DOWN, buff=0.5).align_to(np.array([PANEL_LEFT, 0.0, 0.0]), LEFT)
+            if lay.panel == "side":
+                self.notes.to_edge(DOWN, buff=0.5).align_to(np.array([lay.panel_left, 0.0, 0.0]), LEFT)
+            else:
+                self.notes.next_to(self.legend, DOWN, aligned_edge=LEFT, buff=0.15)
             self.add(self.notes)
 
     def set_frame(self, f: int) -> None:
@@ -298,6 +319,10 @@ class LayerFlow(Scene):
         rings = [frames.dot_paths(p[f][w], DOT_RADIUS * 2.2) for p, w in zip(self.tl.points, self.tl.wrong)]
         self.rings = path_mobject(np.concatenate(rings), stroke_color=self.theme["ink"], stroke_width=1.2,
                                   stroke_opacity=0.7, fill_opacity=0)
+        if self.tl.layout.panel == "bottom":
+            self.remove(self.notes)  # the strip under the plot now holds the numbers
+            if self.tl.counter:
+                self.remove(self.counter)
         self.add(self.result, self.rings)
         self.result_shown = True
 

@@ -110,3 +110,14 @@ def test_refusals(rec_path, tmp_path):
         result = runner.invoke(cli.app, ["render", "--from", str(rec_path), *args])
         assert result.exit_code == 2 and words in result.stderr, result.stderr
     assert existing.read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("aspect,size", [("4:3", (640, 480)), ("1:1", (480, 480))])
+def test_aspect_presets(rec_path, tmp_path, aspect, size):
+    out = render(rec_path, tmp_path / "a.mp4", "--aspect", aspect, "--overlay")
+    with av.open(str(out)) as c:
+        s = c.streams.video[0]
+        assert (s.width, s.height) == size and s.codec_context.pix_fmt == "yuv420p"
+    last = decode(out)[-1][..., :3]
+    # the drawing stays inside the frame: the border columns are background (white)
+    assert (last[:, :3] > 240).all() and (last[:, -3:] > 240).all()
