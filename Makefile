@@ -38,6 +38,7 @@ figures: $(STAMP)
 	@start=$$(date +%s); \
 	names="$(FIGURES)"; [ -n "$$names" ] || names=$$($(VENV)/bin/nntopo figures --names); \
 	$(MAKE) --no-print-directory figures-all NAMES="$$names"; \
+	$(VENV)/bin/nntopo gallery $(FIGURES_DIR); \
 	echo "make figures: $$(( $$(date +%s) - start )) s"
 	@failed=$$(ls $(FIGURES_DIR)/.log/*.failed 2>/dev/null); \
 	if [ -n "$$failed" ]; then \

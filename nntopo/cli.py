@@ -466,9 +466,26 @@ def render_figure(
         tls[-1] = frames.looped(tls[-1])
     _render(tls, output, opts)
     _poster(output, opts)
-    verdict = "holds" if figures.holds(fig, recs) else "does NOT hold"
+    holds = figures.holds(fig, recs)
+    if opts.format == "mp4" and not opts.all_frames:  # what the gallery shows about this run
+        from .gallery import sidecar
+
+        sidecar(output, fig.name, [r.meta["metrics"] for r in recs], holds)
+    verdict = "holds" if holds else "does NOT hold"
     err.print(f"{fig.name}: the essay's claim {verdict} in this run", markup=False)
     typer.echo(output)
+
+
+@app.command("gallery")
+def gallery(
+    folder: Annotated[Path, typer.Argument(help="Where the figures were rendered.")] = Path("figures"),
+) -> None:
+    """Write FOLDER/index.html: every rendered figure with its poster, claim and numbers."""
+    from .gallery import write_gallery
+
+    if not folder.is_dir():
+        raise NntopoError(f"{folder}: no such folder (render figures there first: make figures)")
+    typer.echo(write_gallery(folder))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,84 @@
+"""figures/index.html: every rendered figure with its poster, the essay's claim and the numbers.
+
+One self-contained page (inline CSS, no script, no CDN), so it works offline, from a USB stick or
+a static host. The numbers come from each figure's sidecar NAME.json, which `nntopo figure`
+writes from the run itself.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from pathlib import Path
+
+from .figures import FIGURES
+
+STYLE = """
+body { font-family: DejaVu Sans, Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 72rem;
+       padding: 0 1rem; color: #222; background: #fafafa; }
+h1 { font-weight: 600; } .lede { color: #555; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(30rem, 1fr)); gap: 1.5rem; }
+figure { margin: 0; background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 0.8rem; }
+video { width: 100%; height: auto; display: block; background: #fff; }
+figcaption h2 { font-size: 1.1rem; margin: 0.6rem 0 0.2rem; font-family: DejaVu Sans Mono, monospace; }
+.claim { margin: 0.2rem 0; } .numbers { color: #444; font-size: 0.9rem; margin: 0.2rem 0; }
+.verdict-ok { color: #1b7a2e; } .verdict-no { color: #b3261e; }
+"""
+
+
+def sidecar(video: Path, fig_name: str, metrics: list[dict], holds: bool) -> Path:
+    """Write NAME.json beside `video`: what the gallery shows about the run (atomically)."""
+    data = {"name": fig_name, "claim": FIGURES[fig_name].claim, "holds": holds,
+            "video": video.name, "poster": video.with_suffix(".png").name, "runs": metrics}
+    path = video.with_suffix(".json")
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+    return path
+
+
+def _numbers(m: dict) -> str:
+    parts = [f"training {100 * m['train_accuracy']:.1f}%"]
+    if "test_accuracy" in m:
+        parts.append(f"test {100 * m['test_accuracy']:.2f}% ({m['test_points']:,} fresh points)")
+    if "max_stretch" in m:
+        parts.append(f"max stretch |J| {m['max_stretch']:.3g}")
+    return ", ".join(parts)
+
+
+def write_gallery(folder: str | Path) -> Path:
+    """Write folder/index.html for the figures rendered there (in the catalogue's order)."""
+    folder = Path(folder)
+    cards = []
+    for name in FIGURES:
+        meta_path = folder / f"{name}.json"
+        if not meta_path.exists() or not (folder / f"{name}.mp4").exists():
+            continue
+        meta = json.loads(meta_path.read_text())
+        e = html.escape
+        verdict = ('<span class="verdict-ok">the claim holds in this run</span>' if meta["holds"]
+                   else '<span class="verdict-no">the claim does not hold in this run</span>')
+        numbers = "".join(f'<p class="numbers">{e(_numbers(m))}</p>' for m in meta["runs"])
+        cards.append(f"""<figure id="{e(name)}">
+<video controls muted loop playsinline preload="metadata" poster="{e(meta['poster'])}">
+<source src="{e(meta['video'])}" type="video/mp4"></video>
+<figcaption><h2>{e(name)}</h2><p class="claim">{e(meta['claim'])}: {verdict}</p>
+{numbers}</figcaption></figure>""")
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>nntopo: Neural Networks, Manifolds, and Topology</title>
+<style>{STYLE}</style></head>
+<body><h1>Neural Networks, Manifolds, and Topology</h1>
+<p class="lede">The figures of Chris Olah's essay, rendered by nntopo. Every number below comes
+from the run in its video; "test" is a fresh dense sample of the true sets.</p>
+<div class="grid">
+{chr(10).join(cards)}
+</div></body></html>
+"""
+    path = folder / "index.html"
+    tmp = folder / f".index.html.{os.getpid()}.tmp"
+    tmp.write_text(page)
+    os.replace(tmp, path)
+    return path
