@@ -194,7 +194,8 @@ def _output(output: Path | None, name: str, folder: str, opts: RenderOptions, no
     if opts.all_frames:
         if output.exists() and not output.is_dir():
             raise NntopoError(f"--output {output}: is a file; --frames writes a folder")
-        return _check_output(output.with_suffix(".png"), ".png").with_suffix("")
+        _check_output(output.parent / f"{output.name}.png", ".png")  # its folder is writable
+        return output
     return _check_output(output, f".{opts.format}")
 
 
