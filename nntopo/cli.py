@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.core import TyperGroup
 
 from .datasets import DATASETS
-from .frames import LAYOUTS
+from .frames import LAYOUTS, MAX_DIM
 from .errors import NntopoError
 from .model import ACTIVATIONS, NetConfig
 from .render import FORMATS, QUALITIES, THEMES, RenderOptions
@@ -96,7 +96,7 @@ Background = enum.Enum("Background", {k: k for k in THEMES + ("transparent",)}, 
 Aspect = enum.Enum("Aspect", {k: k for k in LAYOUTS}, type=str)
 FigureName = enum.Enum("FigureName", {k: k for k in _figure_names()}, type=str)
 
-MAX_2D_WIDTH = 2  # the 2D scene shows representations of up to 2 dimensions
+MAX_WIDTH = MAX_DIM  # the scenes show representations of up to 4 dimensions (3D turning, 4D projected)
 
 QualityOpt = Annotated[Quality, typer.Option("--quality", help="Size: low 480p15, medium 720p30, high 1080p60, 4k.")]
 FpsOpt = Annotated[Optional[int], typer.Option("--fps", help="Frames per second (default: by quality).")]
@@ -325,23 +325,15 @@ def render(
         rec = recording.load(from_file)
     else:
         _check_training(layers, width, steps, points)
-        if data is not None:
-            from .userdata import load_points
-
-            if load_points(data).X.shape[1] > MAX_2D_WIDTH:  # found before any training
-                raise NntopoError(f"--data {data}: 3D points need the 3D scene (not built yet); "
-                                  "`nntopo train --data` records them")
-        if width > MAX_2D_WIDTH and layers > 0:
-            raise NntopoError(
-                f"--width {width}: the 2D scene shows widths up to {MAX_2D_WIDTH} "
-                "(3D scenes are not built yet)"
-            )
+        if width > MAX_WIDTH and layers > 0:
+            raise NntopoError(f"--width {width}: the scenes show representations of up to "
+                              f"{MAX_WIDTH} dimensions")
         rec = _train(dataset and dataset.value, data, layers, width, activation.value, seed,
                      steps, points)
     widest = max([rec.X.shape[1]] + [layer.W.shape[0] for layer in rec.net.layers])
-    if widest > MAX_2D_WIDTH:
+    if widest > MAX_WIDTH:
         raise NntopoError(
-            f"{from_file}: has a {widest}-dimensional layer; the 2D scene shows up to {MAX_2D_WIDTH}"
+            f"{from_file}: has a {widest}-dimensional layer; the scenes show up to {MAX_WIDTH}"
         )
     report = None
     if overlay:

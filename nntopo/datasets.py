@@ -108,6 +108,56 @@ def _intervals(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
     return _stack(a[:, None], b[:, None])
 
 
+# --- linked tori and an unlink (3D) -------------------------------------------------------------
+# Solid tori around core circles. "tori": two links of a chain, each core circle passing through
+# the other's disk once (linking number 1). "unlink": a ring, and a circle hanging through it
+# that crosses the ring's disk twice, both times inside: it looks caught, but it lifts out
+# (linking number 0): the essay's "relatively simple unlink".
+TORI = dict(radius=0.45, tube=0.1, offset=0.225)
+UNLINK = dict(radius=0.5, tube=0.07, hang_center=(0.125, 0.0, 0.2), hang_radius=0.27)
+
+
+def core_circle(center, radius: float, normal_axis: int, t: np.ndarray) -> np.ndarray:
+    """Points (n, 3) of a circle around `center` in the plane normal to axis `normal_axis`."""
+    a, b = [k for k in range(3) if k != normal_axis]
+    pts = np.zeros((len(t), 3))
+    pts[:, a], pts[:, b] = radius * np.cos(t), radius * np.sin(t)
+    return pts + np.asarray(center, dtype=np.float64)
+
+
+def _solid_tube(core: np.ndarray, tangent: np.ndarray, tube: float, rng: np.random.Generator) -> np.ndarray:
+    """Uniform points in discs of radius `tube` normal to the core curve at each core point."""
+    t = tangent / np.linalg.norm(tangent, axis=1, keepdims=True)
+    helper = np.where(np.abs(t[:, :1]) < 0.9, [[1.0, 0, 0]], [[0, 1.0, 0]])
+    u = np.cross(t, helper)
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    v = np.cross(t, u)
+    r = tube * np.sqrt(rng.uniform(0, 1, len(core)))[:, None]
+    phi = rng.uniform(0, 2 * np.pi, len(core))[:, None]
+    return core + r * (np.cos(phi) * u + np.sin(phi) * v)
+
+
+def _torus(n, rng, center, radius, normal_axis, tube):
+    t = rng.uniform(0, 2 * np.pi, n)
+    core = core_circle(center, radius, normal_axis, t)
+    tangent = core_circle(np.zeros(3), radius, normal_axis, t + np.pi / 2)  # d/dt of the circle
+    return _solid_tube(core, tangent, tube, rng)
+
+
+def _tori(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    p = TORI
+    a = _torus(n, rng, (-p["offset"], 0, 0), p["radius"], 2, p["tube"])  # in the xy plane
+    b = _torus(n, rng, (p["offset"], 0, 0), p["radius"], 1, p["tube"])  # in the xz plane
+    return _stack(a, b)
+
+
+def _unlink(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    p = UNLINK
+    a = _torus(n, rng, (0, 0, 0), p["radius"], 2, p["tube"])
+    b = _torus(n, rng, p["hang_center"], p["hang_radius"], 1, p["tube"])
+    return _stack(a, b)
+
+
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in [
@@ -144,6 +194,10 @@ DATASETS: dict[str, Dataset] = {
             INTERVALS,
             1.2,
         ),
+        Dataset("tori", 3, "3D: two linked solid tori, like two links of a chain (needs a 4th dimension)",
+                _tori, TORI, 1.0),
+        Dataset("unlink", 3, "3D: a ring and a circle hanging through it: it looks caught, but lifts out",
+                _unlink, UNLINK, 1.0),
     ]
 }
 

@@ -113,6 +113,27 @@ FIGURES: dict[str, Figure] = {
             lambda ms: ms[0]["train_accuracy"] < 1.0 and ms[1]["train_accuracy"] == 1.0,
         ),
         Figure(
+            "circles-3",
+            "with a third hidden unit the disk and the annulus come apart in 3D: a plane separates them",
+            (Run("circles", 1, 3),),
+            lambda ms: ms[0]["test_accuracy"] == 1.0,
+        ),
+        Figure(
+            "tori",
+            "linked tori cannot be separated in 3 dimensions, whatever the depth; 4 units can",
+            (
+                Run("tori", 2, 3, title="Two layers of 3 units: the links stay caught"),
+                Run("tori", 2, 4, title="Layers of 4 units: the 4th dimension unlinks them"),
+            ),
+            lambda ms: ms[0]["test_accuracy"] < 1.0 and ms[1]["test_accuracy"] == 1.0,
+        ),
+        Figure(
+            "unlink",
+            "a ring with a circle hanging through it is an unlink: 3-unit layers pull them apart",
+            (Run("unlink", 3, 3),),
+            lambda ms: ms[0]["train_accuracy"] == 1.0,
+        ),
+        Figure(
             "easy-way-out",
             "a deep 2-wide network scores high on disk/annulus by stretching space; "
             "a contractive penalty refuses the stretch",

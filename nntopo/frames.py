@@ -51,8 +51,10 @@ PLOT_HALF = LAYOUTS["16:9"].plot_half
 CLIP = 40.0  # screen coordinates are clipped here: far outside the frame, finite for cairo
 
 
+MAX_DIM = 4  # representations up to 4D are shown (3D turning, 4D projected)
+
 # Kinds of block: the scene redraws only what a block changes.
-HOLD, MOVE, FADE = 0, 1, 2  # nothing moves; grid, heat map and points move; the line fades in
+HOLD, MOVE, FADE, REWIND = 0, 1, 2, 3  # still; moving; the line fading in; back to the start
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class Timeline:
     counter: tuple[str, ...] = ()  # or (T,): a line that changes every frame (training step)
     notes: tuple[tuple[str, ...], ...] = ()  # or per block: lines of numbers (the --overlay)
     layout: Layout = LAYOUTS["16:9"]  # where the plot and the text go
+    plane: np.ndarray | None = None  # 3D: (T, 4, 3) the separating plane's patch, shown like `line`
     title: str = ""  # a title card shown first (for figures in several parts)
     title_frames: int = 0  # how many frames the title card is held
 
@@ -117,10 +120,71 @@ def _grid(extent: float, in_dim: int, detail: Detail) -> np.ndarray:
     s = np.linspace(-extent, extent, detail.grid_samples)
     if in_dim == 1:
         return s[None, :, None]
+    if in_dim == 3:  # a wireframe of the input cube: lines along each axis on a 3 x 3 lattice
+        c = np.linspace(-extent, extent, 3)
+        lines = []
+        for axis in range(3):
+            for a in c:
+                for b in c:
+                    pts = np.empty((len(s), 3))
+                    others = [k for k in range(3) if k != axis]
+                    pts[:, axis], pts[:, others[0]], pts[:, others[1]] = s, a, b
+                    lines.append(pts)
+        return np.stack(lines)
     c = np.linspace(-extent, extent, detail.grid_lines)
     vertical = np.stack(np.broadcast_arrays(c[:, None], s[None, :]), -1)
     horizontal = vertical[..., ::-1]
     return np.concatenate([vertical, horizontal])
+
+
+# --- seeing 3 and 4 dimensions ----------------------------------------------------------------
+CAMERA_ELEVATION = 0.42  # radians the turning camera looks down
+CAMERA_TURN = 2 * np.pi / 40.0  # its azimuth speed: one turn in 40 s
+W_TURN = 2 * np.pi / 24.0  # 4D: speed of the rotation in the x-w plane
+
+
+def rotate_xw(x: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rotate 4D points x (T, P, 4) in the plane of the 1st and 4th axes by angle (T,)."""
+    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    out = x.copy()
+    out[..., 0] = c * x[..., 0] - s * x[..., 3]
+    out[..., 3] = s * x[..., 0] + c * x[..., 3]
+    return out
+
+
+def camera(x: np.ndarray, azimuth: np.ndarray, elevation: float = CAMERA_ELEVATION) -> np.ndarray:
+    """Orthographic view of 3D points x (T, P, 3): turn by azimuth (T,) about z, tilt, drop depth.
+
+    Returns screen-plane coordinates (T, P, 2): the turned x, and the height z seen from above.
+    """
+    c, s = np.cos(azimuth)[:, None], np.sin(azimuth)[:, None]
+    xr = c * x[..., 0] - s * x[..., 1]
+    yr = s * x[..., 0] + c * x[..., 1]
+    up = x[..., 2] * np.cos(elevation) + yr * np.sin(elevation)
+    return np.stack([xr, up], -1)
+
+
+def project(x: np.ndarray, fps: int) -> np.ndarray:
+    """Padded points (T, P, D) -> plane coordinates (T, P, 2) for the screen.
+
+    D = 2: as they are. D = 3: a camera turning slowly around the vertical axis. D = 4: first a
+    rotation in the x-w plane (so the 4th axis turns into view), then w is dropped, then the camera.
+    """
+    T, D = x.shape[0], x.shape[-1]
+    if D <= 2:
+        return x[..., :2]
+    seconds = np.arange(T) / fps
+    if D == 4:
+        x = rotate_xw(x, W_TURN * seconds)[..., :3]
+    return camera(x, 0.6 + CAMERA_TURN * seconds)
+
+
+def projection_note(D: int) -> str:
+    if D == 3:
+        return "3D: a turning camera (orthographic)"
+    if D == 4:
+        return "4D: turned in the x-w plane, w dropped"
+    return ""
 
 
 def _heat_map(
@@ -275,12 +339,13 @@ def _schedule(plan: isotopy.Plan, timing: Timing, separated: bool) -> tuple[list
     n_out = timing.frames(timing.outro)
     n_fade = min(timing.frames(timing.line_fade), n_out - 1)
     where = "The last representation" if plan.layers else "No hidden layer: the boundary is a line"
+    line = {2: "a line", 3: "a plane", 4: "a hyperplane"}[max(2, plan.dim)]
     outro = (
-        f"{where}: a line separates the classes"
+        f"{where}: {line} separates the classes"
         if separated
         else f"{where}, and it does not separate the classes"
         if not plan.layers
-        else f"{where}: no line separates the classes"
+        else f"{where}: no {line.split()[1]} separates the classes"
     )
     schedule.append(("fade", -1, "", np.ones(n_fade)))
     captions.append(outro)
@@ -331,6 +396,36 @@ def _clip_line(p: np.ndarray, d: np.ndarray, layout: Layout) -> np.ndarray | Non
     return np.stack([p + s0 * d, p + s1 * d])
 
 
+def _round_view(x: np.ndarray, flat: np.ndarray, fps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The view for 3D and 4D: centred on the grid's box, sized by its farthest point.
+
+    The size does not change as the camera turns (a distance, not a projected box), so only the
+    layers zoom the view, never the camera.
+    """
+    lo, hi = x.min(1), x.max(1)  # (T, D)
+    mid = (lo + hi) / 2
+    radius = np.linalg.norm(x - mid[:, None, :], axis=-1).max(1) * 1.02  # (T,)
+    center = project(mid[:, None, :], fps)[:, 0]  # the same linear projection as the points
+    sigma = max(1.0, 0.25 * fps)
+    center = gaussian_filter1d(center, sigma, axis=0, mode="nearest")
+    half = np.exp(gaussian_filter1d(np.log(np.maximum(radius, 1e-3)), sigma, mode="nearest"))
+    need = np.abs(flat - center[:, None, :]).max((1, 2)) * 1.02
+    return center, np.maximum(half, need)
+
+
+def _plane_patch(w: np.ndarray, c: float, pts: np.ndarray) -> np.ndarray:
+    """Corners (4, 3) of a square of the plane w . h + c = 0 around the points pts (N, 3)."""
+    w = w[:3]
+    n = w / max(np.linalg.norm(w), 1e-12)
+    centre = pts.mean(0)
+    foot = centre - (centre @ w + c) / max(w @ w, 1e-12) * w  # the centre, dropped onto the plane
+    u = np.cross(n, [1.0, 0, 0] if abs(n[0]) < 0.9 else [0, 1.0, 0])
+    u /= np.linalg.norm(u)
+    v = np.cross(n, u)
+    r = np.abs(pts - centre).max() * 1.1
+    return np.stack([foot + r * (a * u + b * v) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
+
+
 def _line_on_screen(
     w: np.ndarray, c: float, center: np.ndarray, half: np.ndarray, layout: Layout
 ) -> np.ndarray | None:
@@ -356,6 +451,9 @@ def _info(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
         f"seed {meta['seed']}, {int(rec.snapshots.steps[-1])} steps"
         + (f", contractive {meta['train']['contractive']:g}" if meta["train"].get("contractive") else ""),
     ]
+    dmax = max(dims[:-1] + [2])
+    if dmax >= 3:
+        info.append(projection_note(dmax))
     if rec.X.shape[1] == 1 and rec.net.layers:  # where each first-layer unit switches on
         W, b = rec.net.layers[0].W[:, 0], rec.net.layers[0].b
         cuts = ", ".join(f"{-bi / wi:+.2f}" for wi, bi in zip(W, b) if abs(wi) > 1e-9)
@@ -414,10 +512,10 @@ def timeline(
     timing = timing or Timing(fps)
     in_dim = rec.X.shape[1]
     plan = isotopy.plan(rec.net, in_dim)
-    if plan.dim > 2:
+    if plan.dim > MAX_DIM:
         raise ValueError(
-            f"this network has a {plan.dim}-dimensional representation; the 2D scene shows "
-            "widths up to 2"
+            f"this network has a {plan.dim}-dimensional representation; the scenes show up to "
+            f"{MAX_DIM} dimensions"
         )
     D = plan.dim
     extent = float(rec.meta["dataset"].get("extent", 1.2))
@@ -428,6 +526,8 @@ def timeline(
     else:
         schedule, block_captions = _schedule(plan, timing, rec.accuracy == 1.0)
     kinds = {"hold": HOLD, "stage": MOVE, "fade": FADE}
+    if D >= 3:  # the camera turns: no frame is still, so a hold is drawn like a move
+        kinds = {"hold": MOVE, "stage": MOVE, "fade": FADE}
     lengths = np.array([len(t) for _, _, _, t in schedule])
     blocks = np.stack(
         [np.cumsum(lengths) - lengths, lengths, [kinds[k] for k, _, _, _ in schedule]], 1
@@ -435,7 +535,10 @@ def timeline(
 
     grid0 = _grid(extent, in_dim, detail)  # (L, S, d)
     L, S = grid0.shape[:2]
-    rings, heat_levels, bounds = _heat_map(plan.net.probability, extent, in_dim, detail)
+    if in_dim <= 2:
+        rings, heat_levels, bounds = _heat_map(plan.net.probability, extent, in_dim, detail)
+    else:  # a 3D input: the heat map would fill the space and hide the data
+        rings, heat_levels, bounds = [], np.zeros(0), []
     if not detail.heat_levels:  # no colours, but the boundary stays
         rings, heat_levels = [], np.zeros(0)
     ring_pts = [np.concatenate(level) if level else np.zeros((0, 2)) for level in rings]
@@ -448,8 +551,9 @@ def timeline(
     sizes = np.array([len(p) for p in parts])
     moved = _flow(plan, np.concatenate(parts), schedule)  # (T, P, D)
     T = len(moved)
-    center, half = _view(moved[:, : L * S, :2], fps)
-    scr = _screen(moved, center, half, layout)
+    flat = project(moved, fps)  # (T, P, 2)
+    center, half = _view(flat[:, : L * S], fps) if D <= 2 else _round_view(moved[:, : L * S], flat, fps)
+    scr = _screen(flat, center, half, layout)
     pieces = np.split(scr, np.cumsum(sizes)[:-1], axis=1)
     grid = PathIndex.build([S] * L, closed=False).bezier(pieces[0])
     pts = pieces[1]
@@ -467,10 +571,18 @@ def timeline(
     has_fade = len(blocks) >= 2 and blocks[-2, 2] == FADE
     n_out = int(blocks[-2:, 1].sum()) if has_fade else 0
     n_fade = int(blocks[-2, 1]) if has_fade else 0
-    for f in range(T - n_out, T):
-        seg = _line_on_screen(plan.head_w[:2], plan.head_b, center[f], half[f], layout)
-        if seg is not None:
-            line[f], fade[f] = seg, 1.0
+    plane = None
+    if D == 2:
+        for f in range(T - n_out, T):
+            seg = _line_on_screen(plan.head_w[:2], plan.head_b, center[f], half[f], layout)
+            if seg is not None:
+                line[f], fade[f] = seg, 1.0
+    elif D == 3:  # a patch of the separating plane around the data, seen by the camera
+        plane = np.zeros((T, 4, 3), np.float32)
+        patch = _plane_patch(plan.head_w, plan.head_b, moved[-1, L * S : L * S + len(X)])
+        seen = _screen(project(np.broadcast_to(patch, (T, 4, 3)).copy(), fps), center, half, layout)
+        plane[T - n_out :] = seen[T - n_out :]
+        fade[T - n_out :] = 1.0
     fade[T - n_out : T - n_out + n_fade] *= ease(np.linspace(0, 1, n_fade + 1)[1:])
 
     caption_list = list(dict.fromkeys(block_captions))
@@ -495,6 +607,7 @@ def timeline(
         boundary=boundary,
         wrong=_wrong(rec, plan.net),
         layout=layout,
+        plane=plane,
     )
 
 
@@ -604,7 +717,7 @@ def looped(tl: Timeline, seconds: float = 1.5) -> Timeline:
     def ext(a: np.ndarray) -> np.ndarray:
         return np.concatenate([a, a[idx]])
 
-    block = np.array([[tl.n_frames, n, MOVE]])
+    block = np.array([[tl.n_frames, n, REWIND]])
     return replace(
         tl,
         n_frames=tl.n_frames + n,
@@ -619,3 +732,10 @@ def looped(tl: Timeline, seconds: float = 1.5) -> Timeline:
         caption_index=np.append(tl.caption_index, tl.caption_index[0]),
         notes=tl.notes + (tl.notes[0],) if tl.notes else (),
     )
+
+
+def quad_paths(corners: np.ndarray) -> np.ndarray:
+    """A closed straight-edged polygon, corners (k, 3) -> Bezier control points (4k, 3)."""
+    a = np.asarray(corners, dtype=np.float32)
+    b = np.roll(a, -1, axis=0)
+    return np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], 1).reshape(-1, 3)

@@ -180,6 +180,8 @@ class LayerFlow(Scene):
                     self.hold(start, length)
                 elif kind == frames.MOVE:
                     self.move(start, length)
+                elif kind == frames.REWIND:
+                    self.rewind(start, length)
                 else:
                     self.fade_line(start, length)
 
@@ -267,7 +269,13 @@ class LayerFlow(Scene):
         ]
         self.line = Line(LEFT, RIGHT, color=self.theme["ink"], stroke_width=4)
         self.line.set_stroke(opacity=0.0)
-        self.space = VGroup(*self.heat, self.grid, self.boundary, *self.dots, self.line)
+        parts = [*self.heat, self.grid, self.boundary, *self.dots, self.line]
+        if tl.plane is not None:  # 3D: the separating plane, a translucent quad
+            self.plane = path_mobject(frames.quad_paths(tl.plane[-1]), fill_color=self.theme["ink"],
+                                      fill_opacity=0.0, stroke_color=self.theme["ink"], stroke_width=1.5,
+                                      stroke_opacity=0.0)
+            parts.append(self.plane)
+        self.space = VGroup(*parts)
         self.add(self.space)
         self.result_shown = False
 
@@ -306,9 +314,13 @@ class LayerFlow(Scene):
         self.boundary.points = tl.boundary[f]
         for mob, p in zip(self.dots, tl.points):
             mob.points = frames.dot_paths(p[f], DOT_RADIUS)
-        if tl.line_opacity[f] > 0.0:  # only where the line meets the plot area
+        if tl.plane is not None:
+            self.plane.points = frames.quad_paths(tl.plane[f]).astype(np.float64)
+            self.plane.set_fill(opacity=0.22 * float(tl.line_opacity[f]))
+            self.plane.set_stroke(opacity=0.8 * float(tl.line_opacity[f]))
+        elif tl.line_opacity[f] > 0.0:  # only where the line meets the plot area
             self.line.put_start_and_end_on(tl.line[f][0], tl.line[f][1])
-        self.line.set_stroke(opacity=float(tl.line_opacity[f]))
+        self.line.set_stroke(opacity=0.0 if tl.plane is not None else float(tl.line_opacity[f]))
         if tl.counter:
             # Same place, new pixels: FastCamera blits an image at its top-left corner, whatever
             # its width, so swapping the array is all a changing line of text needs.
@@ -345,16 +357,20 @@ class LayerFlow(Scene):
             UpdateFromAlphaFunc(group, update, run_time=(length - 0.5) / self.tl.fps, rate_func=linear)
         )
 
-    def move(self, start: int, length: int) -> None:
-        if self.result_shown:  # a rewind (--loop): back to the picture without the numbers
+    def rewind(self, start: int, length: int) -> None:
+        """--loop: back to the first frame, without the numbers, so the video loops seamlessly."""
+        if self.result_shown:
             self.remove(self.result, self.rings)
             self.result_shown = False
+        self.move(start, length)
+
+    def move(self, start: int, length: int) -> None:
         mobs = [self.space] + ([self.counter] if self.tl.counter else [])
         self._play(mobs, start, length, self.set_frame)
 
     def fade_line(self, start: int, length: int) -> None:
         self.show_result(start)
-        self._play([self.line], start, length, self.set_frame)
+        self._play([self.space], start, length, self.set_frame)
 
     def hold(self, start: int, length: int) -> None:
         self.set_frame(start)

@@ -47,3 +47,38 @@ def test_lp_finds_a_separable_set():
 
 def test_hard_spirals_are_more_entangled():
     assert DATASETS["spirals-hard"].params["turns"] > DATASETS["spirals"].params["turns"]
+
+
+def gauss_linking(a: np.ndarray, b: np.ndarray) -> float:
+    """Linking number of two closed curves (n, 3), (m, 3) by the Gauss double integral."""
+    da, db = np.roll(a, -1, 0) - a, np.roll(b, -1, 0) - b
+    ma, mb = a + da / 2, b + db / 2
+    r = ma[:, None, :] - mb[None, :, :]
+    cross = np.cross(da[:, None, :], db[None, :, :])
+    return float((r * cross).sum(-1).__truediv__(np.linalg.norm(r, axis=-1) ** 3).sum() / (4 * np.pi))
+
+
+def test_tori_are_linked_and_the_unlink_is_not():
+    from nntopo.datasets import TORI, UNLINK, core_circle
+
+    t = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    a = core_circle((-TORI["offset"], 0, 0), TORI["radius"], 2, t)
+    b = core_circle((TORI["offset"], 0, 0), TORI["radius"], 1, t)
+    assert abs(abs(gauss_linking(a, b)) - 1.0) < 1e-3
+    # each core passes through the other's disk: B meets A's plane (z = 0) at two points, one
+    # inside A's circle and one outside
+    cx = TORI["offset"] + np.array([-1, 1]) * TORI["radius"]  # where B's circle meets z = 0
+    inside = np.abs(cx - (-TORI["offset"])) < TORI["radius"]
+    assert inside.sum() == 1
+    ring = core_circle((0, 0, 0), UNLINK["radius"], 2, t)
+    hang = core_circle(UNLINK["hang_center"], UNLINK["hang_radius"], 1, t)
+    assert abs(gauss_linking(ring, hang)) < 1e-3
+
+
+@pytest.mark.parametrize("name", ["tori", "unlink"])
+def test_solid_tori_keep_apart(name):
+    from scipy.spatial import cKDTree
+
+    X, y = make_dataset(name, 2000, seed=0)
+    gap = cKDTree(X[y == 0]).query(X[y == 1])[0].min()
+    assert gap > 0.03  # the two solids do not touch: the classes are well defined

@@ -150,3 +150,16 @@ def check_in_chromium(page: Path, n_videos: int) -> None:
     for r in results:
         assert r["tag"] == "played" and r["error"] is None, r
         assert r["readyState"] >= 3 and r["duration"] > 1 and r["time"] > 0, r
+
+
+@pytest.mark.claims
+def test_linked_tori_need_a_fourth_dimension():
+    """Width 3 fails on the dense test sample at every depth tried; width 4 separates them."""
+    from nntopo.model import NetConfig
+    from nntopo.train import TrainConfig, record
+
+    for depth in (1, 2, 3):
+        rec = record("tori", NetConfig(3, depth, 3, "tanh"), TrainConfig(), seed=0, n_per_class=60)
+        assert rec.meta["metrics"]["test_accuracy"] < 1.0, depth
+    rec = record("tori", NetConfig(3, 2, 4, "tanh"), TrainConfig(), seed=0, n_per_class=60)
+    assert rec.meta["metrics"]["test_accuracy"] == 1.0

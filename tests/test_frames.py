@@ -124,3 +124,49 @@ def test_smooth_paths_do_not_loop_on_uneven_anchors():
     anchors = np.stack([x, np.zeros_like(x), np.zeros_like(x)], -1)[None]
     bez = frames.PathIndex.build([5], closed=False).bezier(anchors)[0]
     assert bez[:, 0].min() >= -1e-6 and bez[:, 0].max() <= 3.01 + 1e-6  # stays on [0, 3.01]
+
+
+def test_rotation_in_the_x_w_plane():
+    x = np.random.default_rng(0).standard_normal((2, 50, 4))
+    angle = np.array([0.0, np.pi / 2])
+    r = frames.rotate_xw(x, angle)
+    assert np.allclose(r[0], x[0])  # angle 0: nothing moves
+    assert np.allclose(np.linalg.norm(r, axis=-1), np.linalg.norm(x, axis=-1))  # a rotation
+    assert np.allclose(r[1][:, 3], x[1][:, 0]) and np.allclose(r[1][:, 1:3], x[1][:, 1:3])
+
+
+def test_camera_and_projection():
+    x = np.array([[[1.0, 2.0, 3.0]]])
+    assert np.allclose(frames.camera(x, np.zeros(1), elevation=0.0), [[[1.0, 3.0]]])  # front view
+    flat = frames.project(np.random.default_rng(0).standard_normal((5, 10, 4)), fps=10)
+    assert flat.shape == (5, 10, 2)
+    two = np.random.default_rng(1).standard_normal((3, 7, 2))
+    assert np.array_equal(frames.project(two, fps=10), two)  # the plane is shown as it is
+
+
+def test_lifting_the_plane_into_3d_starts_flat():
+    """A 2 -> 3 layer: the plane is embedded at z = 0 first, then moved continuously."""
+    from nntopo import isotopy
+    from nntopo.recording import Layer, Network
+
+    W = np.array([[1.0, 0.5], [0.2, 1.0], [0.7, -0.4]])
+    net = Network((Layer(W, np.zeros(3), "tanh"),), np.ones(3), 0.0)
+    plan = isotopy.plan(net, 2)
+    assert plan.dim == 3 and np.linalg.det(plan.layers[0].M) > 0
+    x = isotopy.pad(np.random.default_rng(0).uniform(-1, 1, (20, 2)), 3)
+    path = isotopy.stage(plan.layers[0], "linear", x, np.linspace(0, 1, 11))
+    assert np.allclose(path[0][:, 2], 0.0) and np.allclose(path[-1], x @ plan.layers[0].M.T)
+
+
+def test_3d_timeline_has_a_turning_camera_and_a_plane():
+    from nntopo.model import NetConfig
+    from nntopo.train import TrainConfig, record
+
+    rec = record("circles", NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=50, restarts=1), 0, 30)
+    tl = frames.timeline(rec, fps=5)
+    assert tl.plane is not None and tl.plane.shape == (tl.n_frames, 4, 3)
+    assert not (tl.blocks[:, 2] == frames.HOLD).any()  # the camera turns: every frame is drawn
+    assert "plane separates" in tl.captions[tl.caption_index[-1]]  # a plane, not a line
+    assert any("3D" in line for line in tl.info)
+    # during the intro hold the points are still, but the camera turns them on screen
+    assert not np.allclose(tl.points[0][0], tl.points[0][5])
