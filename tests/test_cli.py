@@ -23,7 +23,7 @@ def run(*args):
         (["render", "spirals", "--output", "/proc/x.mp4"], "cannot write"),
         (["render", "spirals", "--output", "clip.avi"], "must end in .mp4"),
         (["render", "spirals", "--fps", "0"], "--fps 0"),
-        (["render", "spirals", "--width", "3"], "widths up to 2"),
+        (["render", "spirals", "--width", "5"], "up to 4 dimensions"),
         (["render"], "give exactly one of a DATASET, --data CSV or --from RECORDING"),
         (["render", "spirals", "--from", "x.npz"], "give exactly one of"),
         (["train", "--data", "p.csv", "spirals", "-o", "r.npz"], "give exactly one of"),

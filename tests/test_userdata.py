@@ -75,7 +75,7 @@ def test_cli_trains_on_the_users_points_and_refuses_bad_ones(tmp_path):
     result = runner.invoke(cli.app, ["render", "--data", str(bad), "-o", str(tmp_path / "v.mp4")])
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: {bad}:2: column 2 is not a number: 'x'"
-    three = write(tmp_path, "0,0,0,a\n1,1,1,b\n", "three.csv")
-    result = runner.invoke(cli.app, ["render", "--data", str(three), "-o", str(tmp_path / "v.mp4")])
-    assert result.exit_code == 2 and "3D points" in result.stderr
+    four = write(tmp_path, "0,0,0,0,a\n1,1,1,1,b\n", "four.csv")
+    result = runner.invoke(cli.app, ["render", "--data", str(four), "-o", str(tmp_path / "v.mp4")])
+    assert result.exit_code == 2 and "at most 3" in result.stderr
     assert not (tmp_path / "v.mp4").exists()
