@@ -46,8 +46,6 @@ LAYOUTS: dict[str, Layout] = {
     "4:3": Layout(4 / 3, (-2.1, -0.35), 2.95, "side", 0.7),
     "1:1": Layout(1.0, (0.0, 0.5), 2.75, "bottom", 0.8),
 }
-PLOT_CENTER = np.array(LAYOUTS["16:9"].plot_center)  # the default layout's plot area
-PLOT_HALF = LAYOUTS["16:9"].plot_half
 CLIP = 40.0  # screen coordinates are clipped here: far outside the frame, finite for cairo
 
 
@@ -98,7 +96,8 @@ class Timeline:
     counter: tuple[str, ...] = ()  # or (T,): a line that changes every frame (training step)
     notes: tuple[tuple[str, ...], ...] = ()  # or per block: lines of numbers (the --overlay)
     layout: Layout = LAYOUTS["16:9"]  # where the plot and the text go
-    plane: np.ndarray | None = None  # 3D: (T, 4, 3) the separating plane's patch, shown like `line`
+    plane: np.ndarray | None = None  # 3D: (T, 16, 3) the separating plane's patch, as a closed
+    # path of 4 straight pieces, shown with line_opacity
     title: str = ""  # a title card shown first (for figures in several parts)
     title_frames: int = 0  # how many frames the title card is held
 
@@ -360,14 +359,19 @@ def _view(grid: np.ndarray, fps: int) -> tuple[np.ndarray, np.ndarray]:
     Smoothed over about half a second so the camera glides rather than jumps.
     """
     lo, hi = grid.min(1), grid.max(1)  # (T, 2)
-    center = (lo + hi) / 2
-    half = np.maximum((hi - lo).max(1) / 2, 1e-3) * 1.05
+    return _glide((lo + hi) / 2, (hi - lo).max(1) / 2 * 1.05, grid, fps)
+
+
+def _glide(center: np.ndarray, half: np.ndarray, flat: np.ndarray, fps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Smooth a per-frame view (centre (T, 2), half-size (T,)) over about half a second.
+
+    The log of the size is smoothed, so zooming reads evenly and the size stays positive; where
+    smoothing would crop the projected grid `flat` (T, P, 2), the view grows to keep it whole.
+    """
     sigma = max(1.0, 0.25 * fps)
     center = gaussian_filter1d(center, sigma, axis=0, mode="nearest")
-    # Smooth the log of the size: zooming reads evenly, and the size stays positive.
-    half = np.exp(gaussian_filter1d(np.log(half), sigma, mode="nearest"))
-    # Never let smoothing crop the grid: grow the view where it would.
-    need = np.abs(grid - center[:, None, :]).max((1, 2)) * 1.02
+    half = np.exp(gaussian_filter1d(np.log(np.maximum(half, 1e-3)), sigma, mode="nearest"))
+    need = np.abs(flat - center[:, None, :]).max((1, 2)) * 1.02
     return center, np.maximum(half, need)
 
 
@@ -406,11 +410,7 @@ def _round_view(x: np.ndarray, flat: np.ndarray, fps: int) -> tuple[np.ndarray, 
     mid = (lo + hi) / 2
     radius = np.linalg.norm(x - mid[:, None, :], axis=-1).max(1) * 1.02  # (T,)
     center = project(mid[:, None, :], fps)[:, 0]  # the same linear projection as the points
-    sigma = max(1.0, 0.25 * fps)
-    center = gaussian_filter1d(center, sigma, axis=0, mode="nearest")
-    half = np.exp(gaussian_filter1d(np.log(np.maximum(radius, 1e-3)), sigma, mode="nearest"))
-    need = np.abs(flat - center[:, None, :]).max((1, 2)) * 1.02
-    return center, np.maximum(half, need)
+    return _glide(center, radius, flat, fps)
 
 
 def _plane_patch(w: np.ndarray, c: float, pts: np.ndarray) -> np.ndarray:
@@ -578,10 +578,10 @@ def timeline(
             if seg is not None:
                 line[f], fade[f] = seg, 1.0
     elif D == 3:  # a patch of the separating plane around the data, seen by the camera
-        plane = np.zeros((T, 4, 3), np.float32)
         patch = _plane_patch(plan.head_w, plan.head_b, moved[-1, L * S : L * S + len(X)])
         seen = _screen(project(np.broadcast_to(patch, (T, 4, 3)).copy(), fps), center, half, layout)
-        plane[T - n_out :] = seen[T - n_out :]
+        seen[: T - n_out] = seen[T - n_out]  # not shown before the outro; kept finite
+        plane = PathIndex.build([4], closed=True, smooth=False).bezier(seen)
         fade[T - n_out :] = 1.0
     fade[T - n_out : T - n_out + n_fade] *= ease(np.linspace(0, 1, n_fade + 1)[1:])
 
@@ -733,9 +733,3 @@ def looped(tl: Timeline, seconds: float = 1.5) -> Timeline:
         notes=tl.notes + (tl.notes[0],) if tl.notes else (),
     )
 
-
-def quad_paths(corners: np.ndarray) -> np.ndarray:
-    """A closed straight-edged polygon, corners (k, 3) -> Bezier control points (4k, 3)."""
-    a = np.asarray(corners, dtype=np.float32)
-    b = np.roll(a, -1, axis=0)
-    return np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], 1).reshape(-1, 3)

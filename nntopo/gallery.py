@@ -31,9 +31,13 @@ def sidecar(video: Path, fig_name: str, metrics: list[dict], holds: bool) -> Pat
     """Write NAME.json beside `video`: what the gallery shows about the run (atomically)."""
     data = {"name": fig_name, "claim": FIGURES[fig_name].claim, "holds": holds,
             "video": video.name, "poster": video.with_suffix(".png").name, "runs": metrics}
-    path = video.with_suffix(".json")
+    return _write(video.with_suffix(".json"), json.dumps(data, indent=1))
+
+
+def _write(path: Path, text: str) -> Path:
+    """Write `text` to `path` through a temporary file beside it and one rename."""
     tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(data, indent=1))
+    tmp.write_text(text)
     os.replace(tmp, path)
     return path
 
@@ -77,8 +81,4 @@ from the run in its video; "test" is a fresh dense sample of the true sets.</p>
 {chr(10).join(cards)}
 </div></body></html>
 """
-    path = folder / "index.html"
-    tmp = folder / f".index.html.{os.getpid()}.tmp"
-    tmp.write_text(page)
-    os.replace(tmp, path)
-    return path
+    return _write(folder / "index.html", page)

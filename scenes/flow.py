@@ -271,7 +271,7 @@ class LayerFlow(Scene):
         self.line.set_stroke(opacity=0.0)
         parts = [*self.heat, self.grid, self.boundary, *self.dots, self.line]
         if tl.plane is not None:  # 3D: the separating plane, a translucent quad
-            self.plane = path_mobject(frames.quad_paths(tl.plane[-1]), fill_color=self.theme["ink"],
+            self.plane = path_mobject(tl.plane[-1], fill_color=self.theme["ink"],
                                       fill_opacity=0.0, stroke_color=self.theme["ink"], stroke_width=1.5,
                                       stroke_opacity=0.0)
             parts.append(self.plane)
@@ -315,7 +315,7 @@ class LayerFlow(Scene):
         for mob, p in zip(self.dots, tl.points):
             mob.points = frames.dot_paths(p[f], DOT_RADIUS)
         if tl.plane is not None:
-            self.plane.points = frames.quad_paths(tl.plane[f]).astype(np.float64)
+            self.plane.points = tl.plane[f].astype(np.float64)
             self.plane.set_fill(opacity=0.22 * float(tl.line_opacity[f]))
             self.plane.set_stroke(opacity=0.8 * float(tl.line_opacity[f]))
         elif tl.line_opacity[f] > 0.0:  # only where the line meets the plot area

@@ -41,8 +41,8 @@ def test_points_follow_the_network(tl, tiny_recording):
 
 
 def test_everything_stays_in_the_plot_area(tl):
-    lo = frames.PLOT_CENTER - frames.PLOT_HALF - 1e-3
-    hi = frames.PLOT_CENTER + frames.PLOT_HALF + 1e-3
+    centre, half = np.array(tl.layout.plot_center), tl.layout.plot_half
+    lo, hi = centre - half - 1e-3, centre + half + 1e-3
     for pts in (tl.points[0], tl.points[1]):
         assert (pts[..., :2] >= lo).all() and (pts[..., :2] <= hi).all()
 
@@ -50,7 +50,7 @@ def test_everything_stays_in_the_plot_area(tl):
 def test_frames_change_smoothly_during_stages(tl):
     pts = tl.points[1]
     step = np.abs(np.diff(pts, axis=0)).max()
-    assert step < 0.6 * frames.PLOT_HALF  # no jump across the plot between two frames
+    assert step < 0.6 * tl.layout.plot_half  # no jump across the plot between two frames
 
 
 def test_the_line_fades_in_at_the_end(tl):
@@ -164,7 +164,7 @@ def test_3d_timeline_has_a_turning_camera_and_a_plane():
 
     rec = record("circles", NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=50, restarts=1), 0, 30)
     tl = frames.timeline(rec, fps=5)
-    assert tl.plane is not None and tl.plane.shape == (tl.n_frames, 4, 3)
+    assert tl.plane is not None and tl.plane.shape == (tl.n_frames, 16, 3)  # 4 straight pieces
     assert not (tl.blocks[:, 2] == frames.HOLD).any()  # the camera turns: every frame is drawn
     assert "plane separates" in tl.captions[tl.caption_index[-1]]  # a plane, not a line
     assert any("3D" in line for line in tl.info)
