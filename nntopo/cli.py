@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 from .datasets import DATASETS
 from .frames import LAYOUTS, MAX_DIM
 from .errors import NntopoError
-from .model import ACTIVATIONS, NetConfig
+from .model import ACTIVATIONS, LAYER_TYPES, NetConfig
 from .render import FORMATS, QUALITIES, THEMES, RenderOptions
 
 err = Console(stderr=True)
@@ -90,6 +90,7 @@ def _figure_names() -> list[str]:
 # Fixed choices, straight from the registries.
 DatasetName = enum.Enum("DatasetName", {k: k for k in DATASETS}, type=str)
 ActivationName = enum.Enum("ActivationName", {k: k for k in ACTIVATIONS}, type=str)
+LayerType = enum.Enum("LayerType", {k: k for k in LAYER_TYPES}, type=str)
 Quality = enum.Enum("Quality", {k: k for k in QUALITIES}, type=str)
 Format = enum.Enum("Format", {k: k for k in FORMATS}, type=str)
 Background = enum.Enum("Background", {k: k for k in THEMES + ("transparent",)}, type=str)
@@ -119,6 +120,15 @@ NoOverwriteOpt = Annotated[bool, typer.Option(
 LayersOpt = Annotated[int, typer.Option("--layers", help="Hidden layers (0: a linear classifier only).")]
 WidthOpt = Annotated[int, typer.Option("--width", help="Units per hidden layer.")]
 ActOpt = Annotated[ActivationName, typer.Option("--activation", help="Activation of the hidden layers.")]
+LayerTypeOpt = Annotated[Optional[list[LayerType]], typer.Option(
+    "--layer-type", help="dense (act(W x + b)) or vector-field (x + F(x), the essay's proposed "
+    "layer). Once: every hidden layer; repeated once per layer: mixed, in order.")]
+AnchorsOpt = Annotated[int, typer.Option(
+    "--anchors", help="Vector-field layers: Gaussians per layer, centred on training points.")]
+FieldWidthOpt = Annotated[float, typer.Option(
+    "--field-width", help="Vector-field layers: the Gaussians' initial standard deviation.")]
+FixedWidthsOpt = Annotated[bool, typer.Option(
+    "--fixed-widths", help="Vector-field layers: keep the widths fixed (default: learned).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the data and the initialisations.")]
 StepsOpt = Annotated[int, typer.Option("--steps", help="Full-batch training steps per restart.")]
 PointsOpt = Annotated[int, typer.Option("--points", help="Data points per class.")]
@@ -149,6 +159,26 @@ def _check_training(layers: int, width: int, steps: int, points: int) -> None:
         raise NntopoError(f"--steps {steps}: must be 1 or more")
     if points < 2:
         raise NntopoError(f"--points {points}: must be 2 or more")
+
+
+def _net_config(dim: int, layers: int, width: int, activation: str, layer_types: list | None,
+                anchors: int, field_width: float, fixed_widths: bool) -> NetConfig:
+    """The network the options describe, checked once, here."""
+    types = tuple(t.value for t in layer_types or ())
+    if len(types) not in (0, 1, layers):
+        raise NntopoError(
+            f"--layer-type given {len(types)} times: give it once (all layers) or once per layer "
+            f"(--layers {layers})")
+    if anchors < 1:
+        raise NntopoError(f"--anchors {anchors}: must be 1 or more")
+    if not field_width > 0:
+        raise NntopoError(f"--field-width {field_width}: must be positive")
+    cfg = NetConfig(dim, layers, width, activation, types, anchors, field_width, not fixed_widths)
+    widest = max(cfg.dims())
+    if widest > MAX_WIDTH and layers > 0:
+        raise NntopoError(f"--width {width}: the scenes show representations of up to "
+                          f"{MAX_WIDTH} dimensions")
+    return cfg
 
 
 def _check_output(path: Path, suffix: str) -> Path:
@@ -215,9 +245,10 @@ def _render(timelines: list, output: Path, opts: RenderOptions) -> None:
         render_timelines(timelines, output, opts, on_frames=advance)
 
 
-def _train(dataset: str | None, data: Path | None, layers: int, width: int, activation: str,
-           seed: int, steps: int, points: int):
-    """Train on a dataset of the registry, or on the user's CSV points (`data`)."""
+def _train(dataset: str | None, data: Path | None, net: dict, seed: int, steps: int, points: int):
+    """Train on a dataset of the registry, or on the user's CSV points (`data`).
+
+    net: the keyword arguments of _net_config but the data's dimension."""
     from .train import TrainConfig, record, record_points
     from .userdata import load_points
 
@@ -227,7 +258,7 @@ def _train(dataset: str | None, data: Path | None, layers: int, width: int, acti
         name, dim = data.name, pts.X.shape[1]
     else:
         name, dim = dataset, DATASETS[dataset].dim
-    net_cfg = NetConfig(dim, layers, width, activation)
+    net_cfg = _net_config(dim, **net)
     with _bar(f"training {name}", cfg.restarts * steps) as advance:
         progress = lambda restart, step: advance()  # noqa: E731
         if data is None:
@@ -261,6 +292,10 @@ def train(
     layers: LayersOpt = 4,
     width: WidthOpt = 2,
     activation: ActOpt = ActivationName["tanh"],
+    layer_type: LayerTypeOpt = None,
+    anchors: AnchorsOpt = 8,
+    field_width: FieldWidthOpt = 0.5,
+    fixed_widths: FixedWidthsOpt = False,
     seed: SeedOpt = 0,
     steps: StepsOpt = 3000,
     points: PointsOpt = 250,
@@ -273,8 +308,11 @@ def train(
     if output is None:
         raise NntopoError("Missing option '--output' / '-o': where to write the recording (.npz)")
     _check_training(layers, width, steps, points)
+    net = dict(layers=layers, width=width, activation=activation.value, layer_types=layer_type,
+               anchors=anchors, field_width=field_width, fixed_widths=fixed_widths)
+    _net_config(2, **net)  # checked before the output is probed or any data read
     _check_output(output, ".npz")
-    rec = _train(dataset and dataset.value, data, layers, width, activation.value, seed, steps, points)
+    rec = _train(dataset and dataset.value, data, net, seed, steps, points)
     typer.echo(save(rec, output))
 
 
@@ -286,6 +324,10 @@ def render(
     layers: LayersOpt = 4,
     width: WidthOpt = 2,
     activation: ActOpt = ActivationName["tanh"],
+    layer_type: LayerTypeOpt = None,
+    anchors: AnchorsOpt = 8,
+    field_width: FieldWidthOpt = 0.5,
+    fixed_widths: FixedWidthsOpt = False,
     seed: SeedOpt = 0,
     steps: StepsOpt = 3000,
     points: PointsOpt = 250,
@@ -325,12 +367,11 @@ def render(
         rec = recording.load(from_file)
     else:
         _check_training(layers, width, steps, points)
-        if width > MAX_WIDTH and layers > 0:
-            raise NntopoError(f"--width {width}: the scenes show representations of up to "
-                              f"{MAX_WIDTH} dimensions")
-        rec = _train(dataset and dataset.value, data, layers, width, activation.value, seed,
-                     steps, points)
-    widest = max([rec.X.shape[1]] + [layer.W.shape[0] for layer in rec.net.layers])
+        net = dict(layers=layers, width=width, activation=activation.value, layer_types=layer_type,
+                   anchors=anchors, field_width=field_width, fixed_widths=fixed_widths)
+        _net_config(2, **net)
+        rec = _train(dataset and dataset.value, data, net, seed, steps, points)
+    widest = max([rec.X.shape[1]] + [layer.out_dim for layer in rec.net.layers])
     if widest > MAX_WIDTH:
         raise NntopoError(
             f"{from_file}: has a {widest}-dimensional layer; the scenes show up to {MAX_WIDTH}"
@@ -393,7 +434,8 @@ def inspect_recording(
         flag = "*" if changed and s.homeomorphism else ""
         previous = (s.betti_a, s.betti_b)
         table.add_row(
-            str(s.layer), {"linear": "W", "translate": "+b"}.get(s.stage, rep.architecture.split(", ")[-1]),
+            str(s.layer),
+            {"linear": "W", "translate": "+b", "flow": "x+F(x)"}.get(s.stage, rep.architecture.split(", ")[1]),
             "-" if s.det is None else f"{s.det:+.3g}", f"{s.cond:.3g}", homeo,
             "[green]100%[/]" if s.separable else f"{100 * s.linear_accuracy:.1f}%",
             _b(s.betti_a) + flag, _b(s.betti_b) + flag, f"{s.stretch_max:.3g}", f"{s.stretch_p99:.3g}",

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
-from . import isotopy
+from . import isotopy, vectorfield
 from .datasets import DATASETS, make_dataset
 from .model import ACTIVATIONS
 from .recording import Recording
@@ -185,6 +185,33 @@ def _linear_facts(W: np.ndarray, lp: isotopy.LayerPlan) -> tuple[float | None, f
     return det, cond, True, "det W != 0"
 
 
+def architecture(rec: Recording) -> str:
+    """'2 -> 2 -> 1, tanh', or with vector-field steps '2 -> F2 -> F2 -> 1 (8 anchors)'."""
+    dims = [str(rec.X.shape[1])]
+    for layer in rec.net.layers:
+        dims.append(f"F{layer.out_dim}" if layer.kind == "field" else str(layer.out_dim))
+    text = " -> ".join(dims + ["1"])
+    kinds = {layer.kind for layer in rec.net.layers}
+    if "dense" in kinds:
+        text += f", {rec.meta['net']['activation']}"
+    if "field" in kinds:
+        K = next(len(layer.anchors) for layer in rec.net.layers if layer.kind == "field")
+        text += f", vector field ({K} anchors)"
+    return text
+
+
+def _field_facts(field: vectorfield.Field, x: np.ndarray, dense: np.ndarray) -> tuple[float, float, bool, str]:
+    """A vector-field step on the region around the data x and the dense sample: the smallest
+    det(I + J_F), the largest condition number of I + J_F, and whether the step is invertible."""
+    where = np.concatenate([vectorfield.region(np.concatenate([x, dense])), x])
+    J = field.jacobian(where)
+    det = float(np.linalg.det(J).min())
+    s = np.linalg.svd(J, compute_uv=False)
+    cond = float((s[:, 0] / np.maximum(s[:, -1], 1e-300)).max())
+    inv = vectorfield.Invertibility(vectorfield.lipschitz_estimate(field, where), det <= 0)
+    return det, cond, not inv.folds, inv.describe()
+
+
 def inspect(rec: Recording) -> Report:
     """Measure every stage of every layer of `rec` (see the module docstring)."""
     import time
@@ -207,13 +234,20 @@ def inspect(rec: Recording) -> Report:
     stages = []
     first = None
     for lp, layer in zip(plan.layers, plan.net.layers):
-        det, cond, lin_homeo, why = _linear_facts(layer.W, lp)
-        act = ACTIVATIONS[lp.activation]
-        for name in isotopy.STAGES:
-            before = x
+        if lp.field is None:
+            det, cond, lin_homeo, why = _linear_facts(layer.W, lp)
+            act = ACTIVATIONS[lp.activation]
+        for name in lp.stages:
+            before, xd_before = x, xd
             x = isotopy.stage_end(lp, name, x)
             xd = isotopy.stage_end(lp, name, xd)
-            if name == "linear":
+            if name == "flow":
+                k = lp.out_dim
+                det, cond, homeo, reason = _field_facts(lp.field, before[:, :k], xd_before[:, :k])
+                Jf = np.broadcast_to(np.eye(plan.dim), J.shape).copy()
+                Jf[:, :k, :k] = lp.field.jacobian(before[:, :k])
+                J = Jf @ J
+            elif name == "linear":
                 J = np.broadcast_to(lp.M, J.shape)
                 homeo, reason = lin_homeo, why
             elif name == "translate":
@@ -243,11 +277,10 @@ def inspect(rec: Recording) -> Report:
             if sep and first is None:
                 first = f"layer {lp.index + 1} {name}"
     m = rec.meta["metrics"]
-    dims = [in_dim] + [layer.W.shape[0] for layer in rec.net.layers] + [1]
     input_sep = separable(rec.X, y)
     return Report(
         dataset=rec.dataset,
-        architecture=" -> ".join(map(str, dims)) + f", {rec.meta['net']['activation']}",
+        architecture=architecture(rec),
         train_accuracy=float(m["train_accuracy"]),
         test_accuracy=m.get("test_accuracy"),
         input_betti_a=betti(Xd[yd == 0], maxdim),

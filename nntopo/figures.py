@@ -36,14 +36,18 @@ class Run:
     heat: bool = True  # draw the classification heat map
     stage_seconds: float = 1.2  # seconds per stage (linear, translate, activate)
     overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
+    layer_type: str = "dense"  # of every hidden layer: "dense" (tanh) or "vector-field"
+    anchors: int = 8  # vector-field layers: Gaussians per step
 
     def net(self) -> NetConfig:
-        return NetConfig(DATASETS[self.dataset].dim, self.layers, self.width, "tanh")
+        return NetConfig(DATASETS[self.dataset].dim, self.layers, self.width, "tanh",
+                         (self.layer_type,), self.anchors)
 
     def key(self) -> str:
         """A hash of everything that decides the recording: the cache file's name."""
         recipe = asdict(self)
-        recipe = {k: recipe[k] for k in ("dataset", "layers", "width", "seed", "train", "points")}
+        recipe = {k: recipe[k] for k in ("dataset", "layers", "width", "seed", "train", "points",
+                                         "layer_type", "anchors")}
         # (drawing options - scene, title, heat, timing, overlay - do not change the recording)
         recipe["versions"] = [__version__, FORMAT_VERSION]
         return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
@@ -146,6 +150,20 @@ FIGURES: dict[str, Figure] = {
             lambda ms: ms[0]["test_accuracy"] < 1.0
             and ms[0]["train_accuracy"] >= 0.95
             and ms[1]["max_stretch"] < ms[0]["max_stretch"],
+        ),
+        Figure(
+            "vector-field",
+            "the essay's vector-field layer: four invertible steps x + F(x) (4 anchors each) untangle "
+            "the spirals, as well as a tanh network with as many parameters (8 layers of 2 units)",
+            (
+                Run("spirals", 4, 2, layer_type="vector-field", anchors=4,
+                    title="Four vector-field steps, x → x + F(x): 51 parameters"),
+                Run("spirals", 8, 2, stage_seconds=0.6,
+                    title="Eight 2-unit tanh layers: also 51 parameters"),
+            ),
+            lambda ms: ms[0]["train_accuracy"] >= 0.99
+            and all(s["invertible"] for s in ms[0]["field_steps"])
+            and ms[0]["parameters"] == ms[1]["parameters"],
         ),
     ]
 }

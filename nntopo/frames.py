@@ -98,6 +98,11 @@ class Timeline:
     layout: Layout = LAYOUTS["16:9"]  # where the plot and the text go
     plane: np.ndarray | None = None  # 3D: (T, 16, 3) the separating plane's patch, as a closed
     # path of 4 straight pieces, shown with line_opacity
+    # Vector-field steps (2D): the arrows of F, as straight Bezier pieces (T, 12 * A, 3): per arrow a
+    # shaft and two barbs; which arrows sit where the step folds space (T, A); their opacity (T,).
+    arrows: np.ndarray | None = None
+    arrow_folds: np.ndarray | None = None
+    arrow_opacity: np.ndarray | None = None
     title: str = ""  # a title card shown first (for figures in several parts)
     title_frames: int = 0  # how many frames the title card is held
 
@@ -295,7 +300,7 @@ def _flow(plan: isotopy.Plan, x: np.ndarray, schedule: list) -> np.ndarray:
     """Move padded points x (P, D) along the schedule: (T, P, D)."""
     out = []
     for kind, layer, name, t in schedule:
-        if kind in ("hold", "fade"):
+        if kind in ("hold", "fade", "field"):
             out.append(np.broadcast_to(x, (len(t),) + x.shape))
         else:
             path = isotopy.stage(plan.layers[layer], name, x, t)
@@ -304,8 +309,103 @@ def _flow(plan: isotopy.Plan, x: np.ndarray, schedule: list) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _schedule(plan: isotopy.Plan, timing: Timing, separated: bool) -> tuple[list, list[str]]:
-    """The frames, in order: (kind, layer, stage, times) with a caption for each block."""
+QUIVER = 15  # arrows per side of the vector field's lattice
+
+
+def _field_inputs(plan: isotopy.Plan, X: np.ndarray, extent: float, in_dim: int, detail: Detail) -> dict:
+    """Per vector-field layer, the points it acts on: the data and the input grid, carried
+    through the layers before it, (P, k)."""
+    if not any(lp.field is not None for lp in plan.layers):
+        return {}
+    pts = np.concatenate([_grid(extent, in_dim, detail).reshape(-1, in_dim), X])
+    reps = plan.net.representations(pts)
+    return {lp.index: reps[lp.index] for lp in plan.layers if lp.field is not None}
+
+
+def _field_notes(plan: isotopy.Plan, X: np.ndarray, extent: float, in_dim: int, detail: Detail) -> dict[int, str]:
+    """Per vector-field layer: is its step invertible on the region the video shows?"""
+    from .vectorfield import invertibility
+
+    return {
+        l: invertibility(plan.layers[l].field, pts).describe()
+        for l, pts in _field_inputs(plan, X, extent, in_dim, detail).items()
+    }
+
+
+def quiver(field, pts: np.ndarray, n: int = QUIVER) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The arrows of a 2D field over the box around pts (P, 2): tails (A, 2), tips (A, 2) = tails
+    + F(tails), true to scale (the flow slides each tail point straight to its tip), and where
+    the step folds (A,) bool."""
+    from .vectorfield import evaluate, fold_mask, region
+
+    tails = region(pts, n, margin=0.0)
+    return tails, tails + evaluate(tails, field), fold_mask(field, tails)
+
+
+def arrow_paths(tails: np.ndarray, tips: np.ndarray, head: float = 0.13) -> np.ndarray:
+    """Screen arrows (T, A, 2) -> straight Bezier pieces (T, 12 * A, 3): shaft, then two barbs.
+
+    Barbs are at most `head` long and a third of the arrow, so short arrows stay arrows."""
+    d = tips - tails
+    length = np.linalg.norm(d, axis=-1, keepdims=True)
+    u = d / np.maximum(length, 1e-9)
+    h = np.minimum(head, length / 3)
+    c, s = np.cos(0.45), np.sin(0.45)
+    back = -u
+    barbs = [np.stack([c * back[..., 0] - sg * s * back[..., 1], sg * s * back[..., 0] + c * back[..., 1]], -1)
+             for sg in (1.0, -1.0)]
+    segs = [(tails, tips)] + [(tips, tips + h * b) for b in barbs]
+    pieces = [np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], -2) for a, b in segs]  # (T, A, 4, 2)
+    out = np.zeros(tails.shape[:2] + (3, 4, 3), np.float32)
+    out[..., :2] = np.stack(pieces, 2)
+    return out.reshape(len(tails), -1, 3)
+
+
+def _arrows(plan, schedule, inputs, center, half, layout, fps):
+    """Per frame, the arrows of the vector-field layer being shown (if any): paths, folds and
+    opacity. The arrows appear over the "field" block, stay through the flow, fade in the pause."""
+    shown = [(l, quiver(plan.layers[l].field, p[:, :2])) for l, p in inputs.items() if p.shape[1] == 2]
+    if not shown:
+        return None, None, None
+    quivers = dict(shown)
+    T = len(center)
+    A = len(shown[0][1][0])
+    tails = np.zeros((T, A, 2))
+    tips = np.zeros((T, A, 2))
+    folds = np.zeros((T, A), bool)
+    opacity = np.zeros(T)
+    f = 0
+    prev = None
+    for kind, layer, name, t in schedule:
+        n = len(t)
+        active = layer if kind in ("field", "stage") and layer in quivers and (kind == "field" or name == "flow") else None
+        if active is not None:
+            q = quivers[active]
+            tails[f : f + n], tips[f : f + n], folds[f : f + n] = q[0], q[1], q[2]
+            opacity[f : f + n] = ease(np.linspace(0, 1, n + 1)[1:]) if kind == "field" else 1.0
+        elif prev is not None and kind == "hold":  # the pause after a flow: fade out
+            q = quivers[prev]
+            tails[f : f + n], tips[f : f + n], folds[f : f + n] = q[0], q[1], q[2]
+            opacity[f : f + n] = 1.0 - ease(np.linspace(0, 1, n + 1)[1:])
+        prev = active if kind == "stage" else None
+        f += n
+
+    def on_screen(p):
+        return _screen(p, center, half, layout)[..., :2]
+
+    return arrow_paths(on_screen(tails), on_screen(tips)), folds, opacity
+
+
+def _schedule(
+    plan: isotopy.Plan, timing: Timing, separated: bool, field_notes: dict[int, str] | None = None
+) -> tuple[list, list[str]]:
+    """The frames, in order: (kind, layer, stage, times) with a caption for each block.
+
+    A vector-field step gets a block of its own first ("field"): the arrows of F appear over the
+    still representation, then the points flow along them. field_notes: per field layer, whether
+    the step is invertible (vectorfield.Invertibility.describe).
+    """
+    field_notes = field_notes or {}
     act = {"tanh": "tanh", "sigmoid": "sigmoid", "softplus": "softplus", "relu": "ReLU",
            "leaky-relu": "leaky ReLU"}
     n = len(plan.layers)
@@ -320,6 +420,16 @@ def _schedule(plan: isotopy.Plan, timing: Timing, separated: bool) -> tuple[list
     u = ease(np.linspace(0.0, 1.0, F + 1)[1:])  # frame 0 of a stage is the previous frame
     for lp in plan.layers:
         head = f"Layer {lp.index + 1}/{n}"
+        if lp.field is not None:
+            schedule.append(("field", lp.index, "", np.ones(timing.frames(timing.stage))))
+            captions.append(f"{head}: a learned vector field F; each arrow ends where x + F(x) goes")
+            flow = f"{head}: flow along F, x → x + t·F(x)"
+            if lp.index in field_notes:
+                flow += f" ({field_notes[lp.index]})"
+            schedule.append(("stage", lp.index, "flow", u))
+            captions.append(flow)
+            hold(timing.pause, flow)
+            continue
         linear = f"{head}: linear map W"
         if lp.note:
             linear += f" ({lp.note})"
@@ -443,18 +553,39 @@ def _line_on_screen(
 def _info(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Side-panel lines describing the run, and the result lines shown at the end."""
     meta, m = rec.meta, rec.meta["metrics"]
-    dims = [rec.X.shape[1]] + [layer.W.shape[0] for layer in rec.net.layers] + [1]
+    dims = [rec.X.shape[1]] + [layer.out_dim for layer in rec.net.layers] + [1]
+    kinds = {layer.kind for layer in rec.net.layers}
+    shown = [str(rec.X.shape[1])] + [
+        f"F{layer.out_dim}" if layer.kind == "field" else str(layer.out_dim) for layer in rec.net.layers
+    ] + ["1"]
+    runs = []  # a run of equal layers, as "2 ×8": long networks stay one short line
+    for name in shown[1:-1]:
+        if runs and runs[-1][0] == name:
+            runs[-1][1] += 1
+        else:
+            runs.append([name, 1])
+    middle = []
+    for name, k in runs:
+        middle += [name] * k if k < 3 else [f"{name} ×{k}"]
+    shown = shown[:1] + middle + ["1"]
+    what = [meta["net"]["activation"]] if "dense" in kinds else []
+    if "field" in kinds:
+        K = next(len(layer.anchors) for layer in rec.net.layers if layer.kind == "field")
+        what.append(f"F: vector field, {K} anchors")
+    if "parameters" in m and rec.net.layers:
+        what.append(f"{m['parameters']} parameters")
     info = [
         f"data: {meta['dataset']['name']} ({len(rec.X)} points)",
-        f"network: {' → '.join(map(str, dims))}, "
-        + (meta["net"]["activation"] if rec.net.layers else "linear classifier"),
+        f"network: {' → '.join(shown)}" + ("" if rec.net.layers else ", linear classifier"),
+    ] + ([", ".join(what)] if rec.net.layers else []) + [
         f"seed {meta['seed']}, {int(rec.snapshots.steps[-1])} steps"
         + (f", contractive {meta['train']['contractive']:g}" if meta["train"].get("contractive") else ""),
     ]
     dmax = max(dims[:-1] + [2])
     if dmax >= 3:
         info.append(projection_note(dmax))
-    if rec.X.shape[1] == 1 and rec.net.layers:  # where each first-layer unit switches on
+    if rec.X.shape[1] == 1 and rec.net.layers and rec.net.layers[0].kind == "dense":
+        # where each first-layer unit switches on
         W, b = rec.net.layers[0].W[:, 0], rec.net.layers[0].b
         cuts = ", ".join(f"{-bi / wi:+.2f}" for wi, bi in zip(W, b) if abs(wi) > 1e-9)
         info.append(f"unit thresholds: x = {cuts}")
@@ -482,7 +613,8 @@ def _overlay_notes(rep, schedule: list) -> tuple[tuple[str, ...], ...]:
     for kind, layer, name, _ in schedule:
         if kind == "stage":
             s = by_stage[(layer, name)]
-            det = "" if s.det is None else f"det W {s.det:+.3g}, "
+            det = "" if s.det is None else (
+                f"min det(I+J) {s.det:+.3g}, " if name == "flow" else f"det W {s.det:+.3g}, ")
             # As in `nntopo inspect`: a change at a homeomorphism is the sample, not the set.
             crushed = s.homeomorphism and (s.betti_a, s.betti_b) != previous
             previous = (s.betti_a, s.betti_b)
@@ -524,10 +656,11 @@ def timeline(
         schedule = [("hold", -1, "", np.ones(timing.frames(timing.intro + timing.outro + 2.0)))]
         block_captions = [f"The network's classification of the plane: its boundary is {shape}"]
     else:
-        schedule, block_captions = _schedule(plan, timing, rec.accuracy == 1.0)
-    kinds = {"hold": HOLD, "stage": MOVE, "fade": FADE}
+        schedule, block_captions = _schedule(plan, timing, rec.accuracy == 1.0,
+                                             _field_notes(plan, rec.X, extent, in_dim, detail))
+    kinds = {"hold": HOLD, "stage": MOVE, "fade": FADE, "field": MOVE}  # field: arrows fade in
     if D >= 3:  # the camera turns: no frame is still, so a hold is drawn like a move
-        kinds = {"hold": MOVE, "stage": MOVE, "fade": FADE}
+        kinds = {"hold": MOVE, "stage": MOVE, "fade": FADE, "field": MOVE}
     lengths = np.array([len(t) for _, _, _, t in schedule])
     blocks = np.stack(
         [np.cumsum(lengths) - lengths, lengths, [kinds[k] for k, _, _, _ in schedule]], 1
@@ -589,7 +722,12 @@ def timeline(
     caption_index = np.array([caption_list.index(cap) for cap in block_captions])
     info, result = _info(rec)
     notes = _overlay_notes(overlay, schedule) if overlay is not None else ()
+    arrows, arrow_folds, arrow_opacity = (None, None, None) if input_only or D != 2 else _arrows(
+        plan, schedule, _field_inputs(plan, rec.X, extent, in_dim, detail), center, half, layout, fps)
     return Timeline(
+        arrows=arrows,
+        arrow_folds=arrow_folds,
+        arrow_opacity=arrow_opacity,
         fps=fps,
         n_frames=T,
         notes=notes,
@@ -622,11 +760,10 @@ def training_timeline(
     No heat map: the regions it would colour change shape as the network learns.
     """
     in_dim = rec.X.shape[1]
-    act = rec.meta["net"]["activation"]
     snaps = rec.snapshots
     S = len(snaps.steps)
-    nets = [snaps.network(i, act) for i in range(S)]
-    widths = {layer.W.shape[0] for layer in rec.net.layers}
+    nets = [snaps.network(i, rec.net) for i in range(S)]
+    widths = {layer.out_dim for layer in rec.net.layers}
     if not rec.net.layers or max(widths | {in_dim}) > 2:
         raise ValueError("the training scene shows networks with hidden layers of width <= 2")
     extent = float(rec.meta["dataset"].get("extent", 1.2))
@@ -731,5 +868,8 @@ def looped(tl: Timeline, seconds: float = 1.5) -> Timeline:
         blocks=np.concatenate([tl.blocks, block]),
         caption_index=np.append(tl.caption_index, tl.caption_index[0]),
         notes=tl.notes + (tl.notes[0],) if tl.notes else (),
+        arrows=None if tl.arrows is None else ext(tl.arrows),
+        arrow_folds=None if tl.arrow_folds is None else ext(tl.arrow_folds),
+        arrow_opacity=None if tl.arrow_opacity is None else ext(tl.arrow_opacity),
     )
 

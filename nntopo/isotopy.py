@@ -11,6 +11,10 @@ p(t) = exp(t log U) ((1 - t) I + t P). Both factors have positive determinant fo
 plane is never folded mid-video; the straight line (1 - t) I + t W could pass through a singular
 matrix.
 
+A vector-field step x -> x + F(x) (vectorfield.py) is one stage, already a path from the identity:
+
+    flow       x -> x + t F(x)
+
 All geometry lives in one padded space of dimension D (at least 2, the widest representation):
 a representation of width k uses the first k coordinates, the rest are zero. Each layer acts
 there as a D x D matrix M whose top-left block is W:
@@ -30,6 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.linalg
 
+from . import vectorfield
 from .model import ACTIVATIONS
 from .recording import Network
 
@@ -101,6 +106,11 @@ class LayerPlan:
     activation: str
     collapse: bool  # the linear stage is not a homeomorphism (narrowing or det W = 0)
     note: str  # what the viewer should be told about the linear stage, "" if nothing
+    field: vectorfield.Field | None = None  # a vector-field step (M, b unused), acting on out_dim
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        return FIELD_STAGES if self.field is not None else STAGES
 
 
 @dataclass(frozen=True)
@@ -122,9 +132,16 @@ def swap_neurons(net: Network, layer: int, i: int = 0, j: int = 1) -> Network:
     L = layers[layer]
     layers[layer] = replace(L, W=L.W[perm], b=L.b[perm])
     head_w = net.head_w
-    if layer + 1 < len(layers):
-        N = layers[layer + 1]
-        layers[layer + 1] = replace(N, W=N.W[:, perm])
+    # Whatever reads this layer's output reads the neurons in the new order: the next dense
+    # layer's columns, or a vector field's coordinates (and so on through a run of fields).
+    k = layer + 1
+    while k < len(layers) and layers[k].kind == "field":
+        F = layers[k]
+        layers[k] = replace(F, anchors=F.anchors[:, perm], vectors=F.vectors[:, perm])
+        k += 1
+    if k < len(layers):
+        N = layers[k]
+        layers[k] = replace(N, W=N.W[:, perm])
     else:
         head_w = head_w[perm]
     return Network(tuple(layers), head_w, net.head_b)
@@ -137,11 +154,15 @@ def _is_singular(W: np.ndarray) -> bool:
 
 def plan(net: Network, in_dim: int, min_dim: int = 2) -> Plan:
     """Lay `net` out in the padded space: one LayerPlan per layer, det M >= 0 for each."""
-    dims = [in_dim] + [layer.W.shape[0] for layer in net.layers]
+    dims = [in_dim] + [layer.out_dim for layer in net.layers]
     D = max([min_dim] + dims)
     swaps = []
     plans = []
     for l in range(len(net.layers)):
+        if net.layers[l].kind == "field":
+            F = net.layers[l]
+            plans.append(LayerPlan(l, np.eye(D), np.zeros(D), F.out_dim, "", False, "", F))
+            continue
         W = net.layers[l].W
         m, n = W.shape
         k = max(m, n)
@@ -195,11 +216,17 @@ def pad(x: np.ndarray, D: int) -> np.ndarray:
 # --- the three stages, vectorized over times and points ---------------------------------------
 
 STAGES = ("linear", "translate", "activate")
+FIELD_STAGES = ("flow",)
 
 
 def stage(layer: LayerPlan, name: str, x: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Points x (P, D) at the start of stage `name`, moved to times t (T,) -> (T, P, D)."""
     t = np.asarray(t, dtype=np.float64)
+    if name == "flow":
+        k = layer.out_dim
+        F = np.zeros_like(x)
+        F[:, :k] = vectorfield.evaluate(x[:, :k], layer.field)
+        return x[None] + t[:, None, None] * F[None]
     if name == "linear":
         return np.einsum("tij,pj->tpi", linear_path(layer.M, t), x)
     if name == "translate":
@@ -218,7 +245,7 @@ def stage_end(layer: LayerPlan, name: str, x: np.ndarray) -> np.ndarray:
 
 
 def layer_output(layer: LayerPlan, x: np.ndarray) -> np.ndarray:
-    """The layer's output on padded points x (P, D), through its three stages."""
-    for name in STAGES:
+    """The layer's output on padded points x (P, D), through its stages."""
+    for name in layer.stages:
         x = stage_end(layer, name, x)
     return x

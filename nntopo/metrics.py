@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from .datasets import make_dataset
-from .model import ACTIVATIONS
 from .recording import Network
 
 DENSE_PER_CLASS = 20_000  # points per class of the dense test sample
@@ -28,10 +27,8 @@ def jacobians(net: Network, X: np.ndarray) -> np.ndarray:
     J = np.broadcast_to(np.eye(X.shape[1]), (len(X), X.shape[1], X.shape[1]))
     h = X
     for layer in net.layers:
-        z = h @ layer.W.T + layer.b
-        d = ACTIVATIONS[layer.activation].numpy_deriv(z)  # (N, out)
-        J = d[:, :, None] * np.einsum("ij,njk->nik", layer.W, J)
-        h = ACTIVATIONS[layer.activation].numpy_fn(z)
+        J = layer.jacobian(h) @ J  # chain rule: (N, out, in) @ (N, in, d)
+        h = layer(h)
     return J
 
 
@@ -40,3 +37,20 @@ def stretch(net: Network, X: np.ndarray) -> np.ndarray:
     if not net.layers:
         return np.ones(len(X))
     return np.linalg.svd(jacobians(net, X), compute_uv=False)[:, 0]
+
+
+def field_steps(net: Network, X: np.ndarray, extent: float, n: int = 41) -> list[dict]:
+    """Per vector-field step of `net`: its measured Lipschitz constant and whether it folds, on
+    the region around the data X (N, d) and the input window [-extent, extent]^d carried to it."""
+    from .vectorfield import invertibility
+
+    d = X.shape[1]
+    axes = [np.linspace(-extent, extent, n if d <= 2 else 9)] * d
+    pts = np.concatenate([np.stack(np.meshgrid(*axes), -1).reshape(-1, d), X])
+    out = []
+    for layer in net.layers:
+        if layer.kind == "field":
+            inv = invertibility(layer, pts)
+            out.append({"lipschitz": inv.lipschitz, "folds": inv.folds, "invertible": inv.homeomorphism})
+        pts = layer(pts)
+    return out

@@ -6,12 +6,15 @@ Layout (all plain arrays, read with ``allow_pickle=False``):
     meta            ()  str      JSON: dataset, seed, architecture, training config, metrics, versions
     X               (N, d)       inputs
     y               (N,)         labels, 0 = A, 1 = B
-    W{l}, b{l}      (m, n), (m,) hidden layer l, which computes act(W x + b)
+    W{l}, b{l}      (m, n), (m,) dense hidden layer l, which computes act(W x + b)
+    A{l}, V{l}, S{l} (K, d), (K, d), (K,)  vector-field layer l, x + F(x): anchors, vectors, widths
     head_w, head_b  (k,), ()     the classifier's logit v . h + c on the last representation
     snap_steps, snap_loss, snap_accuracy          (S,)   training snapshots
-    snap_W{l}, snap_b{l}, snap_head_w, snap_head_b (S, ...) the parameters at each snapshot
+    snap_W{l}, snap_b{l} (or snap_V{l}, snap_S{l}), snap_head_w, snap_head_b
+                    (S, ...)     the trained parameters at each snapshot
 
-The activation of every layer is in ``meta["net"]["activation"]`` (one for all layers).
+The type of each layer is in ``meta["net"]["layer_types"]`` ("dense" or "vector-field"; format 1
+files have only dense layers), the activation of the dense ones in ``meta["net"]["activation"]``.
 """
 
 from __future__ import annotations
@@ -20,15 +23,17 @@ import json
 import os
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from .errors import NntopoError
-from .model import ACTIVATIONS
+from .model import ACTIVATIONS, NetConfig
+from .vectorfield import Field
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: vector-field layers (layer_types); format 1 files are read too
+READS = (1, 2)
 
 
 class RecordingError(NntopoError):
@@ -41,14 +46,34 @@ class Layer:
     b: np.ndarray  # (out,)
     activation: str  # a key of ACTIVATIONS
 
+    kind = "dense"
+    trained = ("W", "b")  # what training changes, as snapshots record it
+
+    @property
+    def in_dim(self) -> int:
+        return self.W.shape[1]
+
+    @property
+    def out_dim(self) -> int:
+        return self.W.shape[0]
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """act(W x + b) for points x (..., in) -> (..., out)."""
         return ACTIVATIONS[self.activation].numpy_fn(x @ self.W.T + self.b)
 
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        """Jacobian at points x (N, in): (N, out, in)."""
+        d = ACTIVATIONS[self.activation].numpy_deriv(x @ self.W.T + self.b)  # (N, out)
+        return d[:, :, None] * self.W[None]
+
+
+# Array names in the file, per layer type: the parameters, then which of them snapshots hold.
+FILE_KEYS = {"dense": {"W": "W", "b": "b"}, "field": {"anchors": "A", "vectors": "V", "widths": "S"}}
+
 
 @dataclass(frozen=True)
 class Network:
-    layers: tuple[Layer, ...]
+    layers: tuple[Layer | Field, ...]
     head_w: np.ndarray  # (k,) classifier weights on the last representation
     head_b: float
 
@@ -73,13 +98,17 @@ class Snapshots:
     steps: np.ndarray  # (S,) training step of each snapshot
     loss: np.ndarray  # (S,) objective at that step
     accuracy: np.ndarray  # (S,) training accuracy at that step
-    W: tuple[np.ndarray, ...]  # per layer (S, out, in)
-    b: tuple[np.ndarray, ...]  # per layer (S, out)
+    # Per layer, its trained parameters stacked over snapshots: {"W": (S, out, in), "b": (S, out)}
+    # for a dense layer, {"vectors": (S, K, d), "widths": (S, K)} for a vector-field one.
+    params: tuple[dict[str, np.ndarray], ...]
     head_w: np.ndarray  # (S, k)
     head_b: np.ndarray  # (S,)
 
-    def network(self, i: int, activation: str) -> Network:
-        layers = tuple(Layer(W[i], b[i], activation) for W, b in zip(self.W, self.b))
+    def network(self, i: int, final: Network) -> Network:
+        """The network at snapshot i: `final` (the trained one) with snapshot i's parameters."""
+        layers = tuple(
+            replace(layer, **{k: v[i] for k, v in p.items()}) for layer, p in zip(final.layers, self.params)
+        )
         return Network(layers, self.head_w[i], float(self.head_b[i]))
 
 
@@ -116,11 +145,11 @@ def save(rec: Recording, path: str | os.PathLike) -> Path:
         "snap_head_w": rec.snapshots.head_w,
         "snap_head_b": rec.snapshots.head_b,
     }
-    for i, layer in enumerate(rec.net.layers):
-        arrays[f"W{i}"] = layer.W
-        arrays[f"b{i}"] = layer.b
-        arrays[f"snap_W{i}"] = rec.snapshots.W[i]
-        arrays[f"snap_b{i}"] = rec.snapshots.b[i]
+    for i, (layer, snap) in enumerate(zip(rec.net.layers, rec.snapshots.params)):
+        for name, key in FILE_KEYS[layer.kind].items():
+            arrays[f"{key}{i}"] = getattr(layer, name)
+        for name, a in snap.items():
+            arrays[f"snap_{FILE_KEYS[layer.kind][name]}{i}"] = a
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -148,22 +177,32 @@ def load(path: str | os.PathLike) -> Recording:
     if "format" not in data or "meta" not in data:
         raise RecordingError(f"{path}: not an nntopo recording (no format version)")
     version = int(data["format"])
-    if version != FORMAT_VERSION:
+    if version not in READS:
         raise RecordingError(
-            f"{path}: recording format {version}, but this nntopo reads format {FORMAT_VERSION}"
+            f"{path}: recording format {version}, but this nntopo reads formats "
+            f"{', '.join(map(str, READS))}"
         )
     try:
         meta = json.loads(str(data["meta"]))
-        activation = meta["net"]["activation"]
-        n_layers = int(meta["net"]["layers"])
-        layers = tuple(Layer(data[f"W{i}"], data[f"b{i}"], activation) for i in range(n_layers))
-        net = Network(layers, data["head_w"], float(data["head_b"]))
+        meta["net"].setdefault("layer_types", [])  # format 1: all dense
+        types = net_config(meta).types()
+        layers, params = [], []
+        for i, t in enumerate(types):
+            if t == "dense":
+                layer = Layer(data[f"W{i}"], data[f"b{i}"], meta["net"]["activation"])
+            elif t == "vector-field":
+                layer = Field(data[f"A{i}"], data[f"V{i}"], data[f"S{i}"])
+            else:
+                raise ValueError(f"layer type {t!r}")
+            keys = FILE_KEYS[layer.kind]
+            layers.append(layer)
+            params.append({name: data[f"snap_{keys[name]}{i}"] for name in layer.trained})
+        net = Network(tuple(layers), data["head_w"], float(data["head_b"]))
         snaps = Snapshots(
             steps=data["snap_steps"],
             loss=data["snap_loss"],
             accuracy=data["snap_accuracy"],
-            W=tuple(data[f"snap_W{i}"] for i in range(n_layers)),
-            b=tuple(data[f"snap_b{i}"] for i in range(n_layers)),
+            params=tuple(params),
             head_w=data["snap_head_w"],
             head_b=data["snap_head_b"],
         )
@@ -172,6 +211,13 @@ def load(path: str | os.PathLike) -> Recording:
         raise RecordingError(f"{path}: damaged nntopo recording (missing or bad {e})") from None
     _check(rec, path)
     return rec
+
+
+def net_config(meta: dict) -> NetConfig:
+    """The NetConfig a recording's meta describes (the file describes itself, as nanoGPT's do)."""
+    n = dict(meta["net"])
+    n["layer_types"] = tuple(n.get("layer_types", ()))
+    return NetConfig(**n)
 
 
 def _check(rec: Recording, path: Path) -> None:
@@ -183,14 +229,22 @@ def _check(rec: Recording, path: Path) -> None:
         problems.append("X and y shapes disagree")
     dim = rec.X.shape[1] if rec.X.ndim == 2 else -1
     for i, layer in enumerate(rec.net.layers):
-        if layer.W.ndim != 2 or layer.W.shape[1] != dim or layer.b.shape != (layer.W.shape[0],):
+        if layer.kind == "dense":
+            ok = layer.W.ndim == 2 and layer.W.shape[1] == dim and layer.b.shape == (layer.W.shape[0],)
+        else:
+            K = len(layer.anchors)
+            ok = (layer.anchors.ndim == 2 and layer.anchors.shape[1] == dim
+                  and layer.vectors.shape == layer.anchors.shape and layer.widths.shape == (K,)
+                  and bool((layer.widths > 0).all()))
+        if not ok:
             problems.append(f"layer {i} shapes do not chain")
             break
-        dim = layer.W.shape[0]
+        dim = layer.out_dim
     if rec.net.head_w.shape != (dim,):
         problems.append("classifier shape does not match the last layer")
     S = len(rec.snapshots.steps)
-    if S == 0 or any(len(a) != S for a in (rec.snapshots.loss, rec.snapshots.accuracy)):
+    stacked = [rec.snapshots.loss, rec.snapshots.accuracy] + [a for p in rec.snapshots.params for a in p.values()]
+    if S == 0 or any(len(a) != S for a in stacked):
         problems.append("snapshot arrays disagree")
     if problems:
         raise RecordingError(f"{path}: damaged nntopo recording ({'; '.join(problems)})")

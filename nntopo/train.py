@@ -1,7 +1,8 @@
 """Full-batch training of the MLP, with restarts, producing the parameters and their history.
 
-The objective is binary cross-entropy plus `identity_l2` * sum ||W - I||^2 over hidden layers
-(I the identity or its rectangular embedding), as the essay's author used for the spirals.
+The objective is binary cross-entropy plus `identity_l2` * sum ||W - I||^2 over dense hidden layers
+(I the identity or its rectangular embedding), as the essay's author used for the spirals; for a
+vector-field step x + F(x) the same pull toward the identity is `identity_l2` * sum ||v_i||^2.
 Up to `restarts` seeded initialisations run, stopping at the first that fits perfectly; the
 best (highest accuracy, then lowest loss) is kept. Everything is seeded: the same config gives the same result.
 """
@@ -17,8 +18,9 @@ import torch
 
 from . import __version__, metrics
 from .datasets import DATASETS, make_dataset
-from .model import MLP, NetConfig, init_near_identity
+from .model import MLP, NetConfig, init_anchors, init_near_identity
 from .recording import Layer, Network, Recording, Snapshots
+from .vectorfield import Field
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class TrainConfig:
     snapshot_every: int = 50  # record all parameters every this many steps (for training figures)
     init_scale: float = 0.5  # std of the noise added to the identity at initialisation
     contractive: float = 0.0  # weight of the contractive penalty (mean ||J_l||_F^2 at the data)
+    # Vector-field steps: weight of the penalty mean relu(||J_F||_F - lipschitz_target)^2 at the
+    # points each step acts on, which keeps x + F(x) invertible there (0: let the steps fold).
+    lipschitz: float = 10.0
+    lipschitz_target: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -53,14 +59,37 @@ Progress = Callable[[int, int], None]
 
 def identity_penalty(net: MLP) -> torch.Tensor:
     total = torch.zeros(())
-    for layer in net.hidden:
+    for layer in net.dense():
         eye = torch.eye(*layer.weight.shape)
         total = total + ((layer.weight - eye) ** 2).sum()
+    for layer in net.fields():  # x + F(x) is the identity when every v_i = 0
+        total = total + (layer.vectors**2).sum()
     return total
 
 
 def _params(net: MLP) -> dict[str, np.ndarray]:
-    return {k: v.detach().numpy().astype(np.float64).copy() for k, v in net.state_dict().items()}
+    """Every parameter and buffer, as float64 arrays; vector-field widths as widths, not logs."""
+    out = {k: v.detach().numpy().astype(np.float64).copy() for k, v in net.state_dict().items()}
+    for i, layer in enumerate(net.hidden):
+        if not isinstance(layer, torch.nn.Linear):
+            out[f"hidden.{i}.widths"] = layer.widths.detach().numpy().astype(np.float64).copy()
+    return out
+
+
+# Per layer kind, the torch names of what Layer.trained / Field.trained record.
+_TORCH_NAMES = {"dense": ("weight", "bias"), "field": ("vectors", "widths")}
+
+
+def network(net: MLP) -> Network:
+    """The trained torch network as the recording's numpy Network (float64)."""
+    p = _params(net)
+    layers = []
+    for i, layer in enumerate(net.hidden):
+        if isinstance(layer, torch.nn.Linear):
+            layers.append(Layer(p[f"hidden.{i}.weight"], p[f"hidden.{i}.bias"], net.cfg.activation))
+        else:
+            layers.append(Field(p[f"hidden.{i}.anchors"], p[f"hidden.{i}.vectors"], p[f"hidden.{i}.widths"]))
+    return Network(tuple(layers), p["head.weight"][0], float(p["head.bias"][0]))
 
 
 def train(
@@ -81,6 +110,7 @@ def train(
         gen = torch.Generator().manual_seed(seed * 1000 + restart)
         net = MLP(net_cfg)
         init_near_identity(net, gen, cfg.init_scale)
+        init_anchors(net, xt, yt, gen)
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         steps, params, losses, accs = [], [], [], []
         for step in range(cfg.steps + 1):
@@ -89,6 +119,8 @@ def train(
             loss = loss + cfg.identity_l2 * identity_penalty(net)
             if cfg.contractive:
                 loss = loss + cfg.contractive * net.contractive(xt)
+            if cfg.lipschitz and net.fields():
+                loss = loss + cfg.lipschitz * net.lipschitz(xt, cfg.lipschitz_target, gen)
             if step % cfg.snapshot_every == 0 or step == cfg.steps:
                 steps.append(step)
                 params.append(_params(net))
@@ -152,20 +184,17 @@ def record_points(
     """
     dataset = data_meta["name"]
     res = train(X, y, net_cfg, cfg, seed, progress)
-    params = _params(res.net)
-    L = net_cfg.layers
-    layers = tuple(
-        Layer(params[f"hidden.{i}.weight"], params[f"hidden.{i}.bias"], net_cfg.activation)
-        for i in range(L)
-    )
-    net = Network(layers, params["head.weight"][0], float(params["head.bias"][0]))
     sp = res.snapshot_params
+    net = network(res.net)
     snaps = Snapshots(
         steps=res.snapshot_steps,
         loss=res.snapshot_loss,
         accuracy=res.snapshot_accuracy,
-        W=tuple(np.stack([p[f"hidden.{i}.weight"] for p in sp]) for i in range(L)),
-        b=tuple(np.stack([p[f"hidden.{i}.bias"] for p in sp]) for i in range(L)),
+        params=tuple(  # keyed by the recording's names (W, b / vectors, widths), not torch's
+            {name: np.stack([p[f"hidden.{i}.{t_name}"] for p in sp])
+             for name, t_name in zip(layer.trained, _TORCH_NAMES[layer.kind])}
+            for i, layer in enumerate(net.layers)
+        ),
         head_w=np.stack([p["head.weight"][0] for p in sp]),
         head_b=np.array([p["head.bias"][0] for p in sp]),
     )
@@ -173,10 +202,13 @@ def record_points(
     # recording itself reproduces.
     accuracy = metrics.accuracy(net, X, y)
     stretch = metrics.stretch(net, X)
+    extent = float(data_meta.get("extent", 1.2))
+    net_meta = asdict(net_cfg)
+    net_meta["layer_types"] = list(net_cfg.types())  # explicit, one per layer
     meta = {
         "dataset": data_meta,
         "seed": seed,
-        "net": asdict(net_cfg),
+        "net": net_meta,
         "train": asdict(cfg),
         "metrics": {
             "train_accuracy": accuracy,
@@ -185,6 +217,9 @@ def record_points(
             "loss": res.loss,
             "restart": res.restart,
             "restart_accuracies": list(res.restart_accuracies),
+            "parameters": sum(p.numel() for p in res.net.parameters()),  # trained numbers
+            # Per vector-field step, measured on the input window and the data carried to it.
+            "field_steps": metrics.field_steps(net, X, extent),
         },
         "versions": {
             "nntopo": __version__,

@@ -36,10 +36,10 @@ from nntopo import frames, recording
 # The essay's palette: class A red, class B blue, on white; the heat map is the same, paler.
 THEMES = {
     "light": dict(background="#ffffff", ink="#222222", grid="#8a8a8a", a="#d62728", b="#1f5fbf",
-                  heat_a="#f6c9c4", heat_b="#c5d6ef"),
+                  heat_a="#f6c9c4", heat_b="#c5d6ef", arrow="#2a7d3b", fold="#e08a00"),
     # On dark slides: the same hues, brighter ink and points, deep heat colours.
     "dark": dict(background="#15171c", ink="#eeeeee", grid="#7d828c", a="#ff5a4f", b="#4d94ff",
-                 heat_a="#4a2326", heat_b="#1f3150"),
+                 heat_a="#4a2326", heat_b="#1f3150", arrow="#5fd27a", fold="#ffb340"),
 }
 DOT_RADIUS = 0.045
 FONT = "DejaVu Sans"
@@ -270,6 +270,12 @@ class LayerFlow(Scene):
         self.line = Line(LEFT, RIGHT, color=self.theme["ink"], stroke_width=4)
         self.line.set_stroke(opacity=0.0)
         parts = [*self.heat, self.grid, self.boundary, *self.dots, self.line]
+        if tl.arrows is not None:  # vector-field steps: the arrows of F; orange where it folds
+            self.arrows = [
+                path_mobject(tl.arrows[0][:0], stroke_color=self.theme[c], stroke_width=w, stroke_opacity=0.0)
+                for c, w in (("arrow", 2.2), ("fold", 3.0))
+            ]
+            parts += self.arrows
         if tl.plane is not None:  # 3D: the separating plane, a translucent quad
             self.plane = path_mobject(tl.plane[-1], fill_color=self.theme["ink"],
                                       fill_opacity=0.0, stroke_color=self.theme["ink"], stroke_width=1.5,
@@ -321,6 +327,12 @@ class LayerFlow(Scene):
         elif tl.line_opacity[f] > 0.0:  # only where the line meets the plot area
             self.line.put_start_and_end_on(tl.line[f][0], tl.line[f][1])
         self.line.set_stroke(opacity=0.0 if tl.plane is not None else float(tl.line_opacity[f]))
+        if tl.arrows is not None:
+            alpha = float(tl.arrow_opacity[f])
+            pieces = tl.arrows[f].reshape(len(tl.arrow_folds[f]), -1, 3)
+            for mob, mask in zip(self.arrows, (~tl.arrow_folds[f], tl.arrow_folds[f])):
+                mob.points = pieces[mask].reshape(-1, 3).astype(np.float64) if alpha > 0 else pieces[:0, 0]
+                mob.set_stroke(opacity=0.9 * alpha)
         if tl.counter:
             # Same place, new pixels: FastCamera blits an image at its top-left corner, whatever
             # its width, so swapping the array is all a changing line of text needs.

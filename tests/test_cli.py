@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -31,6 +32,12 @@ def run(*args):
         (["train", "spirals"], "Missing option '--output'"),
         (["train", "circles", "-o", "run.txt"], "must end in .npz"),
         (["render", "spirals", "--bogus"], "No such option: --bogus"),
+        (["render", "circles", "--layer-type", "rbf"], "'rbf' is not one of 'dense', 'vector-field'"),
+        (["render", "circles", "--layers", "3", "--layer-type", "dense", "--layer-type", "vector-field"],
+         "--layer-type given 2 times"),
+        (["render", "circles", "--layer-type", "vector-field", "--anchors", "0"], "--anchors 0"),
+        (["train", "circles", "--layer-type", "vector-field", "--field-width", "-1", "-o", "r.npz"],
+         "--field-width -1.0"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, args, words):
@@ -80,3 +87,16 @@ def test_train_writes_a_recording(tmp_path):
     rec = recording.load(path)
     assert rec.meta["dataset"]["name"] == "intervals" and rec.meta["seed"] == 4
     assert rec.X.shape == (20, 1) and rec.net.layers[0].W.shape == (2, 1)
+
+
+def test_train_a_mixed_network(tmp_path):
+    path = tmp_path / "mixed.npz"
+    code, out, err = run("train", "curves", "--layers", "2", "--layer-type", "vector-field",
+                         "--layer-type", "dense", "--width", "3", "--anchors", "4", "--fixed-widths",
+                         "--steps", "20", "--points", "10", "-o", str(path))
+    assert code == 0, err
+    rec = recording.load(path)
+    assert [l.kind for l in rec.net.layers] == ["field", "dense"]
+    assert rec.net.layers[0].anchors.shape == (4, 2) and rec.net.layers[1].W.shape == (3, 2)
+    assert rec.meta["net"]["learn_widths"] is False
+    assert np.all(rec.snapshots.params[0]["widths"] == 0.5)  # fixed: never trained

@@ -55,7 +55,7 @@ def hand_recording(layers, X, y, activation="tanh"):
             "net": {"in_dim": 2, "layers": len(layers), "width": 2, "activation": activation},
             "metrics": {"train_accuracy": 0.5}}
     snaps = recording.Snapshots(np.array([0]), np.zeros(1), np.zeros(1),
-                                tuple(W[None] for W, _ in layers), tuple(b[None] for _, b in layers),
+                                tuple({"W": W[None], "b": b[None]} for W, b in layers),
                                 net.head_w[None], np.zeros(1))
     return recording.Recording(meta, X, y, net, snaps)
 

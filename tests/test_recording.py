@@ -14,7 +14,7 @@ def test_round_trip(tiny_recording, tmp_path):
     assert np.array_equal(back.X, tiny_recording.X) and np.array_equal(back.y, tiny_recording.y)
     for a, b in zip(back.net.layers, tiny_recording.net.layers):
         assert np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b) and a.activation == b.activation
-    assert np.array_equal(back.snapshots.W[1], tiny_recording.snapshots.W[1])
+    assert np.array_equal(back.snapshots.params[1]["W"], tiny_recording.snapshots.params[1]["W"])
     assert np.allclose(back.net.logits(back.X), tiny_recording.net.logits(tiny_recording.X))
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
 
@@ -22,7 +22,9 @@ def test_round_trip(tiny_recording, tmp_path):
 def test_meta_describes_the_run(tiny_recording):
     m = tiny_recording.meta
     assert m["dataset"]["name"] == "spirals" and "turns" in m["dataset"]["params"]
-    assert m["net"] == {"in_dim": 2, "layers": 2, "width": 2, "activation": "tanh"}
+    assert m["net"] == {"in_dim": 2, "layers": 2, "width": 2, "activation": "tanh",
+                        "layer_types": ["dense", "dense"], "anchors": 8, "field_width": 0.5,
+                        "learn_widths": True}
     assert m["train"]["steps"] == 60 and m["seed"] == 3
     assert set(m["versions"]) >= {"nntopo", "numpy", "torch", "python"}
     assert 0.0 <= m["metrics"]["train_accuracy"] <= 1.0
@@ -31,8 +33,8 @@ def test_meta_describes_the_run(tiny_recording):
 def test_snapshots_cover_training(tiny_recording):
     s = tiny_recording.snapshots
     assert list(s.steps) == [0, 20, 40, 60]
-    assert s.W[0].shape == (4, 2, 2) and s.head_w.shape == (4, 2)
-    last = s.network(-1, "tanh")
+    assert s.params[0]["W"].shape == (4, 2, 2) and s.head_w.shape == (4, 2)
+    last = s.network(-1, tiny_recording.net)
     assert np.allclose(last.logits(tiny_recording.X), tiny_recording.net.logits(tiny_recording.X))
 
 

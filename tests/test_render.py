@@ -4,6 +4,7 @@ import struct
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -101,3 +102,26 @@ def test_interrupted_render_leaves_the_old_file_and_no_litter(tiny_recording, tm
     assert out.read_bytes() == b"the previous video"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4", "tiny.npz"]
     assert set(glob.glob(pattern)) == before
+
+
+def test_vector_field_render_shows_the_arrows(tmp_path):
+    """A vector-field network, trained and rendered from the CLI; the quiver is on screen."""
+    rec_path = tmp_path / "vf.npz"
+    invoke("train", "curves", "--layers", "1", "--layer-type", "vector-field", "--anchors", "6",
+           "--steps", "150", "--points", "30", "-o", str(rec_path))
+    out = tmp_path / "vf.mp4"
+    invoke("render", "--from", str(rec_path), "--fps", "6", "-o", str(out))
+    rec = recording.load(rec_path)
+    tl = frames.timeline(rec, 6)
+    codec, pix_fmt, w, h, n = probe(out)
+    assert (codec, pix_fmt, w, h) == ("h264", "yuv420p", 854, 480) and abs(n - tl.total_frames) <= 2
+    shown = int(np.argmax(tl.arrow_opacity >= 1.0))  # the first frame with the arrows at full strength
+    start = int(tl.blocks[1, 0])  # the field block: the points still, the arrows fading in
+    with av.open(str(out)) as c:
+        imgs = {i: f.to_ndarray(format="rgb24").astype(int) for i, f in enumerate(c.decode(video=0))
+                if i in (start - 1, shown)}
+    # The arrows' green (#2a7d3b: g - r 83, g - b 66) is in no other colour of the scene.
+    def green(img):
+        return int(((img[..., 1] - img[..., 0] > 25) & (img[..., 1] - img[..., 2] > 20)).sum())
+
+    assert green(imgs[start - 1]) < 20 and green(imgs[shown]) > 500

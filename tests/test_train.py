@@ -12,7 +12,7 @@ def test_same_seed_same_recording():
     b = record("circles", NetConfig(2, 1, 2, "tanh"), cfg, seed=5, n_per_class=30)
     assert a.meta == b.meta
     assert np.array_equal(a.net.layers[0].W, b.net.layers[0].W)
-    assert np.array_equal(a.snapshots.W[0], b.snapshots.W[0])
+    assert np.array_equal(a.snapshots.params[0]["W"], b.snapshots.params[0]["W"])
     c = record("circles", NetConfig(2, 1, 2, "tanh"), cfg, seed=6, n_per_class=30)
     assert not np.array_equal(a.net.layers[0].W, c.net.layers[0].W)
 

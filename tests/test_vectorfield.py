@@ -55,3 +55,167 @@ def test_invertibility_check_on_a_gentle_and_a_violent_field():
     # one strong, narrow push: neighbouring points overtake each other, and space folds
     violent = vf.Field(np.zeros((1, 2)), np.array([[3.0, 0.0]]), np.array([0.2]))
     assert vf.lipschitz_estimate(violent, box) > 1 and vf.folds(violent, box)
+
+
+# --- the layer wired in: model, recording, isotopy, frames, CLI ------------------------------------
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+
+from nntopo import frames, isotopy, metrics, recording  # noqa: E402
+from nntopo.model import MLP, NetConfig  # noqa: E402
+from nntopo.train import TrainConfig, record  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def field_recording():
+    """Two vector-field steps then a tanh layer, on the curves: real (short) training."""
+    cfg = NetConfig(2, 3, 2, "tanh", ("vector-field", "vector-field", "dense"), anchors=6)
+    return record("curves", cfg, TrainConfig(steps=150, restarts=1, snapshot_every=50), seed=2,
+                  n_per_class=40)
+
+
+def test_net_config_types_and_dims():
+    assert NetConfig(2, 3, 4, "tanh").types() == ("dense",) * 3
+    mixed = NetConfig(2, 3, 3, "tanh", ("vector-field", "dense", "vector-field"))
+    assert mixed.dims() == [2, 2, 3, 3]  # a field step keeps the dimension it is given
+    net = MLP(mixed)
+    assert [type(l).__name__ for l in net.hidden] == ["VectorFieldLayer", "Linear", "VectorFieldLayer"]
+    assert net.hidden[2].anchors.shape == (8, 3)
+
+
+def test_anchors_are_training_points_of_both_classes(field_recording):
+    rec = field_recording
+    A = rec.net.layers[0].anchors
+    hits = [(np.abs(rec.X - a).sum(1) < 1e-6).nonzero()[0] for a in A]
+    assert all(len(h) == 1 for h in hits)
+    assert sorted(rec.y[[h[0] for h in hits]].tolist()) == [0, 0, 0, 1, 1, 1]
+    # the second step's anchors are those points carried through the first step
+    carried = rec.net.layers[0](rec.X[[h[0] for h in hits]])
+    snap0 = rec.snapshots.network(0, rec.net)
+    assert rec.net.layers[1].anchors.shape == (6, 2)
+    assert np.isfinite(carried).all() and snap0.layers[0].vectors.shape == (6, 2)
+
+
+def test_recording_round_trip_with_field_layers(field_recording, tmp_path):
+    path = recording.save(field_recording, tmp_path / "f.npz")
+    back = recording.load(path)
+    assert [l.kind for l in back.net.layers] == ["field", "field", "dense"]
+    assert back.meta["net"]["layer_types"] == ["vector-field", "vector-field", "dense"]
+    for a, b in zip(back.net.layers[:2], field_recording.net.layers[:2]):
+        assert np.array_equal(a.anchors, b.anchors) and np.array_equal(a.vectors, b.vectors)
+        assert np.array_equal(a.widths, b.widths)
+    assert np.allclose(back.net.logits(back.X), field_recording.net.logits(field_recording.X))
+    s = back.snapshots
+    assert s.params[0]["vectors"].shape == (len(s.steps), 6, 2) and s.params[0]["widths"].shape == (len(s.steps), 6)
+    assert np.allclose(s.network(len(s.steps) - 1, back.net).logits(back.X), back.net.logits(back.X))
+
+
+def test_format_1_files_are_still_read(tiny_recording, tmp_path):
+    path = recording.save(tiny_recording, tmp_path / "new.npz")
+    with np.load(path, allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files}
+    meta = json.loads(str(data["meta"]))
+    del meta["net"]["layer_types"], meta["net"]["anchors"], meta["net"]["field_width"], meta["net"]["learn_widths"]
+    data["meta"], data["format"] = np.array(json.dumps(meta)), np.array(1)
+    np.savez(tmp_path / "old.npz", **data)
+    old = recording.load(tmp_path / "old.npz")
+    assert [l.kind for l in old.net.layers] == ["dense", "dense"]
+    assert np.allclose(old.net.logits(old.X), tiny_recording.net.logits(tiny_recording.X))
+
+
+def test_torch_and_numpy_networks_agree(field_recording):
+    """The recorded float64 network is the trained torch one."""
+    rec = field_recording
+    torch_net = MLP(recording.net_config(rec.meta))
+    # rebuild the torch net from the recording, then compare outputs
+    with torch.no_grad():
+        for tl, nl in zip(torch_net.hidden, rec.net.layers):
+            if nl.kind == "field":
+                tl.set_anchors(torch.tensor(nl.anchors, dtype=torch.float32))
+                tl.vectors.copy_(torch.tensor(nl.vectors))
+                tl.log_widths.copy_(torch.log(torch.tensor(nl.widths)))
+            else:
+                tl.weight.copy_(torch.tensor(nl.W))
+                tl.bias.copy_(torch.tensor(nl.b))
+        torch_net.head.weight.copy_(torch.tensor(rec.net.head_w[None]))
+        torch_net.head.bias.fill_(rec.net.head_b)
+        out = torch_net(torch.tensor(rec.X, dtype=torch.float32)).numpy()
+    assert np.allclose(out, rec.net.logits(rec.X), atol=1e-4)
+
+
+def test_flow_stage_runs_from_the_identity_to_the_step(field_recording):
+    rec = field_recording
+    plan = isotopy.plan(rec.net, 2)
+    lp = plan.layers[0]
+    assert lp.stages == ("flow",) and lp.field is not None
+    x = isotopy.pad(rec.X, plan.dim)
+    path = isotopy.stage(lp, "flow", x, np.array([0.0, 0.5, 1.0]))
+    assert np.allclose(path[0], x)
+    assert np.allclose(path[2], rec.net.layers[0](rec.X))
+    assert np.allclose(path[1], x + 0.5 * vf.evaluate(rec.X, rec.net.layers[0]))
+    h = x
+    for lp, layer in zip(plan.layers, rec.net.layers):
+        h = isotopy.layer_output(lp, h)
+    # (the plan may swap two neurons of a dense layer: the same function, the swapped network)
+    assert np.allclose(h[:, :2], plan.net.representations(rec.X)[-1])
+    assert np.allclose(h[:, :2] @ plan.head_w[:2] + plan.head_b, rec.net.logits(rec.X))
+
+
+def test_jacobian_chain_through_field_layers(field_recording):
+    rec = field_recording
+    x = rec.X[:5]
+    J = metrics.jacobians(rec.net, x)
+    eps = 1e-6
+    for k in range(2):
+        dx = np.zeros(2)
+        dx[k] = eps
+        fd = (rec.net.representations(x + dx)[-1] - rec.net.representations(x - dx)[-1]) / (2 * eps)
+        assert np.allclose(J[:, :, k], fd, atol=1e-6)
+
+
+def test_each_step_states_its_invertibility(field_recording):
+    steps = field_recording.meta["metrics"]["field_steps"]
+    assert len(steps) == 2 and all(s["lipschitz"] > 0 for s in steps)
+    tl = frames.timeline(field_recording, 10)
+    flows = [c for c in tl.captions if "flow along F" in c]
+    assert len(flows) == 2
+    assert all("invertible" in c for c in flows)  # "< 1: invertible", "NOT invertible" or "locally"
+
+
+def test_quiver_and_arrows(field_recording):
+    tl = frames.timeline(field_recording, 10)
+    A = frames.QUIVER**2
+    assert tl.arrows.shape == (tl.n_frames, 12 * A, 3) and tl.arrow_folds.shape == (tl.n_frames, A)
+    # the arrows appear for the two field steps only, fading in first
+    shown = tl.arrow_opacity > 0
+    assert shown.any() and not shown[: tl.blocks[1, 0]].any()
+    field_block = next(i for i, c in enumerate(tl.caption_index) if "vector field F" in tl.captions[c])
+    start, n, kind = tl.blocks[field_block]
+    assert kind == frames.MOVE and np.all(np.diff(tl.arrow_opacity[start : start + n]) > 0)
+    assert not shown[-1]  # gone by the end
+    # true to scale: each arrow runs from a lattice point x to x + F(x)
+    F = field_recording.net.layers[0]
+    tails, tips, folds = frames.quiver(F, field_recording.X)
+    assert np.allclose(tips - tails, vf.evaluate(tails, F)) and folds.shape == (A,)
+    paths = frames.arrow_paths(tails[None], tips[None])
+    assert np.allclose(paths[0, 0, :2], tails[0]) and np.allclose(paths[0, 3, :2], tips[0])
+
+
+def test_quiver_marks_folds():
+    violent = vf.Field(np.zeros((1, 2)), np.array([[3.0, 0.0]]), np.array([0.2]))
+    pts = np.random.default_rng(0).uniform(-1, 1, (100, 2))
+    _, _, folds = frames.quiver(violent, pts)
+    assert folds.any() and not folds.all()
+    gentle = vf.Field(np.zeros((1, 2)), np.array([[0.05, 0.0]]), np.array([0.5]))
+    assert not frames.quiver(gentle, pts)[2].any()
+
+
+def test_lipschitz_penalty_keeps_steps_invertible():
+    """Without the penalty training folds the plane; with it every step stays a contraction."""
+    cfg = NetConfig(2, 1, 2, "tanh", ("vector-field",), anchors=8)
+    free = record("curves", cfg, TrainConfig(steps=400, restarts=1, lipschitz=0.0), 0, 60)
+    held = record("curves", cfg, TrainConfig(steps=400, restarts=1), 0, 60)
+    assert free.meta["metrics"]["field_steps"][0]["lipschitz"] > held.meta["metrics"]["field_steps"][0]["lipschitz"]
+    assert held.meta["metrics"]["field_steps"][0]["lipschitz"] < 1.2
