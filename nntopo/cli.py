@@ -388,6 +388,64 @@ def render(
     typer.echo(output)
 
 
+KnnDataset = enum.Enum("KnnDataset", {k: k for k in ("mnist5k", "digits", "all")}, type=str)
+
+
+@app.command()
+def knn(
+    dataset: Annotated[KnnDataset, typer.Argument(help="mnist5k, digits, or all.")] = KnnDataset["all"],
+    seeds: Annotated[int, typer.Option("--seeds", help="Seeds 0..N-1: the spread of the errors.")] = 3,
+    epochs: Annotated[int, typer.Option("--epochs", help="Training epochs per network.")] = 30,
+    ks: Annotated[str, typer.Option("--k", help="Comma-separated k of the test-time k-NN.")] = "1,5,15",
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the full results as JSON.")] = None,
+    md_out: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the table as Markdown.")] = None,
+) -> None:
+    """Softmax vs k-NN on real digits: test-time k-NN on a softmax net, and a net trained for k-NN.
+
+    Prints the Markdown table: test error in %, mean over seeds [min-max].
+    """
+    import json
+
+    from . import knn as knn_lib
+
+    if seeds < 1:
+        raise NntopoError(f"--seeds {seeds}: must be 1 or more")
+    if epochs < 1:
+        raise NntopoError(f"--epochs {epochs}: must be 1 or more")
+    try:
+        k_list = tuple(int(k) for k in ks.split(","))
+    except ValueError:
+        raise NntopoError(f"--k {ks}: give whole numbers separated by commas, e.g. 1,5,15") from None
+    if not k_list or min(k_list) < 1:
+        raise NntopoError(f"--k {ks}: every k must be 1 or more")
+    for path, suffix in ((json_out, ".json"), (md_out, ".md")):
+        if path is not None:
+            _check_output(path, suffix)
+    names = list(knn_lib.DIGITS) if dataset.value == "all" else [dataset.value]
+    cfg = knn_lib.KnnConfig(epochs=epochs, ks=k_list)
+    with _bar("training conv nets", len(names) * seeds * 2 * epochs) as advance:
+        result = knn_lib.experiment(names, list(range(seeds)), cfg, lambda e, loss: advance())
+    table = knn_lib.markdown(result)
+    typer.echo(table, nl=False)
+    if json_out is not None:
+        _write_text(json_out, json.dumps(result, indent=2) + "\n")
+    if md_out is not None:
+        _write_text(md_out, table)
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write atomically: a temporary file beside `path`, renamed into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 @app.command("inspect")
 def inspect_recording(
     path: Annotated[Path, typer.Argument(help="A recording made by `nntopo train`.")],
