@@ -407,6 +407,7 @@ def knn(
     import json
 
     from . import knn as knn_lib
+    from .gallery import write_text
 
     if seeds < 1:
         raise NntopoError(f"--seeds {seeds}: must be 1 or more")
@@ -428,22 +429,9 @@ def knn(
     table = knn_lib.markdown(result)
     typer.echo(table, nl=False)
     if json_out is not None:
-        _write_text(json_out, json.dumps(result, indent=2) + "\n")
+        write_text(json_out, json.dumps(result, indent=2) + "\n")
     if md_out is not None:
-        _write_text(md_out, table)
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write atomically: a temporary file beside `path`, renamed into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_text(md_out, table)
 
 
 @app.command("inspect")

@@ -31,14 +31,19 @@ def sidecar(video: Path, fig_name: str, metrics: list[dict], holds: bool) -> Pat
     """Write NAME.json beside `video`: what the gallery shows about the run (atomically)."""
     data = {"name": fig_name, "claim": FIGURES[fig_name].claim, "holds": holds,
             "video": video.name, "poster": video.with_suffix(".png").name, "runs": metrics}
-    return _write(video.with_suffix(".json"), json.dumps(data, indent=1))
+    return write_text(video.with_suffix(".json"), json.dumps(data, indent=1))
 
 
-def _write(path: Path, text: str) -> Path:
-    """Write `text` to `path` through a temporary file beside it and one rename."""
+def write_text(path: Path, text: str) -> Path:
+    """Write `text` to `path` through a temporary file beside it and one rename; an interrupted
+    write leaves the old file and no temporary one."""
     tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -81,4 +86,4 @@ from the run in its video; "test" is a fresh dense sample of the true sets.</p>
 {chr(10).join(cards)}
 </div></body></html>
 """
-    return _write(folder / "index.html", page)
+    return write_text(folder / "index.html", page)
