@@ -186,17 +186,12 @@ def _linear_facts(W: np.ndarray, lp: isotopy.LayerPlan) -> tuple[float | None, f
 
 
 def architecture(rec: Recording) -> str:
-    """'2 -> 2 -> 1, tanh', or with vector-field steps '2 -> F2 -> F2 -> 1 (8 anchors)'."""
-    dims = [str(rec.X.shape[1])]
-    for layer in rec.net.layers:
-        dims.append(f"F{layer.out_dim}" if layer.kind == "field" else str(layer.out_dim))
-    text = " -> ".join(dims + ["1"])
-    kinds = {layer.kind for layer in rec.net.layers}
-    if "dense" in kinds:
+    """'2 -> 2 -> 1, tanh', or with vector-field steps '2 -> F2 -> F2 -> 1, vector field (8 anchors)'."""
+    text = " -> ".join([str(rec.X.shape[1])] + rec.net.labels() + ["1"])
+    if any(layer.kind == "dense" for layer in rec.net.layers):
         text += f", {rec.meta['net']['activation']}"
-    if "field" in kinds:
-        K = next(len(layer.anchors) for layer in rec.net.layers if layer.kind == "field")
-        text += f", vector field ({K} anchors)"
+    if rec.net.anchors is not None:
+        text += f", vector field ({rec.net.anchors} anchors)"
     return text
 
 

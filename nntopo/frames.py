@@ -10,6 +10,7 @@ plus per-frame caption indices and the line's opacity. The layer stages come fro
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -322,13 +323,15 @@ def _field_inputs(plan: isotopy.Plan, X: np.ndarray, extent: float, in_dim: int,
     return {lp.index: reps[lp.index] for lp in plan.layers if lp.field is not None}
 
 
-def _field_notes(plan: isotopy.Plan, X: np.ndarray, extent: float, in_dim: int, detail: Detail) -> dict[int, str]:
-    """Per vector-field layer: is its step invertible on the region the video shows?"""
-    from .vectorfield import invertibility
+def _field_notes(rec: Recording, extent: float) -> dict[int, str]:
+    """Per vector-field layer: is its step invertible? The measurement the recording's metrics
+    and the figures' checks use (metrics.field_steps)."""
+    from .metrics import field_steps
+    from .vectorfield import Invertibility
 
     return {
-        l: invertibility(plan.layers[l].field, pts).describe()
-        for l, pts in _field_inputs(plan, X, extent, in_dim, detail).items()
+        s["layer"]: Invertibility(s["lipschitz"], s["folds"]).describe()
+        for s in field_steps(rec.net, rec.X, extent)
     }
 
 
@@ -554,24 +557,14 @@ def _info(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Side-panel lines describing the run, and the result lines shown at the end."""
     meta, m = rec.meta, rec.meta["metrics"]
     dims = [rec.X.shape[1]] + [layer.out_dim for layer in rec.net.layers] + [1]
-    kinds = {layer.kind for layer in rec.net.layers}
-    shown = [str(rec.X.shape[1])] + [
-        f"F{layer.out_dim}" if layer.kind == "field" else str(layer.out_dim) for layer in rec.net.layers
-    ] + ["1"]
-    runs = []  # a run of equal layers, as "2 ×8": long networks stay one short line
-    for name in shown[1:-1]:
-        if runs and runs[-1][0] == name:
-            runs[-1][1] += 1
-        else:
-            runs.append([name, 1])
-    middle = []
-    for name, k in runs:
+    middle = []  # a run of equal layers, as "2 ×8": long networks stay one short line
+    for name, group in itertools.groupby(rec.net.labels()):
+        k = len(list(group))
         middle += [name] * k if k < 3 else [f"{name} ×{k}"]
-    shown = shown[:1] + middle + ["1"]
-    what = [meta["net"]["activation"]] if "dense" in kinds else []
-    if "field" in kinds:
-        K = next(len(layer.anchors) for layer in rec.net.layers if layer.kind == "field")
-        what.append(f"F: vector field, {K} anchors")
+    shown = [str(rec.X.shape[1])] + middle + ["1"]
+    what = [meta["net"]["activation"]] if any(layer.kind == "dense" for layer in rec.net.layers) else []
+    if rec.net.anchors is not None:
+        what.append(f"F: vector field, {rec.net.anchors} anchors")
     if "parameters" in m and rec.net.layers:
         what.append(f"{m['parameters']} parameters")
     info = [
@@ -657,7 +650,7 @@ def timeline(
         block_captions = [f"The network's classification of the plane: its boundary is {shape}"]
     else:
         schedule, block_captions = _schedule(plan, timing, rec.accuracy == 1.0,
-                                             _field_notes(plan, rec.X, extent, in_dim, detail))
+                                             _field_notes(rec, extent))
     kinds = {"hold": HOLD, "stage": MOVE, "fade": FADE, "field": MOVE}  # field: arrows fade in
     if D >= 3:  # the camera turns: no frame is still, so a hold is drawn like a move
         kinds = {"hold": MOVE, "stage": MOVE, "fade": FADE, "field": MOVE}

@@ -48,9 +48,10 @@ def field_steps(net: Network, X: np.ndarray, extent: float, n: int = 41) -> list
     axes = [np.linspace(-extent, extent, n if d <= 2 else 9)] * d
     pts = np.concatenate([np.stack(np.meshgrid(*axes), -1).reshape(-1, d), X])
     out = []
-    for layer in net.layers:
+    for i, layer in enumerate(net.layers):
         if layer.kind == "field":
             inv = invertibility(layer, pts)
-            out.append({"lipschitz": inv.lipschitz, "folds": inv.folds, "invertible": inv.homeomorphism})
+            out.append({"layer": i, "lipschitz": inv.lipschitz, "folds": inv.folds,
+                        "invertible": inv.homeomorphism})
         pts = layer(pts)
     return out

@@ -84,6 +84,15 @@ class Network:
             reps.append(layer(reps[-1]))
         return reps
 
+    def labels(self) -> list[str]:
+        """Each hidden layer's width, a vector-field step's marked F: ['F2', 'F2', '3']."""
+        return [f"F{layer.out_dim}" if layer.kind == "field" else str(layer.out_dim) for layer in self.layers]
+
+    @property
+    def anchors(self) -> int | None:
+        """Anchors per vector-field step (None: the network has none)."""
+        return next((len(layer.anchors) for layer in self.layers if layer.kind == "field"), None)
+
     def logits(self, x: np.ndarray) -> np.ndarray:
         """(N,) logits; positive means class B."""
         return self.representations(x)[-1] @ self.head_w + self.head_b
