@@ -540,7 +540,7 @@ def render_figure(
     opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect)
     output = _output(output, name.value, "figures", opts, no_overwrite)
     fig = figures.FIGURES[name.value]
-    with _bar(f"training {fig.name}", sum(r.train.restarts * r.train.steps for r in fig.runs)) as advance:
+    with _bar(f"training {fig.name}", sum(r.work() for r in fig.runs)) as advance:
         recs = figures.recordings(fig, output.parent / ".cache", lambda restart, step: advance())
     tls = figures.timelines(fig, recs, opts.frame_rate, LAYOUTS[opts.aspect])
     if loop:  # the last part rewinds to its own first frame; the first part then follows

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import __version__, diagnostics, frames
+from . import __version__, diagnostics, frames, knn
 from .datasets import DATASETS
 from .model import NetConfig
 from .recording import FORMAT_VERSION, Recording, RecordingError, load, save
 from .train import Progress, TrainConfig, record
 
-SCENES = ("flow", "input", "training")  # the layer-by-layer flow, the input plane only, training
+# the layer-by-layer flow, the input plane only, training; a conv net's representation of digits
+SCENES = ("flow", "input", "training", "knn")
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,41 @@ class Run:
         recipe["versions"] = [__version__, FORMAT_VERSION]
         return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
+    def work(self) -> int:
+        """Units of progress training reports: optimiser steps over all restarts."""
+        return self.train.restarts * self.train.steps
+
+
+@dataclass(frozen=True)
+class KnnRun:
+    """A small conv net on real digits with a 2-unit representation, drawn while it trains."""
+
+    dataset: str  # a key of knn.DIGITS
+    loss: str  # "knn" (the essay's k-NN loss) or "softmax"
+    seed: int = 0  # seed of the initialisation and the batches
+    epochs: int = 120  # passes over the training images
+    title: str = ""  # title card before this run
+    points: int = 50  # held-out images per class drawn
+    scene: str = "knn"
+
+    def config(self) -> knn.KnnConfig:
+        return knn.KnnConfig(epochs=self.epochs, rep_dim=2)
+
+    def key(self) -> str:
+        recipe = {"run": asdict(self), "config": asdict(self.config()),
+                  "versions": [__version__, knn.FORMAT_VERSION]}
+        recipe["run"].pop("title")
+        return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
+
+    def work(self) -> int:
+        return self.epochs
+
 
 @dataclass(frozen=True)
 class Figure:
     name: str
     claim: str  # the essay's claim, as `nntopo figures` lists it
-    runs: tuple[Run, ...]
+    runs: tuple[Run | KnnRun, ...]
     check: Callable[[list[dict]], bool]  # the runs' metrics -> does the claim hold?
 
 
@@ -165,27 +195,45 @@ FIGURES: dict[str, Figure] = {
             and all(s["invertible"] for s in ms[0]["field_steps"])
             and ms[0]["parameters"] == ms[1]["parameters"],
         ),
+        Figure(
+            "knn",
+            "trained for k-NN, a 2-unit representation of the digits contracts each class and "
+            "inflates the space between them, more than softmax does",
+            (
+                KnnRun("digits", "knn", title="Trained with the k-NN loss"),
+                KnnRun("digits", "softmax", title="The same network trained with softmax"),
+            ),
+            lambda ms: ms[0]["spread_end"] < ms[0]["spread_start"]
+            and ms[0]["spread_end"] < ms[1]["spread_end"],
+        ),
     ]
 }
 
 
-def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None) -> list[Recording]:
-    """Train every run of `fig`, or load it from `cache` (a folder) when trained before."""
+def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None) -> list:
+    """Train every run of `fig`, or load it from `cache` (a folder) when trained before: a
+    Recording per Run, a knn.Trajectory per KnnRun."""
     out = []
     for run in fig.runs:
         # Keyed by the recipe alone: figures that share a run share its recording.
-        path = cache / f"{run.dataset}-{run.key()}.npz" if cache is not None else None
+        prefix = f"knn-{run.dataset}" if isinstance(run, KnnRun) else run.dataset
+        path = cache / f"{prefix}-{run.key()}.npz" if cache is not None else None
         rec = None
         if path is not None and path.exists():
             try:
-                rec = load(path)
-            except RecordingError:
+                rec = knn.load_trajectory(path) if isinstance(run, KnnRun) else load(path)
+            except (RecordingError, ValueError):
                 rec = None  # a damaged cache entry is trained again
         if rec is None:
-            rec = record(run.dataset, run.net(), run.train, run.seed, run.points, progress)
+            if isinstance(run, KnnRun):
+                epoch_done = (lambda epoch, loss: progress(0, epoch)) if progress else None
+                rec = knn.trajectory(run.dataset, run.loss, run.config(), run.seed, run.points,
+                                     progress=epoch_done)
+            else:
+                rec = record(run.dataset, run.net(), run.train, run.seed, run.points, progress)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                save(rec, path)
+                (knn.save_trajectory if isinstance(run, KnnRun) else save)(rec, path)
         out.append(rec)
     return out
 
@@ -195,6 +243,10 @@ def timelines(fig: Figure, recs: list[Recording], fps: int,
     """The scenes of every run of `fig`, in order."""
     out = []
     for run, rec in zip(fig.runs, recs):
+        if isinstance(run, KnnRun):
+            tl = frames.knn_timeline(rec, fps, layout=layout)
+            out.append(tl.titled(run.title) if run.title else tl)
+            continue
         detail = frames.Detail(heat_levels=frames.Detail().heat_levels if run.heat else 0)
         timing = frames.Timing(fps, stage=run.stage_seconds)
         if run.scene == "training":

@@ -104,6 +104,7 @@ class Timeline:
     arrows: np.ndarray | None = None
     arrow_folds: np.ndarray | None = None
     arrow_opacity: np.ndarray | None = None
+    classes: tuple[str, ...] = ("class A", "class B")  # the legend, one per entry of `points`
     title: str = ""  # a title card shown first (for figures in several parts)
     title_frames: int = 0  # how many frames the title card is held
 
@@ -742,6 +743,23 @@ def timeline(
     )
 
 
+def _through_snapshots(snaps: np.ndarray, fps: int, seconds: float, hold: float):
+    """Positions (S, P, d) at S snapshots -> frames: `seconds` through them, blended linearly
+    between neighbours, then `hold` seconds on the last. Returns the positions (T, P, d), the
+    nearest snapshot of each frame (T,), and the numbers of moving and held frames."""
+    S = len(snaps)
+    T_move = max(2, int(round(seconds * fps)))
+    u = np.linspace(0.0, S - 1, T_move)
+    i0 = np.minimum(np.floor(u).astype(int), max(S - 2, 0))
+    i1 = np.minimum(i0 + 1, S - 1)
+    a = (u - i0)[:, None, None]
+    moved = (1 - a) * snaps[i0] + a * snaps[i1]
+    T_hold = max(1, int(round(hold * fps)))
+    moved = np.concatenate([moved, np.repeat(moved[-1:], T_hold, 0)])
+    nearest = np.concatenate([np.round(u).astype(int), np.full(T_hold, S - 1)])
+    return moved, nearest, T_move, T_hold
+
+
 def training_timeline(
     rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0, detail: Detail = Detail(),
     layout: Layout = LAYOUTS["16:9"],
@@ -764,15 +782,7 @@ def training_timeline(
     L, Sg = grid0.shape[:2]
     pts_in = np.concatenate([grid0.reshape(-1, in_dim), rec.X])
     reps = np.stack([isotopy.pad(n.representations(pts_in)[-1], 2) for n in nets])  # (S, P, 2)
-    T_move = max(2, int(round(seconds * fps)))
-    u = np.linspace(0.0, S - 1, T_move)
-    i0 = np.minimum(np.floor(u).astype(int), S - 2) if S > 1 else np.zeros(T_move, int)
-    i1 = np.minimum(i0 + 1, S - 1)
-    a = (u - i0)[:, None, None]
-    moved = (1 - a) * reps[i0] + a * reps[i1]
-    T_hold = max(1, int(round(hold * fps)))
-    moved = np.concatenate([moved, np.repeat(moved[-1:], T_hold, 0)])
-    nearest = np.concatenate([np.round(u).astype(int), np.full(T_hold, S - 1)])
+    moved, nearest, T_move, T_hold = _through_snapshots(reps, fps, seconds, hold)
     T = len(moved)
     center, half = _view(moved[:, : L * Sg], fps)
     scr = _screen(moved, center, half, layout)
@@ -808,6 +818,55 @@ def training_timeline(
         result=result,
         boundary=scr[:, :0],
         wrong=_wrong(rec, rec.net),
+        counter=counter,
+        layout=layout,
+    )
+
+
+def knn_timeline(tr, fps: int, seconds: float = 14.0, hold: float = 3.0,
+                 layout: Layout = LAYOUTS["16:9"]) -> Timeline:
+    """A 2-unit representation of held-out digits while a conv net trains (knn.Trajectory):
+    one colour per class, positions blended between the epochs' snapshots, and a counter with
+    the epoch and the k-NN test error. There is no input plane (the inputs are images), so no
+    grid and no heat map; the points k-NN gets wrong at the end are ringed."""
+    moved, nearest, T_move, T_hold = _through_snapshots(tr.z, fps, seconds, hold)
+    T = len(moved)
+    center, half = _view(moved, fps)
+    pts = _screen(moved, center, half, layout)
+    m = tr.meta
+    loss = "the k-NN loss" if m["loss"] == "knn" else "softmax"
+    counter = tuple(f"epoch {int(tr.epochs[i])}: k-NN test error {100 * tr.test_error[i]:.1f}%"
+                    for i in nearest)
+    info = (
+        f"data: {m['dataset']} ({m['n_train']} training images)",
+        "network: 2 conv, fc 128, 2 units",
+        f"trained with {loss}, seed {m['seed']}",
+        f"shown: {m['shown']} held-out images",
+    )
+    result = (
+        f"k-NN test error {100 * tr.test_error[-1]:.1f}% (k = {m['k']})",
+        f"spread {tr.spread[0]:.2f} → {tr.spread[-1]:.2f} (class size / gaps)",
+    )
+    classes = np.unique(tr.y)
+    empty = np.zeros((T, 0, 3), np.float32)
+    return Timeline(
+        fps=fps,
+        n_frames=T,
+        grid=empty,
+        heat=(),
+        heat_levels=np.zeros(0),
+        points=tuple(pts[:, tr.y == c] for c in classes),
+        classes=tuple(str(c) for c in classes),
+        captions=(f"The representation while the network trains with {loss}",
+                  f"After {int(tr.epochs[-1])} epochs of {loss}"),
+        blocks=np.array([[0, T_move, MOVE], [T_move, T_hold, HOLD]]),
+        caption_index=np.array([0, 1]),
+        line=np.zeros((T, 2, 3), np.float32),
+        line_opacity=np.zeros(T),
+        info=info,
+        result=result,
+        boundary=empty,
+        wrong=tuple(tr.wrong[tr.y == c] for c in classes),
         counter=counter,
         layout=layout,
     )

@@ -149,12 +149,15 @@ def knn_loss(z_a: torch.Tensor, y_a: torch.Tensor, z_b: torch.Tensor, y_b: torch
 
 
 def knn_predict(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, k: int,
-                n_classes: int = 10) -> np.ndarray:
-    """Labels (M,) of test_z (M, r) by their k nearest in train_z (N, r), weights 1 / distance."""
+                n_classes: int = 10, leave_one_out: bool = False) -> np.ndarray:
+    """Labels (M,) of test_z (M, r) by their k nearest in train_z (N, r), weights 1 / distance.
+
+    leave_one_out: test_z is train_z, and a point is not its own neighbour."""
     from scipy.spatial import cKDTree
 
-    d, idx = cKDTree(train_z).query(test_z, k=k)
-    d, idx = d.reshape(len(test_z), k), idx.reshape(len(test_z), k)
+    q = k + 1 if leave_one_out else k
+    d, idx = cKDTree(train_z).query(test_z, k=q)
+    d, idx = d.reshape(len(test_z), q)[:, q - k :], idx.reshape(len(test_z), q)[:, q - k :]
     w = 1.0 / (d + EPS)
     votes = np.zeros((len(test_z), n_classes))
     np.add.at(votes, (np.arange(len(test_z))[:, None], train_y[idx]), w)
@@ -288,3 +291,109 @@ def markdown(result: dict) -> str:
         row += [cell(r["errors"][f"knn{k}"]) for k in ks]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
+
+
+# --- the figure: a 2-unit representation over training ------------------------------------------
+
+FORMAT_VERSION = 1  # of a saved Trajectory
+
+
+def spread(z: np.ndarray, y: np.ndarray) -> float:
+    """How tight the classes are relative to how far apart, scale-free: the mean distance of the
+    points z (N, r) to their class's centroid over the mean distance between class centroids.
+    It falls as classes contract and the space between them inflates."""
+    classes = np.unique(y)
+    cent = np.stack([z[y == c].mean(0) for c in classes])  # (C, r)
+    within = np.mean([np.linalg.norm(z[y == c] - cent[i], axis=1).mean() for i, c in enumerate(classes)])
+    between = np.linalg.norm(cent[:, None] - cent[None], axis=-1)[np.triu_indices(len(classes), 1)].mean()
+    return float(within / between)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A 2-unit representation of held-out digits at every epoch of one training run."""
+
+    meta: dict  # dataset, loss, seed, config, metrics (the final numbers), versions
+    epochs: np.ndarray  # (S,) 0 (before training) .. epochs
+    z: np.ndarray  # (S, M, 2) the representation of M test images at each snapshot
+    y: np.ndarray  # (M,) their labels
+    test_error: np.ndarray  # (S,) k-NN test error (all test images) at each snapshot
+    spread: np.ndarray  # (S,) `spread` of the shown images at each snapshot
+    wrong: np.ndarray  # (M,) bool: the final k-NN gets this shown image wrong
+
+
+def trajectory(name: str, loss: str, cfg: KnnConfig, seed: int, per_class: int, k: int = 5,
+               progress: Progress | None = None) -> Trajectory:
+    """Train a ConvNet with a cfg.rep_dim-unit representation on dataset `name` and record the
+    representation of `per_class` test images per class after every epoch."""
+    from . import __version__
+
+    split = load_digits(name)
+    rng = np.random.default_rng(seed)
+    shown = np.concatenate([rng.permutation(np.flatnonzero(split.y_test == c))[:per_class] for c in range(10)])
+    zs, errors, spreads = [], [], []
+    final = {}
+
+    def snapshot(epoch: int, net: ConvNet) -> None:
+        tr, te = _reps(net, split.X_train), _reps(net, split.X_test)
+        pred = knn_predict(tr, split.y_train, te, k)
+        errors.append(float((pred != split.y_test).mean()))
+        zs.append(te[shown])
+        spreads.append(spread(te[shown], split.y_test[shown]))
+        final["wrong"] = pred[shown] != split.y_test[shown]
+        final["train_error"] = float((knn_predict(tr, split.y_train, tr, k, leave_one_out=True)
+                                      != split.y_train).mean())
+
+    train_net(split, loss, cfg, seed, progress, snapshot)
+    meta = {
+        "dataset": name, "loss": loss, "seed": seed, "k": k, "config": asdict(cfg),
+        "n_train": len(split.y_train), "n_test": len(split.y_test), "shown": len(shown),
+        # named as a recording's metrics are, so the figures' checks and the gallery read both
+        "metrics": {"train_accuracy": 1.0 - final["train_error"], "test_accuracy": 1.0 - errors[-1],
+                    "test_points": len(split.y_test), "knn_test_error": errors[-1],
+                    "spread_start": spreads[0], "spread_end": spreads[-1]},
+        "versions": {"nntopo": __version__, "torch": torch.__version__},
+    }
+    return Trajectory(meta, np.arange(len(zs)), np.stack(zs), split.y_test[shown], np.array(errors),
+                      np.array(spreads), final["wrong"])
+
+
+def save_trajectory(tr: Trajectory, path) -> None:
+    """Write `tr` as an .npz (plain arrays, JSON meta), atomically."""
+    import json
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, format=np.array(FORMAT_VERSION), meta=np.array(json.dumps(tr.meta)),
+                                epochs=tr.epochs, z=tr.z, y=tr.y, test_error=tr.test_error,
+                                spread=tr.spread, wrong=tr.wrong)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_trajectory(path) -> Trajectory:
+    """Read a saved Trajectory; ValueError if the file is not one."""
+    import json
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            data = {k: f[k] for k in f.files}
+        version = int(data["format"])
+        meta = json.loads(str(data["meta"]))
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path}: not a k-NN trajectory ({type(e).__name__})") from None
+    if version != FORMAT_VERSION:
+        raise ValueError(f"{path}: k-NN trajectory format {version}, this nntopo reads {FORMAT_VERSION}")
+    try:
+        return Trajectory(meta, data["epochs"], data["z"], data["y"], data["test_error"], data["spread"],
+                          data["wrong"])
+    except KeyError as e:
+        raise ValueError(f"{path}: not a k-NN trajectory (no {e})") from None

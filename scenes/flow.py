@@ -41,6 +41,9 @@ THEMES = {
     "dark": dict(background="#15171c", ink="#eeeeee", grid="#7d828c", a="#ff5a4f", b="#4d94ff",
                  heat_a="#4a2326", heat_b="#1f3150", arrow="#5fd27a", fold="#ffb340"),
 }
+# More than two classes (the digits): a categorical palette, the same on light and dark.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf")
 DOT_RADIUS = 0.045
 FONT = "DejaVu Sans"
 
@@ -209,9 +212,7 @@ class LayerFlow(Scene):
         tl, lay = self.tl, self.tl.layout
         k = lay.text_scale
         left = np.array([lay.panel_left, 0.0, 0.0])
-        legend = Group(
-            self.legend_row(self.theme["a"], "class A"), self.legend_row(self.theme["b"], "class B")
-        )
+        legend = Group(*(self.legend_row(c, label) for c, label in zip(self.colors(), tl.classes)))
         lines = [self.text(tl.result[0], font_size=22 * k, bold=True)]
         lines += [self.text(s, font_size=18 * k) for s in tl.result[1:]]
         self.result = Group(*lines).arrange(DOWN, aligned_edge=LEFT, buff=0.12 * k)
@@ -222,7 +223,11 @@ class LayerFlow(Scene):
             info.arrange(DOWN, aligned_edge=LEFT, buff=0.12 * k)
             # A fixed left edge beside the plot: long lines grow to the right, into free space.
             info.to_edge(UP, buff=1.4).align_to(left, LEFT)
-            legend.arrange(DOWN, aligned_edge=LEFT, buff=0.1).next_to(info, DOWN, aligned_edge=LEFT, buff=0.35)
+            if len(tl.classes) > 4:  # ten digits: two columns
+                legend.arrange_in_grid(cols=5, buff=(0.3, 0.1), flow_order="rd")
+            else:
+                legend.arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+            legend.next_to(info, DOWN, aligned_edge=LEFT, buff=0.35)
             below = legend
             if tl.counter:
                 self.counter.next_to(legend, DOWN, aligned_edge=LEFT, buff=0.45)
@@ -231,7 +236,10 @@ class LayerFlow(Scene):
             self.add(info)
         else:  # a square frame: a strip under the plot, the legend on top, the numbers below it
             strip_top = lay.plot_center[1] - lay.plot_half - 0.15
-            legend.arrange(RIGHT, buff=0.4)
+            if len(tl.classes) > 4:
+                legend.arrange_in_grid(cols=5, buff=(0.3, 0.1), flow_order="rd")
+            else:
+                legend.arrange(RIGHT, buff=0.4)
             legend.move_to(np.array([0.0, strip_top - legend.height / 2, 0.0])).align_to(left, LEFT)
             if tl.counter:
                 self.counter.next_to(legend, DOWN, aligned_edge=LEFT, buff=0.15)
@@ -243,6 +251,12 @@ class LayerFlow(Scene):
         self.caption = Group()
         self.notes = Group()
         self.add(legend)
+
+    def colors(self) -> list[str]:
+        """One colour per class: the essay's red and blue for two, the palette for more."""
+        if len(self.tl.classes) == 2:
+            return [self.theme["a"], self.theme["b"]]
+        return list(PALETTE[: len(self.tl.classes)])
 
     def legend_row(self, color: str, label: str) -> Group:
         dot = path_mobject(frames.dot_paths(np.zeros((1, 3), np.float32), 0.08),
@@ -265,7 +279,7 @@ class LayerFlow(Scene):
         self.dots = [
             path_mobject(frames.dot_paths(p[0], DOT_RADIUS), fill_color=c, fill_opacity=0.9,
                          stroke_width=0)
-            for p, c in zip(tl.points, (self.theme["a"], self.theme["b"]))
+            for p, c in zip(tl.points, self.colors())
         ]
         self.line = Line(LEFT, RIGHT, color=self.theme["ink"], stroke_width=4)
         self.line.set_stroke(opacity=0.0)

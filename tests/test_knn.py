@@ -102,3 +102,57 @@ def test_knn_bad_input(args, words, tmp_path, monkeypatch):
     result = CliRunner().invoke(cli.app, args)
     assert result.exit_code == 2 and result.stderr.startswith("error: ") and words in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_leave_one_out_skips_the_point_itself():
+    z = np.array([[0.0], [0.1], [5.0], [5.1], [5.2]])
+    y = np.array([0, 1, 1, 1, 1])
+    # with itself counted, every point is right; without, point 0's neighbour is point 1 (class 1)
+    assert np.array_equal(knn.knn_predict(z, y, z, 1, 2), y)
+    assert knn.knn_predict(z, y, z, 1, 2, leave_one_out=True).tolist() == [1, 0, 1, 1, 1]
+
+
+def test_spread_is_scale_free_and_falls_as_classes_tighten():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 50)
+    centres = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]])
+    loose = centres[y] + rng.normal(size=(150, 2))
+    tight = centres[y] + 0.2 * rng.normal(size=(150, 2))
+    assert knn.spread(tight, y) < knn.spread(loose, y)
+    assert np.isclose(knn.spread(3 * loose, y), knn.spread(loose, y))
+
+
+@pytest.fixture(scope="module")
+def short_trajectory():
+    return knn.trajectory("digits", "knn", knn.KnnConfig(epochs=2, rep_dim=2), 0, per_class=5)
+
+
+def test_trajectory_records_every_epoch(short_trajectory, tmp_path):
+    tr = short_trajectory
+    assert tr.z.shape == (3, 50, 2) and tr.epochs.tolist() == [0, 1, 2]
+    assert np.bincount(tr.y).tolist() == [5] * 10 and tr.wrong.shape == (50,)
+    assert tr.test_error.shape == (3,) and tr.meta["metrics"]["knn_test_error"] == tr.test_error[-1]
+    again = knn.trajectory("digits", "knn", knn.KnnConfig(epochs=2, rep_dim=2), 0, per_class=5)
+    assert np.array_equal(again.z, tr.z)  # deterministic
+    path = tmp_path / "t.npz"
+    knn.save_trajectory(tr, path)
+    back = knn.load_trajectory(path)
+    assert np.array_equal(back.z, tr.z) and back.meta == json.loads(json.dumps(tr.meta))  # (tuples: lists)
+    path.write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a k-NN trajectory"):
+        knn.load_trajectory(path)
+
+
+def test_knn_timeline_draws_ten_classes(short_trajectory):
+    from nntopo import frames
+
+    tl = frames.knn_timeline(short_trajectory, fps=5, seconds=2, hold=1)
+    assert tl.n_frames == 10 + 5 and len(tl.counter) == tl.n_frames
+    assert tl.classes == tuple(str(c) for c in range(10)) and len(tl.points) == 10
+    assert all(p.shape == (tl.n_frames, 5, 3) for p in tl.points)
+    assert tl.blocks[:, 1].sum() == tl.n_frames and tl.grid.shape[1] == 0
+    # the first and last frames are the first and last snapshots, on screen
+    lay = tl.layout
+    for p in tl.points:
+        assert (np.abs(p[..., 0] - lay.plot_center[0]) <= lay.plot_half * 1.01).all()
+    assert tl.counter[0].startswith("epoch 0") and tl.counter[-1].startswith("epoch 2")

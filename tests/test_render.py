@@ -125,3 +125,23 @@ def test_vector_field_render_shows_the_arrows(tmp_path):
         return int(((img[..., 1] - img[..., 0] > 25) & (img[..., 1] - img[..., 2] > 20)).sum())
 
     assert green(imgs[start - 1]) < 20 and green(imgs[shown]) > 500
+
+
+def test_knn_scene_draws_ten_classes(tmp_path):
+    """The k-NN figure's scene: held-out digits in ten colours, rendered and decoded."""
+    from nntopo import knn
+    from nntopo.render import RenderOptions, render_timelines
+
+    tr = knn.trajectory("digits", "knn", knn.KnnConfig(epochs=1, rep_dim=2), 0, per_class=20)
+    tl = frames.knn_timeline(tr, fps=4, seconds=2, hold=1)
+    out = tmp_path / "knn.mp4"
+    render_timelines([tl], out, RenderOptions(fps=4))
+    codec, pix_fmt, w, h, n = probe(out)
+    assert (codec, pix_fmt, w, h) == ("h264", "yuv420p", 854, 480) and abs(n - tl.total_frames) <= 2
+    with av.open(str(out)) as c:
+        last = list(c.decode(video=0))[-1].to_ndarray(format="rgb24").astype(int)
+    plot = last[60:470, 40:480]
+    # the palette's green (#2ca02c, digit 2) and purple (#9467bd, digit 4) are both on the plot
+    def near(rgb):
+        return int((np.abs(plot - np.array(rgb)).max(-1) < 40).sum())
+    assert near((0x2C, 0xA0, 0x2C)) > 30 and near((0x94, 0x67, 0xBD)) > 30
