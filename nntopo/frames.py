@@ -365,15 +365,15 @@ def arrow_paths(tails: np.ndarray, tips: np.ndarray, head: float = 0.13) -> np.n
     return out.reshape(len(tails), -1, 3)
 
 
-def _arrows(plan, schedule, inputs, center, half, layout, fps):
-    """Per frame, the arrows of the vector-field layer being shown (if any): paths, folds and
-    opacity. The arrows appear over the "field" block, stay through the flow, fade in the pause."""
-    shown = [(l, quiver(plan.layers[l].field, p[:, :2])) for l, p in inputs.items() if p.shape[1] == 2]
-    if not shown:
-        return None, None, None
-    quivers = dict(shown)
-    T = len(center)
-    A = len(shown[0][1][0])
+def _arrows(plan: isotopy.Plan, schedule: list, inputs: dict, T: int):
+    """Per frame, the arrows of the vector-field layer being shown (if any), in representation
+    coordinates: tails and tips (T, A, 2), folds (T, A) and opacity (T,); or None when no 2D
+    field step is shown. The arrows appear over the "field" block, stay through the flow, and
+    fade out in the pause after it."""
+    quivers = {l: quiver(plan.layers[l].field, p[:, :2]) for l, p in inputs.items() if p.shape[1] == 2}
+    if not quivers:
+        return None
+    A = len(next(iter(quivers.values()))[0])
     tails = np.zeros((T, A, 2))
     tips = np.zeros((T, A, 2))
     folds = np.zeros((T, A), bool)
@@ -382,22 +382,15 @@ def _arrows(plan, schedule, inputs, center, half, layout, fps):
     prev = None
     for kind, layer, name, t in schedule:
         n = len(t)
-        active = layer if kind in ("field", "stage") and layer in quivers and (kind == "field" or name == "flow") else None
-        if active is not None:
-            q = quivers[active]
-            tails[f : f + n], tips[f : f + n], folds[f : f + n] = q[0], q[1], q[2]
-            opacity[f : f + n] = ease(np.linspace(0, 1, n + 1)[1:]) if kind == "field" else 1.0
-        elif prev is not None and kind == "hold":  # the pause after a flow: fade out
-            q = quivers[prev]
-            tails[f : f + n], tips[f : f + n], folds[f : f + n] = q[0], q[1], q[2]
-            opacity[f : f + n] = 1.0 - ease(np.linspace(0, 1, n + 1)[1:])
+        active = layer if layer in quivers and (kind == "field" or (kind == "stage" and name == "flow")) else None
+        shown = active if active is not None else prev if kind == "hold" else None
+        if shown is not None:
+            tails[f : f + n], tips[f : f + n], folds[f : f + n] = quivers[shown]
+            ramp = ease(np.linspace(0, 1, n + 1)[1:])
+            opacity[f : f + n] = ramp if kind == "field" else 1.0 if active is not None else 1.0 - ramp
         prev = active if kind == "stage" else None
         f += n
-
-    def on_screen(p):
-        return _screen(p, center, half, layout)[..., :2]
-
-    return arrow_paths(on_screen(tails), on_screen(tips)), folds, opacity
+    return tails, tips, folds, opacity
 
 
 def _schedule(
@@ -679,7 +672,13 @@ def timeline(
     moved = _flow(plan, np.concatenate(parts), schedule)  # (T, P, D)
     T = len(moved)
     flat = project(moved, fps)  # (T, P, 2)
-    center, half = _view(flat[:, : L * S], fps) if D <= 2 else _round_view(moved[:, : L * S], flat, fps)
+    arrows = None if input_only or D != 2 else _arrows(
+        plan, schedule, _field_inputs(plan, rec.X, extent, in_dim, detail), T)
+    framed = flat[:, : L * S]
+    if arrows is not None:  # the view takes in the arrows' tips while they show
+        tails, tips, _, shown = arrows
+        framed = np.concatenate([framed, np.where(shown[:, None, None] > 0, tips, framed[:, :1])], 1)
+    center, half = _view(framed, fps) if D <= 2 else _round_view(moved[:, : L * S], flat, fps)
     scr = _screen(flat, center, half, layout)
     pieces = np.split(scr, np.cumsum(sizes)[:-1], axis=1)
     grid = PathIndex.build([S] * L, closed=False).bezier(pieces[0])
@@ -716,10 +715,12 @@ def timeline(
     caption_index = np.array([caption_list.index(cap) for cap in block_captions])
     info, result = _info(rec)
     notes = _overlay_notes(overlay, schedule) if overlay is not None else ()
-    arrows, arrow_folds, arrow_opacity = (None, None, None) if input_only or D != 2 else _arrows(
-        plan, schedule, _field_inputs(plan, rec.X, extent, in_dim, detail), center, half, layout, fps)
+    arrow_pieces = arrow_folds = arrow_opacity = None
+    if arrows is not None:
+        tails, tips, arrow_folds, arrow_opacity = arrows
+        arrow_pieces = arrow_paths(*(_screen(p, center, half, layout)[..., :2] for p in (tails, tips)))
     return Timeline(
-        arrows=arrows,
+        arrows=arrow_pieces,
         arrow_folds=arrow_folds,
         arrow_opacity=arrow_opacity,
         fps=fps,

@@ -195,6 +195,11 @@ def test_quiver_and_arrows(field_recording):
     start, n, kind = tl.blocks[field_block]
     assert kind == frames.MOVE and np.all(np.diff(tl.arrow_opacity[start : start + n]) > 0)
     assert not shown[-1]  # gone by the end
+    # the view takes the arrows in: while they show, every tip stays in the plot square (a barb,
+    # at most 0.13 long, may reach past it)
+    lay = tl.layout
+    on = tl.arrows[shown].reshape(-1, 3)[:, :2] - np.array(lay.plot_center)
+    assert np.abs(on).max() <= lay.plot_half * 1.01 + 0.13
     # true to scale: each arrow runs from a lattice point x to x + F(x)
     F = field_recording.net.layers[0]
     tails, tips, folds = frames.quiver(F, field_recording.X)
