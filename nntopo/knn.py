@@ -15,12 +15,18 @@ each split once, stratified, into fixed train and test sets.
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+from . import __version__
+from .recording import write_npz
 
 EPS = 1e-6  # added to distances: a neighbour at distance 0 gets a large, finite weight
 
@@ -242,8 +248,6 @@ def evaluate(net: ConvNet, split: Split, ks: tuple[int, ...], softmax: bool) -> 
 def experiment(datasets: list[str], seeds: list[int], cfg: KnnConfig,
                progress: Progress | None = None) -> dict:
     """Every dataset x seed x loss: test errors, with sizes and the config. JSON-serialisable."""
-    from . import __version__
-
     rows = []
     for name in datasets:
         split = load_digits(name)
@@ -326,8 +330,6 @@ def trajectory(name: str, loss: str, cfg: KnnConfig, seed: int, per_class: int, 
                progress: Progress | None = None) -> Trajectory:
     """Train a ConvNet with a cfg.rep_dim-unit representation on dataset `name` and record the
     representation of `per_class` test images per class after every epoch."""
-    from . import __version__
-
     split = load_digits(name)
     rng = np.random.default_rng(seed)
     shown = np.concatenate([rng.permutation(np.flatnonzero(split.y_test == c))[:per_class] for c in range(10)])
@@ -358,31 +360,15 @@ def trajectory(name: str, loss: str, cfg: KnnConfig, seed: int, per_class: int, 
                       np.array(spreads), final["wrong"])
 
 
-def save_trajectory(tr: Trajectory, path) -> None:
+def save_trajectory(tr: Trajectory, path: str | Path) -> Path:
     """Write `tr` as an .npz (plain arrays, JSON meta), atomically."""
-    import json
-    import os
-    import tempfile
-    from pathlib import Path
-
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, format=np.array(FORMAT_VERSION), meta=np.array(json.dumps(tr.meta)),
-                                epochs=tr.epochs, z=tr.z, y=tr.y, test_error=tr.test_error,
-                                spread=tr.spread, wrong=tr.wrong)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return write_npz(Path(path), dict(
+        format=np.array(FORMAT_VERSION), meta=np.array(json.dumps(tr.meta)), epochs=tr.epochs, z=tr.z,
+        y=tr.y, test_error=tr.test_error, spread=tr.spread, wrong=tr.wrong))
 
 
 def load_trajectory(path) -> Trajectory:
     """Read a saved Trajectory; ValueError if the file is not one."""
-    import json
-    import zipfile
-
     try:
         with np.load(path, allow_pickle=False) as f:
             data = {k: f[k] for k in f.files}

@@ -159,6 +159,12 @@ def save(rec: Recording, path: str | os.PathLike) -> Path:
             arrays[f"{key}{i}"] = getattr(layer, name)
         for name, a in snap.items():
             arrays[f"snap_{FILE_KEYS[layer.kind][name]}{i}"] = a
+    return write_npz(path, arrays)
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Save `arrays` as a compressed .npz at `path` atomically: a temporary file beside it,
+    renamed into place; an interrupted write leaves the old file and no temporary one."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
