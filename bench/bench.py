@@ -1,115 +1,208 @@
-"""Render speed of the flagship video against the floor of merely encoding its frames.
+"""`make bench`: what a user waits for and what a render costs, measured on the real command.
 
-    make bench            # 480p15, the issue's reference point
-    python bench/bench.py --quality medium
+    make bench                              # this tree
+    make bench BASELINE=73f0178             # the same measurements of another commit, side by side
+    python bench/bench.py --qualities low high
 
-Trains the flagship once (spirals, four 2-unit tanh layers, seed 0; cached in bench/.cache),
-renders it, then encodes the very frames of that video again with libx264 alone. Prints ms per
-frame for both and their ratio. Timing lives here, never in the tests.
+Every measurement runs `python -m nntopo ...` in a child process, so peak memory is the child's
+own high-water mark (ru_maxrss) and start-up is what a person typing the command waits for. The
+same script measures an older commit (`--baseline REV`: a git worktree of it), which is how the
+numbers before and after a change are compared in one run. Printed:
+
+- start-up: `--help`, `datasets`, `figures` and a refused option (median of 5 runs each);
+- the flagship (spirals, four 2-unit tanh layers, seed 0) rendered `--from` its recording at
+  each quality: wall time per frame, peak RSS; at 480p15 and 1080p60 also the encode-only floor
+  (the same frames, decoded, then encoded again by libx264 alone) and the ratio to it;
+- `render spirals` with training included: peak RSS;
+- the 3D, 4D and vector-field scenes at 480p15: wall time per frame.
+
+Timing lives here, never in the tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
 
-import av
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(__file__).resolve().parent / ".cache"
+QUALITIES = ("low", "medium", "high", "4k")
+FLOOR_QUALITIES = ("low", "high")  # the encode-only floor is measured at 480p15 and 1080p60
+STARTUP = (["--help"], ["datasets"], ["figures"], ["render", "spirals", "--width", "0"])
+# Recordings of the other scenes: (name, `nntopo train` arguments).
+SCENES = (
+    ("circles 2 -> 3 (3D)", ["circles", "--layers", "1", "--width", "3"]),
+    ("tori 3 -> 4 -> 4 (4D)", ["tori", "--layers", "2", "--width", "4"]),
+    ("spirals 4 field steps", ["spirals", "--layers", "4", "--layer-type", "vector-field", "--anchors", "4"]),
+)
+FLAGSHIP = ["spirals", "--layers", "4", "--width", "2"]
 
-from nntopo import frames, recording
-from nntopo.model import NetConfig
-from nntopo.render import QUALITIES, RenderOptions, render_timeline
-from nntopo.train import TrainConfig, record
 
-CACHE = Path(__file__).parent / ".cache"
+class Tree:
+    """A source tree to run `python -m nntopo` from (this one, or a worktree of another commit)."""
+
+    def __init__(self, src: Path, label: str):
+        self.src, self.label = src, label
+        # A folder holding just this tree's packages, first on PYTHONPATH: whatever the venv's
+        # editable install points at, the child imports this tree's code.
+        self.path = Path(tempfile.mkdtemp(prefix="nntopo-bench-path-"))
+        (self.path / "nntopo").symlink_to(src / "nntopo")
+        if (src / "scenes").is_dir():
+            (self.path / "nntopo_scenes").symlink_to(src / "scenes")
+
+    def run(self, args: list[str], cwd: Path) -> tuple[float, float, int]:
+        """Run `nntopo ARGS`: (wall seconds, peak RSS in MB, exit code)."""
+        env = dict(os.environ, PYTHONPATH=str(self.path))
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "nntopo", *args], cwd=cwd, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        return time.perf_counter() - t, usage.ru_maxrss / 1024, proc.returncode
 
 
-def cached(dataset: str, in_dim: int, layers: int, width: int, layer_type: str = "dense",
-           anchors: int = 8) -> recording.Recording:
-    kind = "" if layer_type == "dense" else f"-{layer_type}{anchors}"
-    path = CACHE / f"{dataset}-{layers}x{width}{kind}-seed0.npz"
+def recording(tree: Tree, name: str, train_args: list[str]) -> Path:
+    """The recording of `nntopo train ARGS`, trained once (by this tree) and cached."""
+    path = CACHE / f"{name}.npz"
     if not path.exists():
         CACHE.mkdir(exist_ok=True)
-        t = time.perf_counter()
-        cfg = NetConfig(in_dim, layers, width, "tanh", (layer_type,), anchors)
-        rec = record(dataset, cfg, TrainConfig(), seed=0)
-        print(f"trained {path.stem} in {time.perf_counter() - t:.1f} s")
-        recording.save(rec, path)
-    return recording.load(path)
+        seconds, _, code = tree.run(["train", *train_args, "-o", str(path)], ROOT)
+        if code != 0:
+            raise SystemExit(f"bench: training {name} failed (exit {code})")
+        print(f"trained {name} in {seconds:.1f} s", flush=True)
+    return path
 
 
-def flagship() -> recording.Recording:
-    return cached("spirals", 2, 4, 2)
+def count_frames(video: Path) -> int:
+    import av
 
-
-def ms_per_frame(rec: recording.Recording, opts: RenderOptions, repeat: int) -> tuple[float, int]:
-    tl = frames.timeline(rec, opts.frame_rate)
-    times = []
-    with tempfile.TemporaryDirectory() as d:
-        for _ in range(repeat):
-            t = time.perf_counter()
-            render_timeline(tl, Path(d) / "v.mp4", opts)
-            times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times) / tl.n_frames, tl.n_frames
-
-
-def encode_only(video: Path, fps: int) -> tuple[float, int]:
-    """Seconds to encode the frames of `video` again (H.264, yuv420p, crf 23), and their count."""
     with av.open(str(video)) as c:
-        images = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
-    h, w = images[0].shape[:2]
-    with tempfile.TemporaryDirectory() as d:
-        t = time.perf_counter()
-        with av.open(str(Path(d) / "floor.mp4"), "w") as out:
-            s = out.add_stream("libx264", rate=Fraction(fps))
-            s.width, s.height, s.pix_fmt = w, h, "yuv420p"
-            s.options = {"crf": "23"}
-            for img in images:
-                for packet in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                    out.mux(packet)
-            for packet in s.encode():
+        return sum(1 for _ in c.decode(video=0))
+
+
+def encode_floor(video: Path, fps: int) -> float:
+    """Seconds to encode the frames of `video` again (H.264, yuv420p, crf 23), decoding them one
+    at a time alongside (decoding is not counted)."""
+    import av
+
+    spent = 0.0
+    with tempfile.TemporaryDirectory() as d, av.open(str(video)) as inp, \
+            av.open(str(Path(d) / "floor.mp4"), "w") as out:
+        vin = inp.streams.video[0]
+        s = out.add_stream("libx264", rate=Fraction(fps))
+        s.width, s.height, s.pix_fmt = vin.width, vin.height, "yuv420p"
+        s.options = {"crf": "23"}
+        for frame in inp.decode(vin):
+            img = frame.to_ndarray(format="rgb24")
+            t = time.perf_counter()
+            for packet in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
                 out.mux(packet)
-        return time.perf_counter() - t, len(images)
+            spent += time.perf_counter() - t
+        t = time.perf_counter()
+        for packet in s.encode():
+            out.mux(packet)
+        spent += time.perf_counter() - t
+    return spent
+
+
+def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
+    """Every number of the report, for one tree."""
+    out: dict = {"startup": {}, "flagship": {}, "train_rss": {}, "scenes": {}}
+    work = Path(tempfile.mkdtemp(prefix="nntopo-bench-"))
+    try:
+        for args in STARTUP:
+            times = [tree.run(args, work)[0] for _ in range(5)]
+            out["startup"][" ".join(args)] = statistics.median(times)
+        flagship = recording(tree, "flagship", FLAGSHIP)
+        fps_of = {"low": 15, "medium": 30, "high": 60, "4k": 60}
+        for q in qualities:
+            video = work / f"flagship-{q}.mp4"
+            seconds, rss, code = tree.run(["render", "--from", str(flagship), "--quality", q,
+                                           "-o", str(video)], work)
+            if code != 0:
+                raise SystemExit(f"bench: {tree.label}: render --quality {q} failed (exit {code})")
+            n = count_frames(video)
+            row = {"frames": n, "ms": 1000 * seconds / n, "rss": rss}
+            if q in FLOOR_QUALITIES:
+                row["floor"] = 1000 * encode_floor(video, fps_of[q]) / n
+            out["flagship"][q] = row
+            print(f"  {tree.label}: {q} {row['ms']:.1f} ms/frame, {rss:.0f} MB", flush=True)
+        for q in ("low", "high"):
+            if q in qualities:
+                _, rss, code = tree.run(["render", *FLAGSHIP, "--quality", q, "-o",
+                                         str(work / f"trained-{q}.mp4")], work)
+                out["train_rss"][q] = rss if code == 0 else float("nan")
+        if scenes:
+            for label, train_args in SCENES:
+                rec = recording(tree, label.split(" (")[0].replace(" ", "-").replace(">", ""), train_args)
+                video = work / "scene.mp4"
+                seconds, rss, code = tree.run(["render", "--from", str(rec), "-o", str(video)], work)
+                out["scenes"][label] = 1000 * seconds / count_frames(video) if code == 0 else float("nan")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def report(results: list[tuple[str, dict]]) -> None:
+    labels = [label for label, _ in results]
+    w = max(12, *(len(x) for x in labels))
+
+    def row(name: str, values: list[str]) -> None:
+        print(f"{name:<34}" + "".join(f"{v:>{w + 2}}" for v in values))
+
+    print()
+    row("", labels)
+    print("start-up (median of 5), s")
+    for args in results[0][1]["startup"]:
+        row(f"  nntopo {args}", [f"{r['startup'][args]:.2f}" for _, r in results])
+    print("flagship, render --from its recording")
+    for q in results[0][1]["flagship"]:
+        frames = results[0][1]["flagship"][q]["frames"]
+        row(f"  {q}: ms/frame ({frames} frames)", [f"{r['flagship'][q]['ms']:.1f}" for _, r in results])
+        if "floor" in results[0][1]["flagship"][q]:
+            row(f"  {q}: encode-only floor, ms/frame", [f"{r['flagship'][q]['floor']:.1f}" for _, r in results])
+            row(f"  {q}: ratio to the floor",
+                [f"{r['flagship'][q]['ms'] / r['flagship'][q]['floor']:.2f}" for _, r in results])
+        row(f"  {q}: peak RSS, MB", [f"{r['flagship'][q]['rss']:.0f}" for _, r in results])
+    for q in results[0][1]["train_rss"]:
+        row(f"render spirals (training), {q}: MB", [f"{r['train_rss'][q]:.0f}" for _, r in results])
+    for label in results[0][1]["scenes"]:
+        row(f"{label}, 480p15: ms/frame", [f"{r['scenes'][label]:.1f}" for _, r in results])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quality", default="low", choices=list(QUALITIES))
-    ap.add_argument("--repeat", type=int, default=3, help="renders to time (the median counts)")
+    ap.add_argument("--qualities", nargs="+", default=list(QUALITIES), choices=QUALITIES)
+    ap.add_argument("--baseline", metavar="REV", help="also measure this commit (a git worktree)")
+    ap.add_argument("--no-scenes", action="store_true", help="skip the 3D, 4D and vector-field scenes")
     args = ap.parse_args()
-    opts = RenderOptions(args.quality)
-    rec = flagship()
-    t = time.perf_counter()
-    tl = frames.timeline(rec, opts.frame_rate)
-    t_geometry = time.perf_counter() - t
-    render_times = []
-    with tempfile.TemporaryDirectory() as d:
-        out = Path(d) / "spirals.mp4"
-        for _ in range(args.repeat):
-            t = time.perf_counter()
-            render_timeline(tl, out, opts)
-            render_times.append(time.perf_counter() - t)
-        t_encode, n = encode_only(out, opts.frame_rate)
-    t_render = statistics.median(render_times)
-    w, h = opts.size
-    per = 1000 * t_render / n
-    floor = 1000 * t_encode / n
-    print(f"flagship: spirals, 4 x 2 tanh, {w}x{h} at {opts.frame_rate} fps, {n} frames")
-    print(f"geometry (numpy, all frames): {1000 * t_geometry:8.1f} ms  ({1000 * t_geometry / n:.2f} ms/frame)")
-    print(f"render (median of {args.repeat}):      {per:8.1f} ms/frame  ({t_render:.1f} s)")
-    print(f"encode only (libx264):        {floor:8.1f} ms/frame  ({t_encode:.1f} s)")
-    print(f"ratio render / encode floor:  {per / floor:8.2f}")
-    # The 3D and 4D scenes: a turning camera, so every frame is drawn (no frozen holds); the
-    # vector-field flow draws 225 arrows over each field step.
-    for label, rec in [("circles 2 -> 3 (3D)", cached("circles", 2, 1, 3)),
-                       ("tori 3 -> 4 -> 4 (4D)", cached("tori", 3, 2, 4)),
-                       ("spirals 4 field steps", cached("spirals", 2, 4, 2, "vector-field", 4))]:
-        ms, frames_n = ms_per_frame(rec, opts, 1)
-        print(f"render {label:<22} {ms:8.1f} ms/frame  ({frames_n} frames)")
+    trees = []
+    worktree = None
+    if args.baseline:
+        worktree = Path(tempfile.mkdtemp(prefix="nntopo-baseline-")) / "tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(worktree),
+                        args.baseline], check=True)
+        trees.append(Tree(worktree, args.baseline[:10]))
+    trees.append(Tree(ROOT, "this tree"))
+    try:
+        results = []
+        for tree in reversed(trees):  # this tree first: it trains the cached recordings
+            print(f"measuring {tree.label}", flush=True)
+            results.append((tree.label, measure(tree, args.qualities, not args.no_scenes)))
+        report(list(reversed(results)))
+    finally:
+        for tree in trees:
+            shutil.rmtree(tree.path, ignore_errors=True)
+        if worktree is not None:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)])
 
 
 if __name__ == "__main__":

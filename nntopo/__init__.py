@@ -1,27 +1,31 @@
 """nntopo: Olah's "Neural Networks, Manifolds, and Topology" as reproducible videos.
 
-The public surface, re-exported from the modules that hold it:
+The public surface, re-exported from the modules that hold it (each imported when first used,
+so `import nntopo` is cheap and the CLI starts at once):
 
     X, y = make_dataset("spirals", 250, seed=0)
-    rec = record("spirals", NetConfig(2, 4, 2, "tanh"), TrainConfig(), seed=0)
+    rec = record("spirals", NetConfig(2, 4, 2, "tanh"), TrainConfig(), seed=0)   # torch
     save(rec, "run.npz"); rec = load("run.npz")
-    render(rec, Path("spirals.mp4"))        # manim is imported only here
-    inspect(rec)                            # per-stage topology and geometry
+    render(rec, "spirals.mp4", RenderOptions(quality="medium"))                   # manim
+    inspect(rec)                                    # per-stage topology and geometry
+    sb = layers(rec, fps=15)                        # the storyboard: every frame, on demand
 """
 
-__version__ = "0.1.0"
+from .lazy import exports
+from .version import __version__
 
-from .datasets import DATASETS, make_dataset  # noqa: E402
-from .diagnostics import inspect  # noqa: E402
-from .figures import FIGURES  # noqa: E402
-from .frames import timeline  # noqa: E402
-from .model import ACTIVATIONS, NetConfig  # noqa: E402
-from .recording import Recording, RecordingError, load, save  # noqa: E402
-from .render import RenderOptions, render  # noqa: E402
-from .train import TrainConfig, record  # noqa: E402
+# name -> the module that holds it
+_EXPORTS = {
+    "ACTIVATIONS": "activations", "DATASETS": "datasets", "make_dataset": "datasets",
+    "NetConfig": "config", "TrainConfig": "config", "RenderOptions": "config",
+    "NntopoError": "errors", "ConfigError": "errors",
+    "Network": "network", "Recording": "recording", "RecordingError": "recording",
+    "load": "recording", "save": "recording", "record": "train", "record_csv": "train",
+    "inspect": "diagnostics", "FIGURES": "figures", "layers": "storyboard", "render": "video",
+}
+__all__ = sorted(_EXPORTS) + ["__version__"]
+__getattr__ = exports(__name__, _EXPORTS, globals())
 
-__all__ = [
-    "ACTIVATIONS", "DATASETS", "FIGURES", "NetConfig", "Recording", "RecordingError",
-    "RenderOptions", "TrainConfig", "inspect", "load", "make_dataset", "record", "render",
-    "save", "timeline",
-]
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,77 +1,28 @@
-"""The `nntopo` command: thin Typer commands, each mapping its options to one library call.
+"""The `nntopo` command: thin Typer commands, each parsing its options into the config objects
+(which check them), calling one library function and printing what it made.
 
-Bad input never ends in a traceback: usage errors and NntopoError become one line on stderr,
-`error: ...`, and exit code 2 (see OneLineErrors).
+Nothing heavy is imported here: torch, manim, av, scikit-learn and ripser load inside the
+commands that use them, so `--help`, `datasets`, `figures` and every refused option answer at
+once. Errors are one line (console.OneLineErrors).
 """
 
 from __future__ import annotations
 
 import enum
-import os
-import sys
-import tempfile
-from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click.exceptions as _click_exc
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from typer.core import TyperGroup
 
+from .activations import ACTIVATIONS
+from .config import (ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, QUALITIES, NetConfig, RenderOptions,
+                     TrainConfig, check_points, check_seed)
+from .console import Bars, OneLineErrors, bar, say
 from .datasets import DATASETS
-from .frames import LAYOUTS, MAX_DIM
 from .errors import NntopoError
-from .model import ACTIVATIONS, LAYER_TYPES, NetConfig
-from .render import FORMATS, QUALITIES, THEMES, RenderOptions
-
-err = Console(stderr=True)
-
-# Newer Typer ships its own copy of click; catch the exceptions of whichever parsed the line.
-try:
-    import typer._click.exceptions as _typer_click_exc
-except ImportError:  # older Typer parses with click itself
-    _typer_click_exc = _click_exc
-USAGE_ERRORS = (_typer_click_exc.UsageError, _click_exc.UsageError)
-ABORTS = (getattr(typer, "Abort", _click_exc.Abort), _click_exc.Abort, KeyboardInterrupt)
-
-
-class OneLineErrors(TyperGroup):
-    """Usage errors and NntopoError end as one line, `error: ...`, and exit code 2.
-
-    Click would print a usage block and Typer a box; a script or a person wants the problem and
-    the valid choices in one line. Living in the command group, this holds for the console
-    script, `python -m nntopo` and Typer's CliRunner alike.
-    """
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, False, **extra)
-        try:
-            code = super().main(args, prog_name or "nntopo", complete_var, False, **extra)
-        except USAGE_ERRORS as e:
-            ctx = getattr(e, "ctx", None)
-            if type(e).__name__ == "NoArgsIsHelpError":  # bare `nntopo`: help was wanted
-                typer.echo(ctx.get_help() if ctx else "")
-                sys.exit(0)
-            message = e.format_message().replace("Value error, ", "")
-            hint = f" (see: nntopo {ctx.info_name} --help)" if ctx is not None and ctx.parent else ""
-            _fail(f"{message}{hint}")
-        except NntopoError as e:
-            _fail(str(e))
-        except ABORTS:
-            err.print("aborted", markup=False)
-            sys.exit(130)
-        if code == 130:  # Typer turns Ctrl-C into exit code 130
-            err.print("aborted", markup=False)
-        sys.exit(code if isinstance(code, int) else 0)
-
-
-def _fail(message: str) -> None:
-    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
-    sys.exit(2)
-
+from .figures import FIGURES
+from .knn.digits import DIGITS
 
 app = typer.Typer(
     cls=OneLineErrors,
@@ -81,24 +32,41 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-def _figure_names() -> list[str]:
-    from .figures import FIGURES
-
-    return list(FIGURES)
 
 
-# Fixed choices, straight from the registries.
-DatasetName = enum.Enum("DatasetName", {k: k for k in DATASETS}, type=str)
-ActivationName = enum.Enum("ActivationName", {k: k for k in ACTIVATIONS}, type=str)
-LayerType = enum.Enum("LayerType", {k: k for k in LAYER_TYPES}, type=str)
-Quality = enum.Enum("Quality", {k: k for k in QUALITIES}, type=str)
-Format = enum.Enum("Format", {k: k for k in FORMATS}, type=str)
-Background = enum.Enum("Background", {k: k for k in THEMES + ("transparent",)}, type=str)
-Aspect = enum.Enum("Aspect", {k: k for k in LAYOUTS}, type=str)
-FigureName = enum.Enum("FigureName", {k: k for k in _figure_names()}, type=str)
+def _choices(name: str, keys) -> type[enum.Enum]:
+    """Fixed choices, straight from a registry."""
+    return enum.Enum(name, {k: k for k in keys}, type=str)
 
-MAX_WIDTH = MAX_DIM  # the scenes show representations of up to 4 dimensions (3D turning, 4D projected)
 
+DatasetName = _choices("DatasetName", DATASETS)
+ActivationName = _choices("ActivationName", ACTIVATIONS)
+LayerType = _choices("LayerType", LAYER_TYPES)
+Quality = _choices("Quality", QUALITIES)
+Format = _choices("Format", FORMATS)
+Background = _choices("Background", BACKGROUNDS)
+Aspect = _choices("Aspect", ASPECTS)
+FigureName = _choices("FigureName", FIGURES)
+KnnDataset = _choices("KnnDataset", [*DIGITS, "all"])
+
+# --- the options, shared by the commands -----------------------------------------------------
+DataOpt = Annotated[Optional[Path], typer.Option(
+    "--data", help="Your own points instead of a dataset: a CSV of x, y[, z], label rows.")]
+LayersOpt = Annotated[int, typer.Option("--layers", help="Hidden layers (0: a linear classifier only).")]
+WidthOpt = Annotated[int, typer.Option("--width", help="Units per hidden layer.")]
+ActOpt = Annotated[ActivationName, typer.Option("--activation", help="Activation of the hidden layers.")]
+LayerTypeOpt = Annotated[Optional[list[LayerType]], typer.Option(
+    "--layer-type", help="dense (act(W x + b)) or vector-field (x + F(x), the essay's proposed "
+    "layer). Once: every hidden layer; repeated once per layer: mixed, in order.")]
+AnchorsOpt = Annotated[int, typer.Option(
+    "--anchors", help="Vector-field layers: Gaussians per layer, centred on training points.")]
+FieldWidthOpt = Annotated[float, typer.Option(
+    "--field-width", help="Vector-field layers: the Gaussians' initial standard deviation.")]
+FixedWidthsOpt = Annotated[bool, typer.Option(
+    "--fixed-widths", help="Vector-field layers: keep the widths fixed (default: learned).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the data and the initialisations (0 to 2^32-1).")]
+StepsOpt = Annotated[int, typer.Option("--steps", help="Full-batch training steps per restart.")]
+PointsOpt = Annotated[int, typer.Option("--points", help="Data points per class.")]
 QualityOpt = Annotated[Quality, typer.Option("--quality", help="Size: low 480p15, medium 720p30, high 1080p60, 4k.")]
 FpsOpt = Annotated[Optional[int], typer.Option("--fps", help="Frames per second (default: by quality).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")]
@@ -117,164 +85,57 @@ LoopOpt = Annotated[bool, typer.Option(
     "--loop", help="End by rewinding to the first frame, so the video loops seamlessly.")]
 NoOverwriteOpt = Annotated[bool, typer.Option(
     "--no-overwrite", help="Refuse to replace an existing output (default: replace atomically).")]
-LayersOpt = Annotated[int, typer.Option("--layers", help="Hidden layers (0: a linear classifier only).")]
-WidthOpt = Annotated[int, typer.Option("--width", help="Units per hidden layer.")]
-ActOpt = Annotated[ActivationName, typer.Option("--activation", help="Activation of the hidden layers.")]
-LayerTypeOpt = Annotated[Optional[list[LayerType]], typer.Option(
-    "--layer-type", help="dense (act(W x + b)) or vector-field (x + F(x), the essay's proposed "
-    "layer). Once: every hidden layer; repeated once per layer: mixed, in order.")]
-AnchorsOpt = Annotated[int, typer.Option(
-    "--anchors", help="Vector-field layers: Gaussians per layer, centred on training points.")]
-FieldWidthOpt = Annotated[float, typer.Option(
-    "--field-width", help="Vector-field layers: the Gaussians' initial standard deviation.")]
-FixedWidthsOpt = Annotated[bool, typer.Option(
-    "--fixed-widths", help="Vector-field layers: keep the widths fixed (default: learned).")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the data and the initialisations.")]
-StepsOpt = Annotated[int, typer.Option("--steps", help="Full-batch training steps per restart.")]
-PointsOpt = Annotated[int, typer.Option("--points", help="Data points per class.")]
+OverlayOpt = Annotated[bool, typer.Option("--overlay", help="Show each stage's numbers (as `nntopo inspect`).")]
 
 
-@contextmanager
-def _bar(description: str, total: int):
-    """A rich progress bar on stderr; yields advance(n)."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    ) as progress:
-        task = progress.add_task(description, total=total)
-        yield lambda n=1: progress.advance(task, n)
-        progress.update(task, completed=total)
+def _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths,
+         in_dim: int = 2) -> NetConfig:
+    return NetConfig(in_dim, layers, width, activation.value, tuple(t.value for t in layer_type or ()),
+                     anchors, field_width, not fixed_widths)
 
 
-def _check_training(layers: int, width: int, steps: int, points: int) -> None:
-    if layers < 0:
-        raise NntopoError(f"--layers {layers}: must be 0 or more")
-    if width < 1:
-        raise NntopoError(f"--width {width}: must be 1 or more")
-    if steps < 1:
-        raise NntopoError(f"--steps {steps}: must be 1 or more")
-    if points < 2:
-        raise NntopoError(f"--points {points}: must be 2 or more")
-
-
-def _net_config(dim: int, layers: int, width: int, activation: str, layer_types: list | None,
-                anchors: int, field_width: float, fixed_widths: bool) -> NetConfig:
-    """The network the options describe, checked once, here."""
-    types = tuple(t.value for t in layer_types or ())
-    if len(types) not in (0, 1, layers):
-        raise NntopoError(
-            f"--layer-type given {len(types)} times: give it once (all layers) or once per layer "
-            f"(--layers {layers})")
-    if anchors < 1:
-        raise NntopoError(f"--anchors {anchors}: must be 1 or more")
-    if not field_width > 0:
-        raise NntopoError(f"--field-width {field_width}: must be positive")
-    cfg = NetConfig(dim, layers, width, activation, types, anchors, field_width, not fixed_widths)
-    widest = max(cfg.dims())
-    if widest > MAX_WIDTH and layers > 0:
-        raise NntopoError(f"--width {width}: the scenes show representations of up to "
-                          f"{MAX_WIDTH} dimensions")
-    return cfg
-
-
-def _check_output(path: Path, suffix: str) -> Path:
-    """Refuse an output we could not write, before any work is done."""
-    if path.suffix.lower() != suffix:
-        raise NntopoError(f"--output {path}: the file name must end in {suffix}")
-    if path.is_dir():
-        raise NntopoError(f"--output {path}: is a directory")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise NntopoError(f"--output {path}: folder {parent} does not exist")
-    try:  # a real probe: permissions alone say nothing for root or a read-only mount
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=".nntopo-probe-"):
-            pass
-    except OSError as e:
-        raise NntopoError(f"--output {path}: cannot write in {parent} ({e.strerror})") from None
-    if path.exists() and not os.access(path, os.W_OK):
-        raise NntopoError(f"--output {path}: not writable")
-    return path
-
-
-def _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect) -> RenderOptions:
-    """Check the output options once, here, and gather them."""
-    if fps is not None and not 1 <= fps <= 120:
-        raise NntopoError(f"--fps {fps}: must be between 1 and 120")
-    transparent = transparent or background.value == "transparent"
-    if transparent and fmt.value not in ("webm", "png"):
-        raise NntopoError(f"--transparent: {fmt.value} has no alpha channel; use --format webm or png")
-    if all_frames and fmt.value != "png":
-        raise NntopoError("--frames: only with --format png")
-    theme = "light" if background.value == "transparent" else background.value
-    return RenderOptions(quality.value, fps, verbose, fmt.value, transparent, all_frames, theme,
-                         aspect.value)
+def _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop=False,
+             overlay=False) -> RenderOptions:
+    return RenderOptions(quality.value, fps, verbose, fmt.value, transparent, all_frames,
+                         background.value, aspect.value, loop, overlay)
 
 
 def _output(output: Path | None, name: str, folder: str, opts: RenderOptions, no_overwrite: bool) -> Path:
     """The output path (default folder/NAME.ext, or a folder for --frames), checked before work."""
+    from .atomic import check_output
+
     if output is None:
         output = Path(folder) / (name if opts.all_frames else f"{name}.{opts.format}")
         output.parent.mkdir(exist_ok=True)
-    if no_overwrite and output.exists():
-        raise NntopoError(f"--output {output}: exists, and --no-overwrite was given")
-    if opts.all_frames:
-        if output.exists() and not output.is_dir():
-            raise NntopoError(f"--output {output}: is a file; --frames writes a folder")
-        _check_output(output.parent / f"{output.name}.png", ".png")  # its folder is writable
-        return output
-    return _check_output(output, f".{opts.format}")
+    return check_output(output, f".{opts.format}", not no_overwrite, folder=opts.all_frames)
 
 
-def _poster(output: Path, opts: RenderOptions) -> None:
-    """A still for every video: its last frame, as NAME.png beside it."""
-    from .render import poster
+def _train(dataset, data: Path | None, net: NetConfig, cfg: TrainConfig, seed: int, points: int):
+    """Train on a dataset of the registry or on the user's CSV points, with a progress bar."""
+    from . import train
 
-    if opts.format in ("mp4", "webm", "gif"):
-        poster(output, output.with_suffix(".png"))
-
-
-def _render(timelines: list, output: Path, opts: RenderOptions) -> None:
-    """Render with a progress bar over every frame of every timeline."""
-    from .render import render_timelines
-
-    with _bar(f"rendering {output.name}", sum(t.total_frames for t in timelines)) as advance:
-        render_timelines(timelines, output, opts, on_frames=advance)
-
-
-def _train(dataset: str | None, data: Path | None, net: dict, seed: int, steps: int, points: int):
-    """Train on a dataset of the registry, or on the user's CSV points (`data`).
-
-    net: the keyword arguments of _net_config but the data's dimension."""
-    from .train import TrainConfig, record, record_points
-    from .userdata import load_points
-
-    cfg = TrainConfig(steps=steps)
+    pts = None
     if data is not None:
-        pts = load_points(data)  # checked before any training
-        name, dim = data.name, pts.X.shape[1]
-    else:
-        name, dim = dataset, DATASETS[dataset].dim
-    net_cfg = _net_config(dim, **net)
-    with _bar(f"training {name}", cfg.restarts * steps) as advance:
-        progress = lambda restart, step: advance()  # noqa: E731
-        if data is None:
-            rec = record(dataset, net_cfg, cfg, seed, points, progress)
+        from .userdata import load_points
+
+        pts = load_points(data)  # a bad file is refused before the bar appears
+    name = dataset.value if dataset is not None else data.name
+    with bar(f"training {name}", cfg.restarts * cfg.steps) as advance:
+        if data is not None:
+            rec = train.record_csv(data, net, cfg, seed, advance, pts)
         else:
-            meta = {"name": data.name, "source": "csv", "path": str(data), "sha256": pts.sha256,
-                    "labels": list(pts.labels), "center": pts.center.tolist(), "scale": pts.scale,
-                    "n_points": len(pts.X), "extent": 1.2}
-            rec = record_points(pts.X, pts.y, meta, net_cfg, cfg, seed, progress)
+            net = replace(net, in_dim=DATASETS[dataset.value].dim)
+            rec = train.record(dataset.value, net, cfg, seed, points, advance)
     m = rec.meta["metrics"]
-    err.print(f"training accuracy {100 * m['train_accuracy']:.1f}% (restart {m['restart'] + 1})")
+    say(f"training accuracy {100 * m['train_accuracy']:.1f}% (restart {m['restart'] + 1})")
     return rec
 
 
-DataOpt = Annotated[Optional[Path], typer.Option(
-    "--data", help="Your own points instead of a dataset: a CSV of x, y[, z], label rows.")]
+def _one_source(**given) -> None:
+    if sum(v is not None for v in given.values()) != 1:
+        names = {"dataset": "a DATASET", "data": "--data CSV", "from_file": "--from RECORDING"}
+        raise NntopoError("give exactly one of " + ", ".join(names[k] for k in list(given)[:-1])
+                          + f" or {names[list(given)[-1]]}")
 
 
 @app.command()
@@ -288,107 +149,62 @@ def datasets() -> None:
 def train(
     dataset: Annotated[Optional[DatasetName], typer.Argument(help="Which dataset (or --data).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Recording to write (.npz).")] = None,
-    data: DataOpt = None,
-    layers: LayersOpt = 4,
-    width: WidthOpt = 2,
-    activation: ActOpt = ActivationName["tanh"],
-    layer_type: LayerTypeOpt = None,
-    anchors: AnchorsOpt = 8,
-    field_width: FieldWidthOpt = 0.5,
-    fixed_widths: FixedWidthsOpt = False,
-    seed: SeedOpt = 0,
-    steps: StepsOpt = 3000,
-    points: PointsOpt = 250,
+    data: DataOpt = None, layers: LayersOpt = 4, width: WidthOpt = 2,
+    activation: ActOpt = ActivationName["tanh"], layer_type: LayerTypeOpt = None,
+    anchors: AnchorsOpt = 8, field_width: FieldWidthOpt = 0.5, fixed_widths: FixedWidthsOpt = False,
+    seed: SeedOpt = 0, steps: StepsOpt = 3000, points: PointsOpt = 250,
 ) -> None:
     """Train a network and write its recording (.npz) without rendering."""
-    from .recording import save
+    from .atomic import check_output
 
-    if (dataset is None) == (data is None):
-        raise NntopoError("give exactly one of a DATASET or --data CSV")
+    _one_source(dataset=dataset, data=data)
     if output is None:
         raise NntopoError("Missing option '--output' / '-o': where to write the recording (.npz)")
-    _check_training(layers, width, steps, points)
-    net = dict(layers=layers, width=width, activation=activation.value, layer_types=layer_type,
-               anchors=anchors, field_width=field_width, fixed_widths=fixed_widths)
-    _net_config(2, **net)  # checked before the output is probed or any data read
-    _check_output(output, ".npz")
-    rec = _train(dataset and dataset.value, data, net, seed, steps, points)
-    typer.echo(save(rec, output))
+    net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
+    cfg, _, _ = TrainConfig(steps=steps), check_seed(seed), check_points(points)
+    check_output(output, ".npz")
+    typer.echo(_train(dataset, data, net, cfg, seed, points).save(output))
 
 
 @app.command()
 def render(
-    dataset: Annotated[
-        Optional[DatasetName], typer.Argument(help="Dataset to train on (omit with --from).")
-    ] = None,
-    layers: LayersOpt = 4,
-    width: WidthOpt = 2,
-    activation: ActOpt = ActivationName["tanh"],
-    layer_type: LayerTypeOpt = None,
-    anchors: AnchorsOpt = 8,
-    field_width: FieldWidthOpt = 0.5,
-    fixed_widths: FixedWidthsOpt = False,
-    seed: SeedOpt = 0,
-    steps: StepsOpt = 3000,
-    points: PointsOpt = 250,
-    data: DataOpt = None,
-    from_file: Annotated[
-        Optional[Path], typer.Option("--from", help="Render this recording instead of training.")
-    ] = None,
-    quality: QualityOpt = Quality["low"],
-    fps: FpsOpt = None,
-    output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Where to write (default renders/NAME.mp4).")
-    ] = None,
-    fmt: FormatOpt = Format["mp4"],
-    background: BackgroundOpt = Background["light"],
-    transparent: TransparentOpt = False,
-    all_frames: FramesOpt = False,
-    aspect: AspectOpt = Aspect["16:9"],
-    loop: LoopOpt = False,
-    no_overwrite: NoOverwriteOpt = False,
-    verbose: VerboseOpt = False,
-    overlay: Annotated[
-        bool, typer.Option("--overlay", help="Show each stage's numbers (as `nntopo inspect`).")
-    ] = False,
+    dataset: Annotated[Optional[DatasetName], typer.Argument(help="Dataset to train on (omit with --from).")] = None,
+    layers: LayersOpt = 4, width: WidthOpt = 2, activation: ActOpt = ActivationName["tanh"],
+    layer_type: LayerTypeOpt = None, anchors: AnchorsOpt = 8, field_width: FieldWidthOpt = 0.5,
+    fixed_widths: FixedWidthsOpt = False, seed: SeedOpt = 0, steps: StepsOpt = 3000,
+    points: PointsOpt = 250, data: DataOpt = None,
+    from_file: Annotated[Optional[Path], typer.Option("--from", help="Render this recording instead of training.")] = None,
+    quality: QualityOpt = Quality["low"], fps: FpsOpt = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write (default renders/NAME.mp4).")] = None,
+    fmt: FormatOpt = Format["mp4"], background: BackgroundOpt = Background["light"],
+    transparent: TransparentOpt = False, all_frames: FramesOpt = False, aspect: AspectOpt = Aspect["16:9"],
+    loop: LoopOpt = False, no_overwrite: NoOverwriteOpt = False, verbose: VerboseOpt = False,
+    overlay: OverlayOpt = False,
 ) -> None:
     """Train (or load), then render the layer-by-layer video and print its path.
 
     Videos get a poster beside them: their last frame as NAME.png.
     """
-    from . import frames, recording
-
-    if sum(s is not None for s in (dataset, data, from_file)) != 1:
-        raise NntopoError("give exactly one of a DATASET, --data CSV or --from RECORDING")
-    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect)
+    _one_source(dataset=dataset, data=data, from_file=from_file)
+    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay)
+    if from_file is None:
+        net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
+        cfg, _, _ = TrainConfig(steps=steps), check_seed(seed), check_points(points)
     name = dataset.value if dataset is not None else (data or from_file).stem
     output = _output(output, name, "renders", opts, no_overwrite)
     if from_file is not None:
-        rec = recording.load(from_file)
+        from .recording import load
+
+        rec = load(from_file)
     else:
-        _check_training(layers, width, steps, points)
-        net = dict(layers=layers, width=width, activation=activation.value, layer_types=layer_type,
-                   anchors=anchors, field_width=field_width, fixed_widths=fixed_widths)
-        _net_config(2, **net)
-        rec = _train(dataset and dataset.value, data, net, seed, steps, points)
-    widest = max([rec.X.shape[1]] + [layer.out_dim for layer in rec.net.layers])
-    if widest > MAX_WIDTH:
-        raise NntopoError(
-            f"{from_file}: has a {widest}-dimensional layer; the scenes show up to {MAX_WIDTH}"
-        )
-    report = None
+        rec = _train(dataset, data, net, cfg, seed, points)
     if overlay:
-        from . import diagnostics
+        say("measuring every stage for the overlay")
+    from .video import render as render_video
 
-        err.print("measuring every stage for the overlay", markup=False)
-        report = diagnostics.inspect(rec)
-    tl = frames.timeline(rec, opts.frame_rate, overlay=report, layout=LAYOUTS[opts.aspect])
-    _render([frames.looped(tl) if loop else tl], output, opts)
-    _poster(output, opts)
+    with Bars(output.name) as bars:
+        render_video(rec, output, opts, bars.advance, bars.start)
     typer.echo(output)
-
-
-KnnDataset = enum.Enum("KnnDataset", {k: k for k in ("mnist5k", "digits", "all")}, type=str)
 
 
 @app.command()
@@ -404,15 +220,11 @@ def knn(
 
     Prints the Markdown table: test error in %, mean over seeds [min-max].
     """
-    import json
+    from .atomic import check_output, write_text
+    from .config import at_least
 
-    from . import knn as knn_lib
-    from .gallery import write_text
-
-    if seeds < 1:
-        raise NntopoError(f"--seeds {seeds}: must be 1 or more")
-    if epochs < 1:
-        raise NntopoError(f"--epochs {epochs}: must be 1 or more")
+    at_least("seeds", seeds, 1)
+    at_least("epochs", epochs, 1)
     try:
         k_list = tuple(int(k) for k in ks.split(","))
     except ValueError:
@@ -421,14 +233,18 @@ def knn(
         raise NntopoError(f"--k {ks}: every k must be 1 or more")
     for path, suffix in ((json_out, ".json"), (md_out, ".md")):
         if path is not None:
-            _check_output(path, suffix)
-    names = list(knn_lib.DIGITS) if dataset.value == "all" else [dataset.value]
+            check_output(path, suffix)
+    from . import knn as knn_lib
+
+    names = list(DIGITS) if dataset.value == "all" else [dataset.value]
     cfg = knn_lib.KnnConfig(epochs=epochs, ks=k_list)
-    with _bar("training conv nets", len(names) * seeds * 2 * epochs) as advance:
-        result = knn_lib.experiment(names, list(range(seeds)), cfg, lambda e, loss: advance())
+    with bar("training conv nets", len(names) * seeds * 2 * epochs) as advance:
+        result = knn_lib.experiment(names, list(range(seeds)), cfg, advance)
     table = knn_lib.markdown(result)
     typer.echo(table, nl=False)
     if json_out is not None:
+        import json
+
         write_text(json_out, json.dumps(result, indent=2) + "\n")
     if md_out is not None:
         write_text(md_out, table)
@@ -440,65 +256,15 @@ def inspect_recording(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead.")] = False,
 ) -> None:
     """Per layer and stage: det W, homeomorphism, linear separability, Betti numbers, stretch."""
-    import json
-    import math
+    from . import report
+    from .diagnostics import inspect
+    from .recording import load
 
-    from rich.table import Table
-
-    from . import diagnostics, recording
-
-    rep = diagnostics.inspect(recording.load(path))
+    rep = inspect(load(path))
     if as_json:
-        def finite(v):  # JSON has no infinity: an infinite condition number becomes null
-            if isinstance(v, float) and not math.isfinite(v):
-                return None
-            if isinstance(v, dict):
-                return {k: finite(x) for k, x in v.items()}
-            if isinstance(v, (list, tuple)):
-                return [finite(x) for x in v]
-            return v
-
-        typer.echo(json.dumps(finite(rep.to_dict()), indent=2))
-        return
-    out = Console()
-    test = f", test {100 * rep.test_accuracy:.2f}%" if rep.test_accuracy is not None else ""
-    out.print(f"[bold]{path}[/]: {rep.dataset}, {rep.architecture}; "
-              f"training accuracy {100 * rep.train_accuracy:.1f}%{test}")
-    out.print(f"input: Betti A {_b(rep.input_betti_a)}, B {_b(rep.input_betti_b)}; "
-              f"first linearly separable: {rep.first_separable or 'never'}")
-    table = Table(show_lines=False, pad_edge=False)
-    for col in ["layer", "stage", "det W", "cond", "homeo", "lin. fit", "Betti A", "Betti B",
-                "|J| max", "p99"]:
-        table.add_column(col, justify="left" if col in ("stage", "homeo") else "right")
-    notes: dict[str, str] = {}
-    previous = (rep.input_betti_a, rep.input_betti_b)
-    for s in rep.stages:
-        homeo = "yes" if s.homeomorphism else "[red]NO[/]"
-        if not s.homeomorphism:
-            notes[f"layer {s.layer} {s.stage}"] = s.why
-        changed = (s.betti_a, s.betti_b) != previous
-        flag = "*" if changed and s.homeomorphism else ""
-        previous = (s.betti_a, s.betti_b)
-        table.add_row(
-            str(s.layer),
-            {"linear": "W", "translate": "+b", "flow": "x+F(x)"}.get(s.stage, rep.architecture.split(", ")[1]),
-            "-" if s.det is None else f"{s.det:+.3g}", f"{s.cond:.3g}", homeo,
-            "[green]100%[/]" if s.separable else f"{100 * s.linear_accuracy:.1f}%",
-            _b(s.betti_a) + flag, _b(s.betti_b) + flag, f"{s.stretch_max:.3g}", f"{s.stretch_p99:.3g}",
-        )
-    out.print(table)
-    for where, why in notes.items():
-        out.print(f"NO at {where}: {why}")
-    if any("*" in str(c) for c in table.columns[6]._cells):
-        out.print("* Betti numbers changed at a homeomorphism: the stage squashed the set thinner "
-                  "than the sample resolves (the essay's 'easy way out'), not a change of topology.")
-    out.print(f"[dim]Betti numbers: persistent homology of {diagnostics.TOPOLOGY_POINTS:,} fresh "
-              f"points per class carried through each stage (rule: nntopo/diagnostics.py). "
-              f"{rep.seconds:.1f} s[/]")
-
-
-def _b(betti: tuple[int, ...]) -> str:
-    return ",".join(map(str, betti))
+        typer.echo(report.as_json(rep))
+    else:
+        report.print_table(rep, path)
 
 
 @app.command("figures")
@@ -506,8 +272,6 @@ def list_figures(
     names: Annotated[bool, typer.Option("--names", help="Print only the names (for make).")] = False,
 ) -> None:
     """List the essay's figures, each with the claim its video shows."""
-    from .figures import FIGURES
-
     for fig in FIGURES.values():
         typer.echo(fig.name if names else f"{fig.name:<23}{fig.claim}")
 
@@ -515,45 +279,25 @@ def list_figures(
 @app.command("figure")
 def render_figure(
     name: Annotated[FigureName, typer.Argument(help="Which figure (see `nntopo figures`).")],
-    quality: QualityOpt = Quality["low"],
-    fps: FpsOpt = None,
-    output: Annotated[
-        Optional[Path],
-        typer.Option("--output", "-o", help="Where to write (default figures/NAME.mp4); "
-                     "a video's poster frame goes beside it as .png."),
-    ] = None,
-    fmt: FormatOpt = Format["mp4"],
-    background: BackgroundOpt = Background["light"],
-    transparent: TransparentOpt = False,
-    all_frames: FramesOpt = False,
-    aspect: AspectOpt = Aspect["16:9"],
-    loop: LoopOpt = False,
-    no_overwrite: NoOverwriteOpt = False,
-    verbose: VerboseOpt = False,
+    quality: QualityOpt = Quality["low"], fps: FpsOpt = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Where to write (default figures/NAME.mp4); a video's poster frame "
+        "goes beside it as .png.")] = None,
+    fmt: FormatOpt = Format["mp4"], background: BackgroundOpt = Background["light"],
+    transparent: TransparentOpt = False, all_frames: FramesOpt = False, aspect: AspectOpt = Aspect["16:9"],
+    loop: LoopOpt = False, no_overwrite: NoOverwriteOpt = False, verbose: VerboseOpt = False,
 ) -> None:
     """Render one figure of the essay to an MP4 and a poster PNG; print the video's path.
 
     Trained recordings are cached in .cache/ beside the video: a re-render does not retrain.
     """
-    from . import figures, frames
+    from . import figures
 
-    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect)
+    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop)
     output = _output(output, name.value, "figures", opts, no_overwrite)
-    fig = figures.FIGURES[name.value]
-    with _bar(f"training {fig.name}", sum(r.work() for r in fig.runs)) as advance:
-        recs = figures.recordings(fig, output.parent / ".cache", lambda restart, step: advance())
-    tls = figures.timelines(fig, recs, opts.frame_rate, LAYOUTS[opts.aspect])
-    if loop:  # the last part rewinds to its own first frame; the first part then follows
-        tls[-1] = frames.looped(tls[-1])
-    _render(tls, output, opts)
-    _poster(output, opts)
-    holds = figures.holds(fig, recs)
-    if opts.format == "mp4" and not opts.all_frames:  # what the gallery shows about this run
-        from .gallery import sidecar
-
-        sidecar(output, fig.name, [r.meta["metrics"] for r in recs], holds)
-    verdict = "holds" if holds else "does NOT hold"
-    err.print(f"{fig.name}: the essay's claim {verdict} in this run", markup=False)
+    with Bars(name.value) as bars:
+        holds = figures.render(name.value, output, opts, bars.advance, bars.advance, bars.start)
+    say(f"{name.value}: the essay's claim {'holds' if holds else 'does NOT hold'} in this run")
     typer.echo(output)
 
 

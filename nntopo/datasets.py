@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 Array = np.ndarray
+EXTENT = 1.2  # half-width of the input window the scenes show, for the plane's datasets and CSVs
 
 
 @dataclass(frozen=True)
@@ -161,14 +162,14 @@ def _unlink(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in [
-        Dataset("curves", 2, "two curves on the plane that no line separates", _curves, CURVES, 1.2),
+        Dataset("curves", 2, "two curves on the plane that no line separates", _curves, CURVES, EXTENT),
         Dataset(
             "spirals",
             2,
             "two slightly entangled spirals (untangled by four 2-unit tanh layers)",
             _spirals,
             SPIRALS,
-            1.2,
+            EXTENT,
         ),
         Dataset(
             "spirals-hard",
@@ -176,7 +177,7 @@ DATASETS: dict[str, Dataset] = {
             "two more entangled spirals (the essay's failing case)",
             _spirals_hard,
             SPIRALS_HARD,
-            1.2,
+            EXTENT,
         ),
         Dataset(
             "circles",
@@ -184,7 +185,7 @@ DATASETS: dict[str, Dataset] = {
             "disk d(x,0) < 1/3 inside annulus 2/3 < d(x,0) < 1 (needs 3 units)",
             _circles,
             CIRCLES,
-            1.2,
+            EXTENT,
         ),
         Dataset(
             "intervals",
@@ -192,7 +193,7 @@ DATASETS: dict[str, Dataset] = {
             "1D: A = [-1/3, 1/3], B = [-1, -2/3] u [2/3, 1] (needs 2 units)",
             _intervals,
             INTERVALS,
-            1.2,
+            EXTENT,
         ),
         Dataset("tori", 3, "3D: two linked solid tori, like two links of a chain (needs a 4th dimension)",
                 _tori, TORI, 1.0),
@@ -205,3 +206,8 @@ DATASETS: dict[str, Dataset] = {
 def make_dataset(name: str, n_per_class: int, seed: int) -> tuple[Array, Array]:
     """Sample dataset ``name``: X (2n, d) float64 and y (2n,) int64, the same for the same seed."""
     return DATASETS[name].make(n_per_class, np.random.default_rng(seed))
+
+
+def extent(meta: dict) -> float:
+    """The input window's half-width of a recording whose dataset meta is `meta`."""
+    return float(meta.get("extent", EXTENT))

@@ -23,8 +23,9 @@ from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
 from . import isotopy, vectorfield
+from .activations import ACTIVATIONS
 from .datasets import DATASETS, make_dataset
-from .model import ACTIVATIONS
+from .network import VectorField
 from .recording import Recording
 
 TOPOLOGY_POINTS = 4000  # points per class of the dense sample whose topology is measured
@@ -152,12 +153,16 @@ class StageReport:
     betti_b: tuple[int, ...]
     stretch_max: float  # largest singular value of the layer's Jacobian so far, over the data
     stretch_p99: float  # its 99th percentile
+    # The Betti numbers changed although the stage is a homeomorphism: it squashed a set thinner
+    # than the sample resolves (the essay's "easy way out"), not a change of topology.
+    squashed: bool = False
 
 
 @dataclass(frozen=True)
 class Report:
     dataset: str
     architecture: str
+    activation: str | None  # of the dense layers (None: there are none)
     train_accuracy: float
     test_accuracy: float | None
     input_betti_a: tuple[int, ...]
@@ -188,22 +193,22 @@ def _linear_facts(W: np.ndarray, lp: isotopy.LayerPlan) -> tuple[float | None, f
 def architecture(rec: Recording) -> str:
     """'2 -> 2 -> 1, tanh', or with vector-field steps '2 -> F2 -> F2 -> 1, vector field (8 anchors)'."""
     text = " -> ".join([str(rec.X.shape[1])] + rec.net.labels() + ["1"])
-    if any(layer.kind == "dense" for layer in rec.net.layers):
-        text += f", {rec.meta['net']['activation']}"
+    if rec.net.activation is not None:
+        text += f", {rec.net.activation}"
     if rec.net.anchors is not None:
         text += f", vector field ({rec.net.anchors} anchors)"
     return text
 
 
-def _field_facts(field: vectorfield.Field, x: np.ndarray, dense: np.ndarray) -> tuple[float, float, bool, str]:
+def _step_facts(step: VectorField, x: np.ndarray, dense: np.ndarray) -> tuple[float, float, bool, str]:
     """A vector-field step on the region around the data x and the dense sample: the smallest
     det(I + J_F), the largest condition number of I + J_F, and whether the step is invertible."""
     where = np.concatenate([vectorfield.region(np.concatenate([x, dense])), x])
-    J = field.jacobian(where)
+    J = step.jacobian(where)
     det = float(np.linalg.det(J).min())
     s = np.linalg.svd(J, compute_uv=False)
     cond = float((s[:, 0] / np.maximum(s[:, -1], 1e-300)).max())
-    inv = vectorfield.Invertibility(vectorfield.lipschitz_estimate(field, where), det <= 0)
+    inv = vectorfield.Invertibility(vectorfield.lipschitz_estimate(step, where), det <= 0)
     return det, cond, not inv.folds, inv.describe()
 
 
@@ -228,8 +233,10 @@ def inspect(rec: Recording) -> Report:
     J = np.broadcast_to(np.eye(plan.dim), (len(x), plan.dim, plan.dim))  # of this layer so far
     stages = []
     first = None
+    input_betti = (betti(Xd[yd == 0], maxdim), betti(Xd[yd == 1], maxdim))
+    previous = input_betti
     for lp, layer in zip(plan.layers, plan.net.layers):
-        if lp.field is None:
+        if lp.step is None:
             det, cond, lin_homeo, why = _linear_facts(layer.W, lp)
             act = ACTIVATIONS[lp.activation]
         for name in lp.stages:
@@ -238,9 +245,9 @@ def inspect(rec: Recording) -> Report:
             xd = isotopy.stage_end(lp, name, xd)
             if name == "flow":
                 k = lp.out_dim
-                det, cond, homeo, reason = _field_facts(lp.field, before[:, :k], xd_before[:, :k])
+                det, cond, homeo, reason = _step_facts(lp.step, before[:, :k], xd_before[:, :k])
                 Jf = np.broadcast_to(np.eye(plan.dim), J.shape).copy()
-                Jf[:, :k, :k] = lp.field.jacobian(before[:, :k])
+                Jf[:, :k, :k] = lp.step.jacobian(before[:, :k])
                 J = Jf @ J
             elif name == "linear":
                 J = np.broadcast_to(lp.M, J.shape)
@@ -255,6 +262,9 @@ def inspect(rec: Recording) -> Report:
                 reason = f"{lp.activation} is invertible" if homeo else f"{lp.activation} folds"
             sv = np.linalg.svd(J[:, : lp.out_dim], compute_uv=False)[:, 0]
             sep = separable(x, y)
+            betti_now = (betti(xd[yd == 0], maxdim), betti(xd[yd == 1], maxdim))
+            squashed = homeo and betti_now != previous
+            previous = betti_now
             stages.append(StageReport(
                 layer=lp.index + 1,
                 stage=name,
@@ -264,10 +274,11 @@ def inspect(rec: Recording) -> Report:
                 why=reason,
                 separable=sep,
                 linear_accuracy=linear_accuracy(x, y),
-                betti_a=betti(xd[yd == 0], maxdim),
-                betti_b=betti(xd[yd == 1], maxdim),
+                betti_a=betti_now[0],
+                betti_b=betti_now[1],
                 stretch_max=float(sv.max()),
                 stretch_p99=float(np.percentile(sv, 99)),
+                squashed=squashed,
             ))
             if sep and first is None:
                 first = f"layer {lp.index + 1} {name}"
@@ -276,10 +287,11 @@ def inspect(rec: Recording) -> Report:
     return Report(
         dataset=rec.dataset,
         architecture=architecture(rec),
+        activation=rec.net.activation,
         train_accuracy=float(m["train_accuracy"]),
         test_accuracy=m.get("test_accuracy"),
-        input_betti_a=betti(Xd[yd == 0], maxdim),
-        input_betti_b=betti(Xd[yd == 1], maxdim),
+        input_betti_a=input_betti[0],
+        input_betti_b=input_betti[1],
         input_separable=input_sep,
         stages=tuple(stages),
         first_separable="input" if input_sep else first,

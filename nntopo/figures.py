@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import __version__, diagnostics, frames, knn
+from .config import NetConfig, Progress, RenderOptions, TrainConfig
 from .datasets import DATASETS
-from .model import NetConfig
 from .recording import FORMAT_VERSION, Recording, RecordingError, load, save
-from .train import Progress, TrainConfig, record
+from .version import __version__
+
+CACHE_VERSION = 2  # 2: recordings measure whether every layer is a homeomorphism
 
 # the layer-by-layer flow, the input plane only, training; a conv net's representation of digits
 SCENES = ("flow", "input", "training", "knn")
@@ -50,7 +51,7 @@ class Run:
         recipe = {k: recipe[k] for k in ("dataset", "layers", "width", "seed", "train", "points",
                                          "layer_type", "anchors")}
         # (drawing options - scene, title, heat, timing, overlay - do not change the recording)
-        recipe["versions"] = [__version__, FORMAT_VERSION]
+        recipe["versions"] = [__version__, FORMAT_VERSION, CACHE_VERSION]
         return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
     def work(self) -> int:
@@ -70,12 +71,17 @@ class KnnRun:
     points: int = 50  # held-out images per class drawn
     scene: str = "knn"
 
-    def config(self) -> knn.KnnConfig:
-        return knn.KnnConfig(epochs=self.epochs, rep_dim=2)
+    def config(self):
+        """The knn.KnnConfig of this run."""
+        from .knn import KnnConfig
+
+        return KnnConfig(epochs=self.epochs, rep_dim=2)
 
     def key(self) -> str:
+        from .knn import FORMAT_VERSION as TRAJECTORY_FORMAT
+
         recipe = {"run": asdict(self), "config": asdict(self.config()),
-                  "versions": [__version__, knn.FORMAT_VERSION]}
+                  "versions": [__version__, TRAJECTORY_FORMAT]}
         recipe["run"].pop("title")
         return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -117,7 +123,7 @@ FIGURES: dict[str, Figure] = {
             "tanh-layer",
             "a tanh layer is a linear map W, a translation by b, then tanh: it never cuts or folds",
             (Run("curves", 1, 2, heat=False, stage_seconds=2.4),),
-            lambda ms: True,
+            lambda ms: ms[0]["homeomorphism"] and ms[0]["train_accuracy"] == 1.0,
         ),
         Figure(
             "spirals",
@@ -213,51 +219,96 @@ FIGURES: dict[str, Figure] = {
 def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None) -> list:
     """Train every run of `fig`, or load it from `cache` (a folder) when trained before: a
     Recording per Run, a knn.Trajectory per KnnRun."""
+    from . import knn
+    from .train import record
+
     out = []
     for run in fig.runs:
+        knn_run = isinstance(run, KnnRun)
         # Keyed by the recipe alone: figures that share a run share its recording.
-        prefix = f"knn-{run.dataset}" if isinstance(run, KnnRun) else run.dataset
+        prefix = f"knn-{run.dataset}" if knn_run else run.dataset
         path = cache / f"{prefix}-{run.key()}.npz" if cache is not None else None
         rec = None
         if path is not None and path.exists():
             try:
-                rec = knn.load_trajectory(path) if isinstance(run, KnnRun) else load(path)
+                rec = knn.load_trajectory(path) if knn_run else load(path)
             except (RecordingError, ValueError):
                 rec = None  # a damaged cache entry is trained again
         if rec is None:
-            if isinstance(run, KnnRun):
-                epoch_done = (lambda epoch, loss: progress(0, epoch)) if progress else None
+            if knn_run:
                 rec = knn.trajectory(run.dataset, run.loss, run.config(), run.seed, run.points,
-                                     progress=epoch_done)
+                                     progress=progress)
             else:
                 rec = record(run.dataset, run.net(), run.train, run.seed, run.points, progress)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                (knn.save_trajectory if isinstance(run, KnnRun) else save)(rec, path)
+                (knn.save_trajectory if knn_run else save)(rec, path)
+        elif progress is not None:
+            progress(run.work())
         out.append(rec)
     return out
 
 
-def timelines(fig: Figure, recs: list[Recording], fps: int,
-              layout: frames.Layout = frames.LAYOUTS["16:9"]) -> list[frames.Timeline]:
-    """The scenes of every run of `fig`, in order."""
+def storyboards(fig: Figure, recs: list, opts: RenderOptions) -> list:
+    """The storyboards of every run of `fig`, in order (the last loops with opts.loop)."""
+    from . import storyboard as sb
+
+    layout = sb.LAYOUTS[opts.aspect]
+    fps = opts.frame_rate
     out = []
     for run, rec in zip(fig.runs, recs):
         if isinstance(run, KnnRun):
-            tl = frames.knn_timeline(rec, fps, layout=layout)
-            out.append(tl.titled(run.title) if run.title else tl)
-            continue
-        detail = frames.Detail(heat_levels=frames.Detail().heat_levels if run.heat else 0)
-        timing = frames.Timing(fps, stage=run.stage_seconds)
-        if run.scene == "training":
-            tl = frames.training_timeline(rec, fps, detail=detail, layout=layout)
+            board = sb.knn(rec, fps, layout=layout)
+        elif run.scene == "training":
+            board = sb.training(rec, fps, detail=_detail(run), layout=layout)
         else:
-            report = diagnostics.inspect(rec) if run.overlay else None
-            tl = frames.timeline(rec, fps, detail, timing, input_only=run.scene == "input",
-                                 overlay=report, layout=layout)
-        out.append(tl.titled(run.title) if run.title else tl)
+            report = None
+            if run.overlay:
+                from .diagnostics import inspect
+
+                report = inspect(rec)
+            board = sb.layers(rec, fps, _detail(run), sb.Timing(fps, stage=run.stage_seconds),
+                              input_only=run.scene == "input", overlay=report, layout=layout)
+        out.append(board.titled(run.title) if run.title else board)
+    if opts.loop:  # the last part rewinds to its own first frame; the first part then follows
+        out[-1] = sb.looped(out[-1])
     return out
 
 
-def holds(fig: Figure, recs: list[Recording]) -> bool:
+def _detail(run: Run):
+    from .storyboard import Detail
+
+    return Detail(heat_levels=Detail().heat_levels if run.heat else 0)
+
+
+def holds(fig: Figure, recs: list) -> bool:
     return bool(fig.check([r.meta["metrics"] for r in recs]))
+
+
+def render(name: str, output: str | Path, opts: RenderOptions = RenderOptions(),
+           on_train: Progress | None = None, on_frames: Progress | None = None,
+           on_start: Callable[[str, int], None] | None = None) -> bool:
+    """Train (or load from output's folder/.cache) and render figure `name` to `output`, with
+    its poster and, for an MP4, the gallery's sidecar. Returns whether the essay's claim holds.
+
+    on_start(phase, total) announces "training" (units: optimiser steps, epochs) and
+    "rendering" (frames) before each starts; on_train and on_frames then report progress."""
+    from .config import one_of
+    from .video import render_storyboards
+
+    one_of("figure", name, FIGURES)
+    fig = FIGURES[name]
+    output = Path(output)
+    if on_start:
+        on_start("training", sum(r.work() for r in fig.runs))
+    recs = recordings(fig, output.parent / ".cache", on_train)
+    boards = storyboards(fig, recs, opts)
+    if on_start:
+        on_start("rendering", sum(b.total_frames for b in boards))
+    render_storyboards(boards, output, opts, on_frames)
+    verdict = holds(fig, recs)
+    if opts.format == "mp4" and not opts.all_frames:  # what the gallery shows about this run
+        from .gallery import sidecar
+
+        sidecar(output, fig.name, [r.meta["metrics"] for r in recs], verdict)
+    return verdict

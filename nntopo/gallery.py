@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from pathlib import Path
 
+from .atomic import write_text
 from .figures import FIGURES
 
 STYLE = """
@@ -32,19 +32,6 @@ def sidecar(video: Path, fig_name: str, metrics: list[dict], holds: bool) -> Pat
     data = {"name": fig_name, "claim": FIGURES[fig_name].claim, "holds": holds,
             "video": video.name, "poster": video.with_suffix(".png").name, "runs": metrics}
     return write_text(video.with_suffix(".json"), json.dumps(data, indent=1))
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write `text` to `path` through a temporary file beside it and one rename; an interrupted
-    write leaves the old file and no temporary one."""
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _numbers(m: dict) -> str:

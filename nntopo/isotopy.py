@@ -11,7 +11,7 @@ p(t) = exp(t log U) ((1 - t) I + t P). Both factors have positive determinant fo
 plane is never folded mid-video; the straight line (1 - t) I + t W could pass through a singular
 matrix.
 
-A vector-field step x -> x + F(x) (vectorfield.py) is one stage, already a path from the identity:
+A vector-field step x -> x + F(x) (network.VectorField) is one stage, already a path from the identity:
 
     flow       x -> x + t F(x)
 
@@ -34,9 +34,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.linalg
 
-from . import vectorfield
-from .model import ACTIVATIONS
-from .recording import Network
+from .activations import ACTIVATIONS
+from .network import Network, VectorField
 
 SINGULAR_RTOL = 1e-9  # |det| below this times the scale of W counts as singular
 
@@ -106,11 +105,11 @@ class LayerPlan:
     activation: str
     collapse: bool  # the linear stage is not a homeomorphism (narrowing or det W = 0)
     note: str  # what the viewer should be told about the linear stage, "" if nothing
-    field: vectorfield.Field | None = None  # a vector-field step (M, b unused), acting on out_dim
+    step: VectorField | None = None  # a vector-field step (M, b unused), acting on out_dim
 
     @property
     def stages(self) -> tuple[str, ...]:
-        return FIELD_STAGES if self.field is not None else STAGES
+        return FIELD_STAGES if self.step is not None else STAGES
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ def swap_neurons(net: Network, layer: int, i: int = 0, j: int = 1) -> Network:
     # Whatever reads this layer's output reads the neurons in the new order: the next dense
     # layer's columns, or a vector field's coordinates (and so on through a run of fields).
     k = layer + 1
-    while k < len(layers) and layers[k].kind == "field":
+    while k < len(layers) and layers[k].kind == "vector-field":
         F = layers[k]
         layers[k] = replace(F, anchors=F.anchors[:, perm], vectors=F.vectors[:, perm])
         k += 1
@@ -159,7 +158,7 @@ def plan(net: Network, in_dim: int, min_dim: int = 2) -> Plan:
     swaps = []
     plans = []
     for l in range(len(net.layers)):
-        if net.layers[l].kind == "field":
+        if net.layers[l].kind == "vector-field":
             F = net.layers[l]
             plans.append(LayerPlan(l, np.eye(D), np.zeros(D), F.out_dim, "", False, "", F))
             continue
@@ -225,7 +224,7 @@ def stage(layer: LayerPlan, name: str, x: np.ndarray, t: np.ndarray) -> np.ndarr
     if name == "flow":
         k = layer.out_dim
         F = np.zeros_like(x)
-        F[:, :k] = vectorfield.evaluate(x[:, :k], layer.field)
+        F[:, :k] = layer.step.field(x[:, :k])
         return x[None] + t[:, None, None] * F[None]
     if name == "linear":
         return np.einsum("tij,pj->tpi", linear_path(layer.M, t), x)

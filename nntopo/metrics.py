@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .datasets import make_dataset
-from .recording import Network
+from .network import Network
 
 DENSE_PER_CLASS = 20_000  # points per class of the dense test sample
 DENSE_SEED_OFFSET = 1_000_003  # the dense sample never shares a seed with the training data
@@ -13,7 +13,7 @@ DENSE_SEED_OFFSET = 1_000_003  # the dense sample never shares a seed with the t
 
 def accuracy(net: Network, X: np.ndarray, y: np.ndarray) -> float:
     """Fraction of points x (N, d) that the network puts in their class y (N,)."""
-    return float(np.mean((net.logits(X) > 0) == (y == 1)))
+    return float(np.mean(net.predict(X) == y))
 
 
 def dense_test_accuracy(net: Network, dataset: str, seed: int, n_per_class: int = DENSE_PER_CLASS) -> float:
@@ -39,6 +39,26 @@ def stretch(net: Network, X: np.ndarray) -> np.ndarray:
     return np.linalg.svd(jacobians(net, X), compute_uv=False)[:, 0]
 
 
+def homeomorphism(net: Network, steps: list[dict]) -> bool:
+    """Is every hidden layer a homeomorphism onto its image? A dense layer when W is injective
+    (square and nonsingular, or widening with full column rank) and its activation invertible;
+    a vector-field step when it was measured invertible (`steps`, from field_steps)."""
+    from .activations import ACTIVATIONS
+    from .isotopy import SINGULAR_RTOL
+
+    invertible = {s["layer"]: s["invertible"] for s in steps}
+    for i, layer in enumerate(net.layers):
+        if layer.kind == "vector-field":
+            if not invertible.get(i, False):
+                return False
+            continue
+        sv = np.linalg.svd(layer.W, compute_uv=False)
+        m, n = layer.W.shape
+        if m < n or sv[-1] <= SINGULAR_RTOL * max(1.0, sv[0]) or not ACTIVATIONS[layer.activation].invertible:
+            return False
+    return True
+
+
 def field_steps(net: Network, X: np.ndarray, extent: float, n: int = 41) -> list[dict]:
     """Per vector-field step of `net`: its measured Lipschitz constant and whether it folds, on
     the region around the data X (N, d) and the input window [-extent, extent]^d carried to it."""
@@ -49,7 +69,7 @@ def field_steps(net: Network, X: np.ndarray, extent: float, n: int = 41) -> list
     pts = np.concatenate([np.stack(np.meshgrid(*axes), -1).reshape(-1, d), X])
     out = []
     for i, layer in enumerate(net.layers):
-        if layer.kind == "field":
+        if layer.kind == "vector-field":
             inv = invertibility(layer, pts)
             out.append({"layer": i, "lipschitz": inv.lipschitz, "folds": inv.folds,
                         "invertible": inv.homeomorphism})

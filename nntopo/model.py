@@ -1,95 +1,76 @@
-"""The network: hidden layers, then a linear classifier.
+"""The torch network that training fits: hidden layers, then a linear classifier.
 
 A hidden layer is either dense, sigma(W x + b) of a fixed width, or a vector-field step
-x -> x + F(x) (the essay's proposed layer, vectorfield.py), which keeps the dimension of its input.
-The classifier is one logit, v . h + c, so its decision boundary in the last representation is
-the line (hyperplane) v . h + c = 0 that the essay draws.
+x -> x + F(x) (the essay's proposed layer, network.VectorField), which keeps the dimension of its
+input. The classifier is one logit, v . h + c. Training turns it into the numpy
+network.Network that a recording holds (train.network).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from .vectorfield import VectorFieldLayer
-
-# Each activation twice: torch for training, numpy for the recorded geometry. `invertible` says
-# whether applying it pointwise is a homeomorphism onto its image (the essay: not for ReLU).
-LEAKY_SLOPE = 0.1
+from .activations import ACTIVATIONS
+from .config import NetConfig
+from .network import VectorField
 
 
-@dataclass(frozen=True)
-class Activation:
-    torch_fn: Callable[[torch.Tensor], torch.Tensor]
-    numpy_fn: Callable[[np.ndarray], np.ndarray]
-    invertible: bool
-    torch_deriv: Callable[[torch.Tensor], torch.Tensor]  # sigma'(z), for the contractive penalty
-    numpy_deriv: Callable[[np.ndarray], np.ndarray]  # sigma'(z), for the Jacobian stretch
+class VectorFieldLayer(nn.Module):
+    """x -> x + F(x) in torch: anchors fixed, vectors learned (from zero: the identity), widths
+    learned (log-parameterised) or fixed.
 
+    anchors (K, d): where the Gaussians sit; `set_anchors` moves them (training puts them on
+    training points, carried through the layers before this one).
+    """
 
-def _np_sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # stable for large |x|
+    def __init__(self, anchors: torch.Tensor, width: float = 0.3, learn_widths: bool = True):
+        super().__init__()
+        self.register_buffer("anchors", anchors.clone().float())
+        k = anchors.shape[0]
+        self.vectors = nn.Parameter(torch.zeros_like(self.anchors))
+        log_w = torch.full((k,), float(np.log(width)))
+        self.log_widths = nn.Parameter(log_w) if learn_widths else None
+        if not learn_widths:
+            self.register_buffer("fixed_log_widths", log_w)
 
+    @property
+    def widths(self) -> torch.Tensor:
+        return torch.exp(self.log_widths if self.log_widths is not None else self.fixed_log_widths)
 
-ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation(
-        torch.tanh, np.tanh, True,
-        lambda z: 1 - torch.tanh(z) ** 2, lambda z: 1 - np.tanh(z) ** 2,
-    ),
-    "sigmoid": Activation(
-        torch.sigmoid, _np_sigmoid, True,
-        lambda z: torch.sigmoid(z) * (1 - torch.sigmoid(z)),
-        lambda z: _np_sigmoid(z) * (1 - _np_sigmoid(z)),
-    ),
-    "softplus": Activation(
-        nn.functional.softplus, lambda x: np.logaddexp(0.0, x), True,
-        torch.sigmoid, _np_sigmoid,
-    ),
-    "relu": Activation(
-        torch.relu, lambda x: np.maximum(x, 0.0), False,
-        lambda z: (z > 0).to(z.dtype), lambda z: (z > 0).astype(np.float64),
-    ),
-    "leaky-relu": Activation(
-        lambda x: nn.functional.leaky_relu(x, LEAKY_SLOPE),
-        lambda x: np.where(x > 0, x, LEAKY_SLOPE * x),
-        True,
-        lambda z: torch.where(z > 0, 1.0, LEAKY_SLOPE).to(z.dtype),
-        lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
-    ),
-}
+    def field(self, x: torch.Tensor) -> torch.Tensor:
+        d2 = ((x[:, None, :] - self.anchors[None]) ** 2).sum(-1)  # (N, K)
+        f = torch.exp(-d2 / (2 * self.widths**2))
+        return (f @ self.vectors) / (1.0 + f.sum(1, keepdim=True))
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.field(x)
 
-LAYER_TYPES = ("dense", "vector-field")  # dense: act(W x + b); vector-field: x + F(x)
+    def field_jacobian(self, x: torch.Tensor) -> torch.Tensor:
+        """J_F at points x (N, d): (N, d, d), by the quotient rule (as VectorField.field_jacobian)."""
+        diff = x[:, None, :] - self.anchors[None]  # (N, K, d)
+        w2 = self.widths**2
+        f = torch.exp(-(diff**2).sum(-1) / (2 * w2))  # (N, K)
+        grad_f = -f[..., None] * diff / w2[None, :, None]
+        num = f @ self.vectors
+        den = 1.0 + f.sum(1)
+        J_num = torch.einsum("ki,nkj->nij", self.vectors, grad_f)
+        return (J_num * den[:, None, None] - num[:, :, None] * grad_f.sum(1)[:, None, :]) / den[:, None, None] ** 2
 
+    def lipschitz_penalty(self, x: torch.Tensor, target: float) -> torch.Tensor:
+        """Mean over points x (N, d) of relu(||J_F||_F - target)^2: zero while F stays a
+        contraction near the data (||J||_2 <= ||J||_F), so the step stays invertible there."""
+        norm = torch.linalg.matrix_norm(self.field_jacobian(x))
+        return (torch.relu(norm - target) ** 2).mean()
 
-@dataclass(frozen=True)
-class NetConfig:
-    in_dim: int  # dimension of the data
-    layers: int  # number of hidden layers (0: the classifier acts on the raw data)
-    width: int  # units per dense hidden layer
-    activation: str  # a key of ACTIVATIONS, for the dense layers
-    # The type of each hidden layer (LAYER_TYPES), or one type for all; () means all dense.
-    layer_types: tuple[str, ...] = ()
-    anchors: int = 8  # vector-field layers: Gaussians per layer, centred on training points
-    field_width: float = 0.5  # vector-field layers: their initial standard deviation
-    learn_widths: bool = True  # vector-field layers: train the widths too (else fixed)
+    def set_anchors(self, anchors: torch.Tensor) -> None:
+        with torch.no_grad():
+            self.anchors.copy_(anchors)
 
-    def types(self) -> tuple[str, ...]:
-        """The type of every hidden layer: (layers,)."""
-        t = self.layer_types or ("dense",)
-        return t * self.layers if len(t) == 1 else t
-
-    def dims(self) -> list[int]:
-        """Dimension of every representation, input first: a dense layer has `width` units, a
-        vector-field step keeps the dimension it is given."""
-        dims = [self.in_dim]
-        for t in self.types():
-            dims.append(self.width if t == "dense" else dims[-1])
-        return dims
+    def to_numpy(self) -> VectorField:
+        return VectorField(self.anchors.detach().double().numpy(), self.vectors.detach().double().numpy(),
+                           self.widths.detach().double().numpy())
 
 
 class MLP(nn.Module):

@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .activations import ACTIVATIONS
+from .atomic import write_npz
+from .config import NetConfig
 from .errors import NntopoError
-from .model import ACTIVATIONS, NetConfig
-from .vectorfield import Field
+from .network import Dense, Network, VectorField
 
 FORMAT_VERSION = 2  # 2: vector-field layers (layer_types); format 1 files are read too
 READS = (1, 2)
@@ -40,66 +41,8 @@ class RecordingError(NntopoError):
     pass
 
 
-@dataclass(frozen=True)
-class Layer:
-    W: np.ndarray  # (out, in)
-    b: np.ndarray  # (out,)
-    activation: str  # a key of ACTIVATIONS
-
-    kind = "dense"
-    trained = ("W", "b")  # what training changes, as snapshots record it
-
-    @property
-    def in_dim(self) -> int:
-        return self.W.shape[1]
-
-    @property
-    def out_dim(self) -> int:
-        return self.W.shape[0]
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """act(W x + b) for points x (..., in) -> (..., out)."""
-        return ACTIVATIONS[self.activation].numpy_fn(x @ self.W.T + self.b)
-
-    def jacobian(self, x: np.ndarray) -> np.ndarray:
-        """Jacobian at points x (N, in): (N, out, in)."""
-        d = ACTIVATIONS[self.activation].numpy_deriv(x @ self.W.T + self.b)  # (N, out)
-        return d[:, :, None] * self.W[None]
-
-
-# Array names in the file, per layer type: the parameters, then which of them snapshots hold.
-FILE_KEYS = {"dense": {"W": "W", "b": "b"}, "field": {"anchors": "A", "vectors": "V", "widths": "S"}}
-
-
-@dataclass(frozen=True)
-class Network:
-    layers: tuple[Layer | Field, ...]
-    head_w: np.ndarray  # (k,) classifier weights on the last representation
-    head_b: float
-
-    def representations(self, x: np.ndarray) -> list[np.ndarray]:
-        """[x, h1, ..., hL] for points x (N, d): layers + 1 arrays of shape (N, d_l)."""
-        reps = [x]
-        for layer in self.layers:
-            reps.append(layer(reps[-1]))
-        return reps
-
-    def labels(self) -> list[str]:
-        """Each hidden layer's width, a vector-field step's marked F: ['F2', 'F2', '3']."""
-        return [f"F{layer.out_dim}" if layer.kind == "field" else str(layer.out_dim) for layer in self.layers]
-
-    @property
-    def anchors(self) -> int | None:
-        """Anchors per vector-field step (None: the network has none)."""
-        return next((len(layer.anchors) for layer in self.layers if layer.kind == "field"), None)
-
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        """(N,) logits; positive means class B."""
-        return self.representations(x)[-1] @ self.head_w + self.head_b
-
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        """(N,) probability of class B."""
-        return 0.5 * (1.0 + np.tanh(0.5 * self.logits(x)))
+# Array names in the file, per layer kind: each parameter's name there.
+FILE_KEYS = {"dense": {"W": "W", "b": "b"}, "vector-field": {"anchors": "A", "vectors": "V", "widths": "S"}}
 
 
 @dataclass(frozen=True)
@@ -115,10 +58,8 @@ class Snapshots:
 
     def network(self, i: int, final: Network) -> Network:
         """The network at snapshot i: `final` (the trained one) with snapshot i's parameters."""
-        layers = tuple(
-            replace(layer, **{k: v[i] for k, v in p.items()}) for layer, p in zip(final.layers, self.params)
-        )
-        return Network(layers, self.head_w[i], float(self.head_b[i]))
+        return final.with_params(tuple({k: v[i] for k, v in p.items()} for p in self.params),
+                                 self.head_w[i], float(self.head_b[i]))
 
 
 @dataclass(frozen=True)
@@ -136,6 +77,9 @@ class Recording:
     @property
     def accuracy(self) -> float:
         return float(self.meta["metrics"]["train_accuracy"])
+
+    def save(self, path: str | os.PathLike) -> Path:
+        return save(self, path)
 
 
 def save(rec: Recording, path: str | os.PathLike) -> Path:
@@ -160,23 +104,6 @@ def save(rec: Recording, path: str | os.PathLike) -> Path:
         for name, a in snap.items():
             arrays[f"snap_{FILE_KEYS[layer.kind][name]}{i}"] = a
     return write_npz(path, arrays)
-
-
-def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> Path:
-    """Save `arrays` as a compressed .npz at `path` atomically: a temporary file beside it,
-    renamed into place; an interrupted write leaves the old file and no temporary one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved file is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def load(path: str | os.PathLike) -> Recording:
@@ -204,11 +131,9 @@ def load(path: str | os.PathLike) -> Recording:
         layers, params = [], []
         for i, t in enumerate(types):
             if t == "dense":
-                layer = Layer(data[f"W{i}"], data[f"b{i}"], meta["net"]["activation"])
-            elif t == "vector-field":
-                layer = Field(data[f"A{i}"], data[f"V{i}"], data[f"S{i}"])
+                layer = Dense(data[f"W{i}"], data[f"b{i}"], meta["net"]["activation"])
             else:
-                raise ValueError(f"layer type {t!r}")
+                layer = VectorField(data[f"A{i}"], data[f"V{i}"], data[f"S{i}"])
             keys = FILE_KEYS[layer.kind]
             layers.append(layer)
             params.append({name: data[f"snap_{keys[name]}{i}"] for name in layer.trained})
@@ -222,7 +147,7 @@ def load(path: str | os.PathLike) -> Recording:
             head_b=data["snap_head_b"],
         )
         rec = Recording(meta, data["X"], data["y"], net, snaps)
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
+    except (KeyError, TypeError, ValueError, IndexError, json.JSONDecodeError) as e:
         raise RecordingError(f"{path}: damaged nntopo recording (missing or bad {e})") from None
     _check(rec, path)
     return rec
@@ -232,7 +157,10 @@ def net_config(meta: dict) -> NetConfig:
     """The NetConfig a recording's meta describes (the file describes itself, as nanoGPT's do)."""
     n = dict(meta["net"])
     n["layer_types"] = tuple(n.get("layer_types", ()))
-    return NetConfig(**n)
+    try:
+        return NetConfig(**n)
+    except NntopoError as e:  # a file that lies about its network
+        raise ValueError(f"network: {e}") from None
 
 
 def _check(rec: Recording, path: Path) -> None:

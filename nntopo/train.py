@@ -10,34 +10,19 @@ best (highest accuracy, then lowest loss) is kept. Everything is seeded: the sam
 from __future__ import annotations
 
 import platform
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from . import __version__, metrics
+from . import datasets, metrics
+from .config import NetConfig, Progress, TrainConfig, check_points, check_seed, one_of
 from .datasets import DATASETS, make_dataset
-from .model import MLP, NetConfig, init_anchors, init_near_identity
-from .recording import Layer, Network, Recording, Snapshots
-from .vectorfield import Field
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    steps: int = 3000  # full-batch optimiser steps per restart
-    lr: float = 0.02  # Adam learning rate
-    identity_l2: float = 1e-3  # weight of sum ||W - I||^2 pulling hidden layers to the identity
-    restarts: int = 4  # independent initialisations at most; the best run is kept
-    # Restarts stop early once a run reaches this training accuracy (1.0: perfect fit).
-    good_enough: float = 1.0
-    snapshot_every: int = 50  # record all parameters every this many steps (for training figures)
-    init_scale: float = 0.5  # std of the noise added to the identity at initialisation
-    contractive: float = 0.0  # weight of the contractive penalty (mean ||J_l||_F^2 at the data)
-    # Vector-field steps: weight of the penalty mean relu(||J_F||_F - lipschitz_target)^2 at the
-    # points each step acts on, which keeps x + F(x) invertible there (0: let the steps fold).
-    lipschitz: float = 10.0
-    lipschitz_target: float = 0.9
+from .model import MLP, init_anchors, init_near_identity
+from .network import Dense, Network
+from .recording import Recording, Snapshots
+from .version import __version__
 
 
 @dataclass(frozen=True)
@@ -51,10 +36,6 @@ class TrainResult:
     snapshot_params: list[dict[str, np.ndarray]]  # S dicts of parameter arrays (state_dict names)
     snapshot_loss: np.ndarray  # (S,)
     snapshot_accuracy: np.ndarray  # (S,)
-
-
-# Called after every step as progress(restart, step) so the caller can draw a progress bar.
-Progress = Callable[[int, int], None]
 
 
 def identity_penalty(net: MLP) -> torch.Tensor:
@@ -76,8 +57,8 @@ def _params(net: MLP) -> dict[str, np.ndarray]:
     return out
 
 
-# Per layer kind, the torch names of what Layer.trained / Field.trained record.
-_TORCH_NAMES = {"dense": ("weight", "bias"), "field": ("vectors", "widths")}
+# Per layer kind, the torch names of what Dense.trained / VectorField.trained record.
+_TORCH_NAMES = {"dense": ("weight", "bias"), "vector-field": ("vectors", "widths")}
 
 
 def network(net: MLP) -> Network:
@@ -86,9 +67,9 @@ def network(net: MLP) -> Network:
     layers = []
     for i, layer in enumerate(net.hidden):
         if isinstance(layer, torch.nn.Linear):
-            layers.append(Layer(p[f"hidden.{i}.weight"], p[f"hidden.{i}.bias"], net.cfg.activation))
+            layers.append(Dense(p[f"hidden.{i}.weight"], p[f"hidden.{i}.bias"], net.cfg.activation))
         else:
-            layers.append(Field(p[f"hidden.{i}.anchors"], p[f"hidden.{i}.vectors"], p[f"hidden.{i}.widths"]))
+            layers.append(layer.to_numpy())
     return Network(tuple(layers), p["head.weight"][0], float(p["head.bias"][0]))
 
 
@@ -132,7 +113,7 @@ def train(
             loss.backward()
             opt.step()
             if progress is not None:
-                progress(restart, step + 1)
+                progress(1)
         accuracies.append(accs[-1])
         run = (accs[-1], -losses[-1], restart, net, steps, params, losses, accs)
         if best is None or run[:2] > best[:2]:
@@ -162,6 +143,9 @@ def record(
     progress: Progress | None = None,
 ) -> Recording:
     """Sample `dataset`, train, and describe everything in a Recording (see recording.py)."""
+    one_of("dataset", dataset, DATASETS)
+    check_points(n_per_class)
+    check_seed(seed)
     X, y = make_dataset(dataset, n_per_class, seed)
     d = DATASETS[dataset]
     data_meta = {"name": dataset, "params": d.params, "n_per_class": n_per_class, "extent": d.extent}
@@ -202,7 +186,8 @@ def record_points(
     # recording itself reproduces.
     accuracy = metrics.accuracy(net, X, y)
     stretch = metrics.stretch(net, X)
-    extent = float(data_meta.get("extent", 1.2))
+    extent = datasets.extent(data_meta)
+    steps = metrics.field_steps(net, X, extent)
     net_meta = asdict(net_cfg)
     net_meta["layer_types"] = list(net_cfg.types())  # explicit, one per layer
     meta = {
@@ -219,7 +204,8 @@ def record_points(
             "restart_accuracies": list(res.restart_accuracies),
             "parameters": sum(p.numel() for p in res.net.parameters()),  # trained numbers
             # Per vector-field step, measured on the input window and the data carried to it.
-            "field_steps": metrics.field_steps(net, X, extent),
+            "field_steps": steps,
+            "homeomorphism": metrics.homeomorphism(net, steps),  # every hidden layer is one
         },
         "versions": {
             "nntopo": __version__,
@@ -232,3 +218,21 @@ def record_points(
         meta["metrics"]["test_accuracy"] = metrics.dense_test_accuracy(net, dataset, seed)
         meta["metrics"]["test_points"] = 2 * metrics.DENSE_PER_CLASS
     return Recording(meta, X, y, net, snaps)
+
+
+def record_csv(path: str | Path, net_cfg: NetConfig, cfg: TrainConfig, seed: int,
+               progress: Progress | None = None, points=None) -> Recording:
+    """Train on the user's own points, a CSV of `x, y[, z], label` rows (userdata.py), and record.
+
+    net_cfg's in_dim is replaced by the file's dimension. points: the file, already read by
+    userdata.load_points (so a caller can refuse a bad file before it starts a progress bar)."""
+    from dataclasses import replace
+
+    from .userdata import load_points
+
+    check_seed(seed)
+    pts = points if points is not None else load_points(path)
+    meta = {"name": Path(path).name, "source": "csv", "path": str(path), "sha256": pts.sha256,
+            "labels": list(pts.labels), "center": pts.center.tolist(), "scale": pts.scale,
+            "n_points": len(pts.X), "extent": datasets.EXTENT}
+    return record_points(pts.X, pts.y, meta, replace(net_cfg, in_dim=pts.X.shape[1]), cfg, seed, progress)

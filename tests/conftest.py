@@ -2,8 +2,8 @@
 
 import pytest
 
-from nntopo.model import NetConfig
-from nntopo.train import TrainConfig, record
+from nntopo.config import NetConfig, TrainConfig
+from nntopo.train import record
 
 
 @pytest.fixture(scope="session")

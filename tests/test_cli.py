@@ -34,7 +34,17 @@ def run(*args):
         (["render", "spirals", "--bogus"], "No such option: --bogus"),
         (["render", "circles", "--layer-type", "rbf"], "'rbf' is not one of 'dense', 'vector-field'"),
         (["render", "circles", "--layers", "3", "--layer-type", "dense", "--layer-type", "vector-field"],
-         "--layer-type given 2 times"),
+         "--layer-type: given 2 times"),
+        (["render", "spirals", "--seed", "-1"], "--seed -1: must be between 0 and 4294967295"),
+        (["render", "spirals", "--points", "1"], "--points 1: must be 2 or more"),
+        (["render", "spirals", "--steps", "0"], "--steps 0: must be 1 or more"),
+        (["render", "spirals", "--format", "mp4", "--transparent"], "--transparent: mp4 has no alpha channel"),
+        (["render", "spirals", "--format", "gif", "--background", "transparent"], "no alpha channel"),
+        (["render", "spirals", "--frames"], "--frames: only with format png"),
+        (["render", "spirals", "--format", "gif", "-o", "x.mp4"], "must end in .gif"),
+        (["figure", "nope"], "'nope' is not one of 'linear-curves'"),
+        (["knn", "--k", "0"], "--k 0: every k must be 1 or more"),
+        (["knn", "--seeds", "0"], "--seeds 0: must be 1 or more"),
         (["render", "circles", "--layer-type", "vector-field", "--anchors", "0"], "--anchors 0"),
         (["train", "circles", "--layer-type", "vector-field", "--field-width", "-1", "-o", "r.npz"],
          "--field-width -1.0"),
@@ -54,6 +64,8 @@ def test_refused_render_keeps_existing_output(tmp_path):
     target.write_bytes(b"precious")
     code, _, _ = run("render", "spirals", "--width", "0", "-o", str(target))
     assert code == 2 and target.read_bytes() == b"precious"
+    code, _, err = run("render", "spirals", "-o", str(target), "--no-overwrite")
+    assert code == 2 and "--no-overwrite" in err and target.read_bytes() == b"precious"
     code, _, _ = run("render", "--from", str(tmp_path / "nope.npz"), "-o", str(target))
     assert code == 2 and target.read_bytes() == b"precious"
 
@@ -96,7 +108,7 @@ def test_train_a_mixed_network(tmp_path):
                          "--steps", "20", "--points", "10", "-o", str(path))
     assert code == 0, err
     rec = recording.load(path)
-    assert [l.kind for l in rec.net.layers] == ["field", "dense"]
+    assert [l.kind for l in rec.net.layers] == ["vector-field", "dense"]
     assert rec.net.layers[0].anchors.shape == (4, 2) and rec.net.layers[1].W.shape == (3, 2)
     assert rec.meta["net"]["learn_widths"] is False
     assert np.all(rec.snapshots.params[0]["widths"] == 0.5)  # fixed: never trained

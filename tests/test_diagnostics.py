@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from nntopo import cli, diagnostics, recording
 from nntopo.datasets import make_dataset
-from nntopo.recording import Layer, Network
+from nntopo.network import Dense, Network
 
 RNG = np.random.default_rng(0)
 
@@ -50,7 +50,7 @@ def test_separability():
 
 
 def hand_recording(layers, X, y, activation="tanh"):
-    net = Network(tuple(Layer(W, b, activation) for W, b in layers), np.ones(layers[-1][0].shape[0]), 0.0)
+    net = Network(tuple(Dense(W, b, activation) for W, b in layers), np.ones(layers[-1][0].shape[0]), 0.0)
     meta = {"dataset": {"name": "circles", "extent": 1.2}, "seed": 0,
             "net": {"in_dim": 2, "layers": len(layers), "width": 2, "activation": activation},
             "metrics": {"train_accuracy": 0.5}}
@@ -107,10 +107,17 @@ def test_inspect_command_table_and_json(tiny_recording, tmp_path):
 
 
 def test_overlay_notes_follow_the_stages(tiny_recording):
-    from nntopo import frames
+    from nntopo import storyboard
+    from nntopo.storyboard import Kind
 
     rep = diagnostics.inspect(tiny_recording)
-    tl = frames.timeline(tiny_recording, fps=5, overlay=rep)
-    assert len(tl.notes) == len(tl.blocks)
-    assert tl.notes[0][0].startswith("input: Betti")
-    assert any("homeomorphism" in line for lines in tl.notes for line in lines)
+    sb = storyboard.layers(tiny_recording, fps=5, overlay=rep)
+    assert all(b.notes for b in sb.blocks)
+    assert sb.blocks[0].notes[0].startswith("input: Betti")
+    by_stage = {(s.layer - 1, s.stage): s for s in rep.stages}
+    for b in sb.blocks:
+        if b.kind is Kind.STAGE:  # each stage shows its own numbers
+            s = by_stage[(b.layer, b.stage)]
+            assert f"cond {s.cond:.3g}" in b.notes[0]
+            assert b.notes[0].endswith("homeomorphism")
+            assert f"Betti A {s.betti_a}, B {s.betti_b}" in b.notes[1]

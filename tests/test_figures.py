@@ -8,7 +8,11 @@ import av
 import numpy as np
 import pytest
 
-from nntopo import figures, frames, knn
+from helpers import check_in_chromium
+
+from nntopo import figures, knn, storyboard
+from nntopo.config import RenderOptions, TrainConfig
+from nntopo.storyboard import Kind
 from nntopo.datasets import DATASETS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,13 +50,13 @@ def test_every_figure_meets_its_claim(name, claims_cache):
     small = dataclasses.replace(fig, runs=tuple(dataclasses.replace(r, points=60) for r in fig.runs))
     recs = figures.recordings(small, claims_cache)
     assert figures.holds(small, recs), [r.meta["metrics"] for r in recs]
-    tls = figures.timelines(small, recs, fps=4)
-    assert len(tls) == len(fig.runs)
-    assert all(tl.total_frames > 0 for tl in tls)
+    boards = figures.storyboards(small, recs, RenderOptions(fps=4))
+    assert len(boards) == len(fig.runs)
+    assert all(b.total_frames > 0 for b in boards)
 
 
 def test_recordings_are_cached(tmp_path):
-    fig = figures.Figure("t", "c", (figures.Run("curves", 0, 2, train=figures.TrainConfig(steps=5, restarts=1), points=10),),
+    fig = figures.Figure("t", "c", (figures.Run("curves", 0, 2, train=TrainConfig(steps=5, restarts=1), points=10),),
                          lambda ms: True)
     first = figures.recordings(fig, tmp_path)
     files = list(tmp_path.iterdir())
@@ -67,8 +71,9 @@ def test_recordings_are_cached(tmp_path):
 
 
 def test_training_scene_follows_the_snapshots(tiny_recording):
-    tl = frames.training_timeline(tiny_recording, fps=5, seconds=4, hold=1)
-    assert tl.n_frames == 20 + 5 and len(tl.counter) == tl.n_frames
+    sb = storyboard.training(tiny_recording, fps=5, seconds=4, hold=1)
+    tl = sb.frames(0, sb.n_frames)
+    assert sb.n_frames == 20 + 5 and len(tl.counter) == sb.n_frames and sb.counter
     assert tl.counter[0].startswith("step 0:") and tl.counter[-1].startswith("step 60:")
     assert (tl.line_opacity[tl.line_opacity > 0] == 1).all()
     # the points move during training, then hold still
@@ -77,9 +82,10 @@ def test_training_scene_follows_the_snapshots(tiny_recording):
     assert tl.heat == ()
 
 
-def test_input_only_timeline_stays_in_the_input_plane(tiny_recording):
-    tl = frames.timeline(tiny_recording, fps=5, input_only=True)
-    assert (tl.blocks[:, 2] == frames.HOLD).all() and not tl.line_opacity.any()
+def test_input_only_storyboard_stays_in_the_input_plane(tiny_recording):
+    sb = storyboard.layers(tiny_recording, fps=5, input_only=True)
+    tl = sb.frames(0, sb.n_frames)
+    assert all(b.kind is Kind.HOLD and b.still for b in sb.blocks) and not tl.line_opacity.any()
     assert np.allclose(tl.points[0][0], tl.points[0][-1])
 
 
@@ -110,54 +116,11 @@ def test_make_figures_in_parallel_reports_failures(tmp_path, chromium):
     check_in_chromium(out / "index.html", n_videos=2)
 
 
-CHECK = """<pre id="nntopo-check">pending</pre><script>
-const vids = Array.from(document.querySelectorAll('video')), out = [];
-function done() { document.getElementById('nntopo-check').textContent = JSON.stringify(out); }
-vids.forEach(v => {
-  const note = tag => { out.push({tag, src: v.currentSrc, readyState: v.readyState,
-      duration: v.duration, error: v.error && v.error.code, time: v.currentTime});
-      if (out.length === vids.length) done(); };
-  v.addEventListener('error', () => note('error'), true);
-  v.querySelectorAll('source').forEach(s => s.addEventListener('error', () => note('error')));
-  v.addEventListener('canplay', () => v.play().then(() => setTimeout(() => note('played'), 400),
-                                                  e => note('play failed: ' + e)), {once: true});
-  v.preload = 'auto'; v.load();
-});
-</script>"""
-
-
-def check_in_chromium(page: Path, n_videos: int) -> None:
-    """Open a copy of `page` in headless Chromium with a probe that plays every video."""
-    import json
-    import shutil
-    import tempfile
-
-    chromium_path = shutil.which("chromium")
-    assert chromium_path, "the chromium fixture installs it"
-    probe = page.parent / "check.html"
-    probe.write_text(page.read_text().replace("</body>", CHECK + "</body>"))
-    with tempfile.TemporaryDirectory() as profile:
-        dom = subprocess.run(
-            [chromium_path, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", f"--user-data-dir={profile}", "--autoplay-policy=no-user-gesture-required",
-             "--virtual-time-budget=15000", "--dump-dom", probe.as_uri()],
-            capture_output=True, text=True, timeout=120,
-        ).stdout
-    probe.unlink()
-    text = dom.split('<pre id="nntopo-check">', 1)[1].split("</pre>", 1)[0]
-    results = json.loads(text)
-    assert len(results) == n_videos, results
-    for r in results:
-        assert r["tag"] == "played" and r["error"] is None, r
-        assert r["readyState"] >= 3 and r["duration"] > 1 and r["time"] > 0, r
-
-
 @pytest.mark.claims
 def test_linked_tori_need_a_fourth_dimension():
     """Width 3 fails on the dense test sample at every depth tried; width 4 separates them."""
-    from nntopo.model import NetConfig
-    from nntopo.train import TrainConfig, record
+    from nntopo.config import NetConfig, TrainConfig
+    from nntopo.train import record
 
     for depth in (1, 2, 3):
         rec = record("tori", NetConfig(3, depth, 3, "tanh"), TrainConfig(), seed=0, n_per_class=60)

@@ -8,8 +8,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from nntopo import cli, frames, recording
-from nntopo.render import QUALITIES
+from nntopo import cli, recording, storyboard
 
 pytestmark = pytest.mark.render
 FPS = 4
@@ -22,7 +21,7 @@ def rec_path(tiny_recording, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def n_frames(tiny_recording):
-    return frames.timeline(tiny_recording, FPS).total_frames
+    return storyboard.layers(tiny_recording, FPS).total_frames
 
 
 def render(rec_path, out, *options):
@@ -39,10 +38,6 @@ def decode(path: Path, decoder: str | None = None) -> list[np.ndarray]:
             return [f.to_ndarray(format="rgba") for f in c.decode(s)]
         ctx = av.CodecContext.create(decoder, "r")
         return [f.to_ndarray(format="rgba") for p in c.demux(s) for f in ctx.decode(p)]
-
-
-def test_quality_sizes_are_even():
-    assert all(w % 2 == 0 and h % 2 == 0 for w, h, _ in QUALITIES.values())
 
 
 def test_gif_loops_forever(rec_path, n_frames, tmp_path):
@@ -94,22 +89,6 @@ def test_loop_ends_where_it_began(rec_path, tmp_path):
     assert np.abs(first - last).mean() < 2.0  # the same picture, up to compression
     plain = decode(render(rec_path, tmp_path / "plain.mp4"))
     assert len(video) > len(plain)
-
-
-def test_refusals(rec_path, tmp_path):
-    runner = CliRunner()
-    existing = tmp_path / "keep.mp4"
-    existing.write_bytes(b"precious")
-    for args, words in [
-        (["-o", str(existing), "--no-overwrite"], "--no-overwrite"),
-        (["--format", "mp4", "--transparent"], "no alpha channel"),
-        (["--format", "gif", "--background", "transparent"], "no alpha channel"),
-        (["--frames"], "only with --format png"),
-        (["--format", "gif", "-o", str(tmp_path / "x.mp4")], "must end in .gif"),
-    ]:
-        result = runner.invoke(cli.app, ["render", "--from", str(rec_path), *args])
-        assert result.exit_code == 2 and words in result.stderr, result.stderr
-    assert existing.read_bytes() == b"precious"
 
 
 @pytest.mark.parametrize("aspect,size", [("4:3", (640, 480)), ("1:1", (480, 480))])

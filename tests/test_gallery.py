@@ -30,7 +30,7 @@ def test_page_lists_rendered_figures_in_catalogue_order(tmp_path):
 
 @pytest.mark.render
 def test_the_browser_check_catches_a_broken_video(tmp_path, chromium):
-    from test_figures import check_in_chromium
+    from helpers import check_in_chromium
 
     fake_figure(tmp_path, "spirals")
     with pytest.raises(AssertionError):

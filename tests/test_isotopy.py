@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from nntopo import isotopy
-from nntopo.model import MLP, NetConfig
-from nntopo.recording import Layer, Network
+from nntopo.config import NetConfig
+from nntopo.model import MLP
+from nntopo.network import Dense, Network
 
 T = np.linspace(0.0, 1.0, 401)
 
@@ -56,7 +57,7 @@ def torch_layers(net_cfg, seed):
     torch.manual_seed(seed)
     m = MLP(net_cfg)
     layers = tuple(
-        Layer(l.weight.detach().double().numpy(), l.bias.detach().double().numpy(), net_cfg.activation)
+        Dense(l.weight.detach().double().numpy(), l.bias.detach().double().numpy(), net_cfg.activation)
         for l in m.hidden
     )
     net = Network(layers, m.head.weight.detach().double().numpy()[0], float(m.head.bias.detach()))
@@ -89,7 +90,7 @@ def test_stage_ends_equal_torch_layers(activation, in_dim, width, layers):
 def test_negative_determinant_swaps_two_neurons_and_keeps_the_function():
     W1 = np.array([[0.0, 1.0], [1.0, 0.0]])  # det -1
     W2 = np.array([[0.0, 2.0], [2.0, 0.0]])  # det < 0 too, but the swap's column exchange fixes it
-    net = Network((Layer(W1, np.array([0.1, -0.2]), "tanh"), Layer(W2, np.zeros(2), "tanh")),
+    net = Network((Dense(W1, np.array([0.1, -0.2]), "tanh"), Dense(W2, np.zeros(2), "tanh")),
                   np.array([1.0, -2.0]), 0.3)
     plan = isotopy.plan(net, 2)
     assert plan.swaps == (0,)
@@ -100,8 +101,8 @@ def test_negative_determinant_swaps_two_neurons_and_keeps_the_function():
 
 
 def test_wider_layer_embeds_then_moves_and_narrower_collapses():
-    up = Layer(np.array([[2.0], [-1.0]]), np.zeros(2), "tanh")  # 1 -> 2
-    down = Layer(np.array([[1.0, 1.0]]), np.zeros(1), "tanh")  # 2 -> 1
+    up = Dense(np.array([[2.0], [-1.0]]), np.zeros(2), "tanh")  # 1 -> 2
+    down = Dense(np.array([[1.0, 1.0]]), np.zeros(1), "tanh")  # 2 -> 1
     plan = isotopy.plan(Network((up, down), np.array([1.0]), 0.0), 1)
     assert plan.dim == 2
     assert not plan.layers[0].collapse and np.linalg.det(plan.layers[0].M) > 0

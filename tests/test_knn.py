@@ -144,15 +144,21 @@ def test_trajectory_records_every_epoch(short_trajectory, tmp_path):
 
 
 def test_knn_timeline_draws_ten_classes(short_trajectory):
-    from nntopo import frames
+    from nntopo import storyboard
 
-    tl = frames.knn_timeline(short_trajectory, fps=5, seconds=2, hold=1)
-    assert tl.n_frames == 10 + 5 and len(tl.counter) == tl.n_frames
-    assert tl.classes == tuple(str(c) for c in range(10)) and len(tl.points) == 10
-    assert all(p.shape == (tl.n_frames, 5, 3) for p in tl.points)
-    assert tl.blocks[:, 1].sum() == tl.n_frames and tl.grid.shape[1] == 0
+    sb = storyboard.knn(short_trajectory, fps=5, seconds=2, hold=1)
+    tl = sb.frames(0, sb.n_frames)
+    assert sb.n_frames == 10 + 5 and len(tl.counter) == sb.n_frames
+    assert sb.classes == tuple(str(c) for c in range(10)) and len(tl.points) == 10
+    assert all(p.shape == (sb.n_frames, 5, 3) for p in tl.points)
+    assert tl.grid.shape[1] == 0
     # the first and last frames are the first and last snapshots, on screen
-    lay = tl.layout
+    tr, lay = short_trajectory, sb.layout
+    for frame, snapshot in ((0, 0), (-1, -1)):  # shown = a * z + c, the same scale on both axes
+        truth = np.concatenate([tr.z[snapshot][tr.y == c] for c in range(10)])
+        shown = np.concatenate([p[frame][:, :2] for p in tl.points])
+        a = np.linalg.lstsq(np.hstack([truth - truth.mean(0)]), shown - shown.mean(0), rcond=None)[0]
+        assert np.allclose(a, a[0, 0] * np.eye(2), atol=1e-4) and a[0, 0] > 0
     for p in tl.points:
-        assert (np.abs(p[..., 0] - lay.plot_center[0]) <= lay.plot_half * 1.01).all()
+        assert (np.abs(p[..., :2] - np.array(lay.plot_center)) <= lay.plot_half * 1.01).all()
     assert tl.counter[0].startswith("epoch 0") and tl.counter[-1].startswith("epoch 2")

@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 
 from nntopo import metrics
-from nntopo.recording import Layer, Network
+from nntopo.network import Dense, Network
 
 
 def random_net(activation, seed=0, dims=(2, 3, 2)):
     rng = np.random.default_rng(seed)
     layers = tuple(
-        Layer(rng.standard_normal((b, a)), rng.standard_normal(b), activation)
+        Dense(rng.standard_normal((b, a)), rng.standard_normal(b), activation)
         for a, b in zip(dims[:-1], dims[1:])
     )
     return Network(layers, rng.standard_normal(dims[-1]), 0.1)
@@ -28,7 +28,7 @@ def test_jacobian_against_finite_differences(activation):
 
 
 def test_stretch_of_a_linear_scaling():
-    net = Network((Layer(np.diag([3.0, 0.5]), np.zeros(2), "leaky-relu"),), np.ones(2), 0.0)
+    net = Network((Dense(np.diag([3.0, 0.5]), np.zeros(2), "leaky-relu"),), np.ones(2), 0.0)
     X = np.array([[1.0, 1.0], [2.0, 3.0]])  # positive: leaky-relu acts as the identity
     assert np.allclose(metrics.stretch(net, X), 3.0)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from nntopo import cli, frames, recording
+from nntopo import cli, recording, storyboard
 
 pytestmark = pytest.mark.render
 
@@ -44,7 +44,7 @@ def test_render_from_recording(tiny_recording, tmp_path):
     out = tmp_path / "tiny.mp4"
     out.write_bytes(b"old video")  # replaced atomically
     assert invoke("render", "--from", str(rec_path), "--fps", "6", "-o", str(out)).stdout.strip() == str(out)
-    expected = frames.timeline(tiny_recording, 6).n_frames
+    expected = storyboard.layers(tiny_recording, 6).n_frames
     codec, pix_fmt, w, h, n = probe(out)
     assert (codec, pix_fmt, w, h) == ("h264", "yuv420p", 854, 480)
     assert abs(n - expected) <= 2
@@ -112,11 +112,13 @@ def test_vector_field_render_shows_the_arrows(tmp_path):
     out = tmp_path / "vf.mp4"
     invoke("render", "--from", str(rec_path), "--fps", "6", "-o", str(out))
     rec = recording.load(rec_path)
-    tl = frames.timeline(rec, 6)
+    sb = storyboard.layers(rec, 6)
     codec, pix_fmt, w, h, n = probe(out)
-    assert (codec, pix_fmt, w, h) == ("h264", "yuv420p", 854, 480) and abs(n - tl.total_frames) <= 2
-    shown = int(np.argmax(tl.arrow_opacity >= 1.0))  # the first frame with the arrows at full strength
-    start = int(tl.blocks[1, 0])  # the field block: the points still, the arrows fading in
+    assert (codec, pix_fmt, w, h) == ("h264", "yuv420p", 854, 480) and abs(n - sb.total_frames) <= 2
+    opacity = sb.frames(0, sb.n_frames).arrow_opacity
+    shown = int(np.argmax(opacity >= 1.0))  # the first frame with the arrows at full strength
+    start = sb.starts()[1]  # the ARROWS block: the points still, the arrows fading in
+    assert sb.blocks[1].kind is storyboard.Kind.ARROWS
     with av.open(str(out)) as c:
         imgs = {i: f.to_ndarray(format="rgb24").astype(int) for i, f in enumerate(c.decode(video=0))
                 if i in (start - 1, shown)}
@@ -130,14 +132,15 @@ def test_vector_field_render_shows_the_arrows(tmp_path):
 def test_knn_scene_draws_ten_classes(tmp_path):
     """The k-NN figure's scene: held-out digits in ten colours, rendered and decoded."""
     from nntopo import knn
-    from nntopo.render import RenderOptions, render_timelines
+    from nntopo.config import RenderOptions
+    from nntopo.video import render_storyboards
 
     tr = knn.trajectory("digits", "knn", knn.KnnConfig(epochs=1, rep_dim=2), 0, per_class=20)
-    tl = frames.knn_timeline(tr, fps=4, seconds=2, hold=1)
+    sb = storyboard.knn(tr, fps=4, seconds=2, hold=1)
     out = tmp_path / "knn.mp4"
-    render_timelines([tl], out, RenderOptions(fps=4))
+    render_storyboards([sb], out, RenderOptions(fps=4))
     codec, pix_fmt, w, h, n = probe(out)
-    assert (codec, pix_fmt, w, h) == ("h264", "yuv420p", 854, 480) and abs(n - tl.total_frames) <= 2
+    assert (codec, pix_fmt, w, h) == ("h264", "yuv420p", 854, 480) and abs(n - sb.total_frames) <= 2
     with av.open(str(out)) as c:
         last = list(c.decode(video=0))[-1].to_ndarray(format="rgb24").astype(int)
     plot = last[60:470, 40:480]

@@ -2,7 +2,8 @@ import numpy as np
 import torch
 
 from nntopo.datasets import make_dataset
-from nntopo.model import MLP, NetConfig
+from nntopo.config import NetConfig
+from nntopo.model import MLP
 from nntopo.train import TrainConfig, identity_penalty, record, train
 
 

@@ -1,0 +1,166 @@
+"""What a run is made of: the network, the training recipe and the render options, each checked
+once, here, when it is made. The CLI and the Python API build these same objects, so both refuse
+the same things with the same words (errors.ConfigError).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .activations import ACTIVATIONS
+from .errors import ConfigError
+
+MAX_DIM = 4  # the widest representation the scenes show (3D turning, 4D turned into view)
+MAX_SEED = 2**32 - 1  # seeds are 0 ... 2^32 - 1, like numpy's
+LAYER_TYPES = ("dense", "vector-field")  # the kinds of hidden layer (network.LAYERS)
+# name -> (width, height, default frames per second)
+QUALITIES: dict[str, tuple[int, int, int]] = {
+    "low": (854, 480, 15),
+    "medium": (1280, 720, 30),
+    "high": (1920, 1080, 60),
+    "4k": (3840, 2160, 60),
+}
+FORMATS = ("mp4", "gif", "webm", "png")
+BACKGROUNDS = ("light", "dark", "transparent")
+ASPECTS: dict[str, float] = {"16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0}  # width / height
+
+# Long work reports progress by calling progress(n) after n more units of it are done
+# (training steps, epochs, frames), so that the caller can draw a bar.
+Progress = Callable[[int], None]
+
+
+def at_least(field: str, value, low) -> None:
+    if not value >= low:
+        raise ConfigError(field, value, f"must be {low} or more")
+
+
+def one_of(field: str, value, choices) -> None:
+    if value not in choices:
+        raise ConfigError(field, repr(value), f"expected one of {', '.join(map(str, choices))}")
+
+
+def check_seed(seed: int) -> int:
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError("seed", seed, f"must be between 0 and {MAX_SEED}")
+    return seed
+
+
+def check_points(points: int) -> int:
+    """Data points per class."""
+    at_least("points", points, 2)
+    return points
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    in_dim: int  # dimension of the data
+    layers: int  # number of hidden layers (0: the classifier acts on the raw data)
+    width: int  # units per dense hidden layer
+    activation: str = "tanh"  # a key of ACTIVATIONS, for the dense layers
+    # The type of each hidden layer (LAYER_TYPES), or one type for all; () means all dense.
+    layer_types: tuple[str, ...] = ()
+    anchors: int = 8  # vector-field layers: Gaussians per layer, centred on training points
+    field_width: float = 0.5  # vector-field layers: their initial standard deviation
+    learn_widths: bool = True  # vector-field layers: train the widths too (else fixed)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layer_types", tuple(self.layer_types))
+        at_least("layers", self.layers, 0)
+        at_least("width", self.width, 1)
+        one_of("activation", self.activation, ACTIVATIONS)
+        for t in self.layer_types:
+            one_of("layer_types", t, LAYER_TYPES)
+        if len(self.layer_types) not in (0, 1, self.layers):
+            raise ConfigError("layer_types", None, f"given {len(self.layer_types)} times: give it "
+                              f"once (all layers) or once per layer (layers {self.layers})")
+        at_least("anchors", self.anchors, 1)
+        if not self.field_width > 0:
+            raise ConfigError("field_width", self.field_width, "must be positive")
+        if self.layers and max(self.dims()) > MAX_DIM:
+            raise ConfigError("width", self.width, f"the scenes show representations of up to "
+                              f"{MAX_DIM} dimensions")
+
+    def types(self) -> tuple[str, ...]:
+        """The type of every hidden layer: (layers,)."""
+        t = self.layer_types or ("dense",)
+        return t * self.layers if len(t) == 1 else t
+
+    def dims(self) -> list[int]:
+        """Dimension of every representation, input first: a dense layer has `width` units, a
+        vector-field step keeps the dimension it is given."""
+        dims = [self.in_dim]
+        for t in self.types():
+            dims.append(self.width if t == "dense" else dims[-1])
+        return dims
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 3000  # full-batch optimiser steps per restart
+    lr: float = 0.02  # Adam learning rate
+    identity_l2: float = 1e-3  # weight of sum ||W - I||^2 pulling hidden layers to the identity
+    restarts: int = 4  # independent initialisations at most; the best run is kept
+    # Restarts stop early once a run reaches this training accuracy (1.0: perfect fit).
+    good_enough: float = 1.0
+    snapshot_every: int = 50  # record all parameters every this many steps (for training figures)
+    init_scale: float = 0.5  # std of the noise added to the identity at initialisation
+    contractive: float = 0.0  # weight of the contractive penalty (mean ||J_l||_F^2 at the data)
+    # Vector-field steps: weight of the penalty mean relu(||J_F||_F - lipschitz_target)^2 at the
+    # points each step acts on, which keeps x + F(x) invertible there (0: let the steps fold).
+    lipschitz: float = 10.0
+    lipschitz_target: float = 0.9
+
+    def __post_init__(self) -> None:
+        at_least("steps", self.steps, 1)
+        at_least("restarts", self.restarts, 1)
+        at_least("snapshot_every", self.snapshot_every, 1)
+        for name in ("lr", "lipschitz_target"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(name, getattr(self, name), "must be positive")
+        for name in ("identity_l2", "init_scale", "contractive", "lipschitz"):
+            at_least(name, getattr(self, name), 0)
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    quality: str = "low"  # a key of QUALITIES
+    fps: int | None = None  # frames per second; None takes the quality's default
+    verbose: bool = False  # show manim's own logging
+    format: str = "mp4"  # one of FORMATS
+    transparent: bool = False  # no background: an alpha channel (webm and png only)
+    all_frames: bool = False  # png only: every frame into a folder, not just the last
+    background: str = "light"  # one of BACKGROUNDS; "transparent" is transparent=True
+    aspect: str = "16:9"  # a key of ASPECTS: the frame's shape (the height is kept)
+    loop: bool = False  # end by rewinding to the first frame, so the video loops seamlessly
+    overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
+
+    def __post_init__(self) -> None:
+        one_of("quality", self.quality, QUALITIES)
+        one_of("format", self.format, FORMATS)
+        one_of("background", self.background, BACKGROUNDS)
+        one_of("aspect", self.aspect, ASPECTS)
+        if self.fps is not None and not 1 <= self.fps <= 120:
+            raise ConfigError("fps", self.fps, "must be between 1 and 120")
+        if self.background == "transparent":
+            object.__setattr__(self, "transparent", True)
+        if self.transparent and self.format not in ("webm", "png"):
+            raise ConfigError("transparent", None, f"{self.format} has no alpha channel; use format "
+                              "webm or png")
+        if self.all_frames and self.format != "png":
+            raise ConfigError("frames", None, "only with format png")
+
+    @property
+    def theme(self) -> str:
+        """The palette: dark ink on white ("light"), or light ink on near-black ("dark")."""
+        return "dark" if self.background == "dark" else "light"
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels: the quality's height, the aspect's width, both even."""
+        height = QUALITIES[self.quality][1]
+        return 2 * round(height * ASPECTS[self.aspect] / 2), height
+
+    @property
+    def frame_rate(self) -> int:
+        return self.fps or QUALITIES[self.quality][2]

@@ -1,0 +1,144 @@
+"""From representation space to the screen: seeing 3 and 4 dimensions, fitting the view to what
+moves, and the separating line or plane in that view.
+
+The view is fitted from per-frame bounding boxes alone (the projected grid's, and in 3D/4D its
+radius), so it can be computed in one streaming pass without holding the frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .layout import CLIP, Layout
+
+CAMERA_ELEVATION = 0.42  # radians the turning camera looks down
+CAMERA_START = 0.6  # its azimuth at frame 0
+CAMERA_TURN = 2 * np.pi / 40.0  # its azimuth speed: one turn in 40 s
+W_TURN = 2 * np.pi / 24.0  # 4D: speed of the rotation in the x-w plane
+VIEW_MARGIN = 1.05  # the view is this much larger than the grid's box
+VIEW_SNUG = 1.02  # ... and never crops the grid by more than this
+
+
+def rotate_xw(x: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rotate 4D points x (T, P, 4) in the plane of the 1st and 4th axes by angle (T,)."""
+    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    out = x.copy()
+    out[..., 0] = c * x[..., 0] - s * x[..., 3]
+    out[..., 3] = s * x[..., 0] + c * x[..., 3]
+    return out
+
+
+def camera(x: np.ndarray, azimuth: np.ndarray, elevation: float = CAMERA_ELEVATION) -> np.ndarray:
+    """Orthographic view of 3D points x (T, P, 3): turn by azimuth (T,) about z, tilt, drop depth.
+
+    Returns screen-plane coordinates (T, P, 2): the turned x, and the height z seen from above.
+    """
+    c, s = np.cos(azimuth)[:, None], np.sin(azimuth)[:, None]
+    xr = c * x[..., 0] - s * x[..., 1]
+    yr = s * x[..., 0] + c * x[..., 1]
+    up = x[..., 2] * np.cos(elevation) + yr * np.sin(elevation)
+    return np.stack([xr, up], -1)
+
+
+def project(x: np.ndarray, frames: np.ndarray, fps: int) -> np.ndarray:
+    """Padded points (T, P, D) at frames (T,) of the video -> plane coordinates (T, P, 2).
+
+    D = 2: as they are. D = 3: a camera turning slowly around the vertical axis. D = 4: first a
+    rotation in the x-w plane (so the 4th axis turns into view), then w is dropped, then the camera.
+    """
+    D = x.shape[-1]
+    if D <= 2:
+        return x[..., :2]
+    seconds = np.asarray(frames) / fps
+    if D == 4:
+        x = rotate_xw(x, W_TURN * seconds)[..., :3]
+    return camera(x, CAMERA_START + CAMERA_TURN * seconds)
+
+
+def projection_note(D: int) -> str:
+    if D == 3:
+        return "3D: a turning camera (orthographic)"
+    if D == 4:
+        return "4D: turned in the x-w plane, w dropped"
+    return ""
+
+
+def fit_view(lo: np.ndarray, hi: np.ndarray, fps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame centre (T, 2) and half-size (T,) that keep the grid, whose projected box is
+    lo, hi (T, 2) in each frame, in the plot area; gliding rather than jumping."""
+    return glide((lo + hi) / 2, (hi - lo).max(1) / 2 * VIEW_MARGIN, lo, hi, fps)
+
+
+def fit_round_view(mid: np.ndarray, radius: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   fps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The view for 3D and 4D: centred on the projected centre `mid` (T, 2) of the grid's box,
+    sized by its farthest point, `radius` (T,). The size does not change as the camera turns
+    (a distance, not a projected box), so only the layers zoom the view, never the camera."""
+    return glide(mid, radius * VIEW_SNUG, lo, hi, fps)
+
+
+def glide(center: np.ndarray, half: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+          fps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Smooth a per-frame view (centre (T, 2), half-size (T,)) over about half a second.
+
+    The log of the size is smoothed, so zooming reads evenly and the size stays positive; where
+    smoothing would crop the projected grid (its box lo, hi (T, 2)), the view grows to keep it.
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    sigma = max(1.0, 0.25 * fps)
+    center = gaussian_filter1d(center, sigma, axis=0, mode="nearest")
+    half = np.exp(gaussian_filter1d(np.log(np.maximum(half, 1e-3)), sigma, mode="nearest"))
+    need = np.maximum(hi - center, center - lo).max(1) * VIEW_SNUG
+    return center, np.maximum(half, need)
+
+
+def screen(x: np.ndarray, center: np.ndarray, half: np.ndarray, layout: Layout) -> np.ndarray:
+    """Plane points (T, P, 2+) in views centre (T, 2), half (T,) -> screen points (T, P, 3)."""
+    s = (x[..., :2] - center[:, None, :]) / half[:, None, None] * layout.plot_half + np.array(layout.plot_center)
+    out = np.zeros(x.shape[:-1] + (3,), np.float32)
+    out[..., :2] = np.clip(s, -CLIP, CLIP)
+    return out
+
+
+def clip_line(p: np.ndarray, d: np.ndarray, layout: Layout) -> np.ndarray | None:
+    """The part of the line p + s d inside the plot square: (2, 2), or None if it misses."""
+    c = np.array(layout.plot_center)
+    lo, hi = c - layout.plot_half, c + layout.plot_half
+    s0, s1 = -np.inf, np.inf
+    for k in range(2):
+        if abs(d[k]) < 1e-12:
+            if not lo[k] <= p[k] <= hi[k]:
+                return None
+            continue
+        a, b = (lo[k] - p[k]) / d[k], (hi[k] - p[k]) / d[k]
+        s0, s1 = max(s0, min(a, b)), min(s1, max(a, b))
+    if s0 >= s1:
+        return None
+    return np.stack([p + s0 * d, p + s1 * d])
+
+
+def line_on_screen(w: np.ndarray, c: float, center: np.ndarray, half: float,
+                   layout: Layout) -> np.ndarray | None:
+    """The line w . h + c = 0 (w padded to 2D) in a frame's view, clipped: (2, 3) or None."""
+    p0 = -c * w / max(w @ w, 1e-12)
+    on_screen = (p0 - center) / half * layout.plot_half + np.array(layout.plot_center)
+    seg = clip_line(on_screen, np.array([-w[1], w[0]]), layout)
+    if seg is None:
+        return None
+    out = np.zeros((2, 3), np.float32)
+    out[:, :2] = seg
+    return out
+
+
+def plane_patch(w: np.ndarray, c: float, pts: np.ndarray) -> np.ndarray:
+    """Corners (4, 3) of a square of the plane w . h + c = 0 around the points pts (N, 3)."""
+    w = w[:3]
+    n = w / max(np.linalg.norm(w), 1e-12)
+    centre = pts.mean(0)
+    foot = centre - (centre @ w + c) / max(w @ w, 1e-12) * w  # the centre, dropped onto the plane
+    u = np.cross(n, [1.0, 0, 0] if abs(n[0]) < 0.9 else [0, 1.0, 0])
+    u /= np.linalg.norm(u)
+    v = np.cross(n, u)
+    r = np.abs(pts - centre).max() * 1.1
+    return np.stack([foot + r * (a * u + b * v) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))])

@@ -1,0 +1,213 @@
+"""The layer-by-layer video: the grid, the heat map and the data carried through every stage of
+every layer (isotopy.py), seen through a view that follows them.
+
+Built in two steps. `layers` lays out the blocks, the points to carry (P of them: grid anchors,
+data, heat-map rings, decision boundary) and their positions at the start of every block, then
+makes one streaming pass over the frames to fit the view (it needs only each frame's bounding
+box). The storyboard's source then computes any range of frames when the scene asks for it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import datasets, isotopy
+from ..config import MAX_DIM
+from ..errors import NntopoError
+from ..recording import Recording
+from . import camera, plane, script
+from .layout import LAYOUTS, Detail, Layout, Timing
+from .paths import PathIndex, arrow_paths, ease
+from .timeline import Block, Frames, Kind, Storyboard
+
+CHUNK = 64  # frames computed at once in the view's pass
+
+
+def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing | None = None,
+         input_only: bool = False, overlay=None, layout: Layout = LAYOUTS["16:9"]) -> Storyboard:
+    """The layer-by-layer video of `rec` at `fps` frames per second.
+
+    input_only: stay in the input plane (the data, the heat map and the decision boundary).
+    overlay: a diagnostics.Report; each stage's numbers are then shown while it plays.
+    """
+    timing = timing or Timing(fps)
+    in_dim = rec.X.shape[1]
+    plan = isotopy.plan(rec.net, in_dim)
+    if plan.dim > MAX_DIM:
+        raise NntopoError(f"this network has a {plan.dim}-dimensional representation; the scenes "
+                          f"show up to {MAX_DIM} dimensions")
+    D = plan.dim
+    extent = datasets.extent(rec.meta["dataset"])
+    if input_only:
+        blocks = script.input_blocks(rec, timing)
+    else:
+        blocks = script.flow_blocks(plan, timing, rec.accuracy == 1.0, script.step_notes(rec, extent))
+    if overlay is not None:
+        blocks = script.with_notes(blocks, overlay)
+
+    # What moves: grid anchors, data, heat-map rings, decision boundary, in one padded array.
+    grid0 = plane.grid(extent, in_dim, detail)  # (L, S, d)
+    L, S = grid0.shape[:2]
+    if in_dim <= 2:
+        rings, heat_levels, bounds = plane.heat_map(plan.net.probability, extent, in_dim, detail)
+    else:  # a 3D input: the heat map would fill the space and hide the data
+        rings, heat_levels, bounds = [], np.zeros(0), []
+    if not detail.heat_levels:  # no colours, but the boundary stays
+        rings, heat_levels = [], np.zeros(0)
+    ring_pts = [np.concatenate(level) if level else np.zeros((0, 2)) for level in rings]
+    parts = ([grid0.reshape(-1, in_dim), rec.X] + ring_pts + list(bounds))
+    x0 = np.concatenate([isotopy.pad(p, D) for p in parts])  # (P, D)
+    cuts = np.cumsum([len(p) for p in parts])[:-1]
+    G = L * S
+    paths = {
+        "grid": PathIndex.build([S] * L, closed=False),
+        "heat": [PathIndex.build([len(x) for x in level], closed=True) for level in rings],
+        "boundary": PathIndex.build([len(b) for b in bounds], closed=False, smooth=False),
+    }
+
+    # Positions at the start of every block (a stage block ends where its path does at t = 1).
+    keys, x = [], x0
+    for b in blocks:
+        keys.append(x)
+        if b.kind is Kind.STAGE:
+            x = isotopy.stage_end(plan.layers[b.layer], b.stage, x)
+    final = x
+    starts = np.cumsum([0] + [b.frames for b in blocks])
+    T = int(starts[-1])
+
+    def positions(start: int, stop: int, sel=slice(None)) -> np.ndarray:
+        """Padded positions (stop - start, P', D) of the points `sel` in frames start .. stop - 1."""
+        out = []
+        for i, b in enumerate(blocks):
+            a, e = max(start, starts[i]), min(stop, starts[i + 1])
+            if a >= e:
+                continue
+            x = keys[i][sel]
+            if b.kind is Kind.STAGE:
+                t = script.stage_times(b)[a - starts[i] : e - starts[i]]
+                out.append(isotopy.stage(plan.layers[b.layer], b.stage, x, t))
+            else:
+                out.append(np.broadcast_to(x, (e - a,) + x.shape))
+        return np.concatenate(out)
+
+    arrows = _arrows(plan, blocks, rec.X, grid0.reshape(-1, in_dim), detail) if D == 2 and not input_only else None
+
+    # The view: one pass over the frames, keeping only each frame's box.
+    lo, hi = np.zeros((T, 2)), np.zeros((T, 2))
+    mid, radius = np.zeros((T, 2)), np.zeros(T)
+    for a in range(0, T, CHUNK):
+        e = min(a + CHUNK, T)
+        g = positions(a, e, slice(0, G))  # (n, G, D)
+        flat = camera.project(g, np.arange(a, e), fps)
+        lo[a:e], hi[a:e] = flat.min(1), flat.max(1)
+        if arrows is not None:  # the view takes in the arrows' tips while they show
+            for f in range(a, e):
+                if arrows["opacity"][f] > 0:
+                    tips = arrows["quivers"][arrows["layer"][f]][1]
+                    lo[f], hi[f] = np.minimum(lo[f], tips.min(0)), np.maximum(hi[f], tips.max(0))
+        if D >= 3:
+            m = (g.min(1) + g.max(1)) / 2  # (n, D)
+            radius[a:e] = np.linalg.norm(g - m[:, None, :], axis=-1).max(1)
+            mid[a:e] = camera.project(m[:, None, :], np.arange(a, e), fps)[:, 0]
+    if D <= 2:
+        center, half = camera.fit_view(lo, hi, fps)
+    else:
+        center, half = camera.fit_round_view(mid, radius, lo, hi, fps)
+
+    # The outro: the separating line (2D) or plane (3D) fades in over the FADE block.
+    has_fade = len(blocks) >= 2 and blocks[-2].kind is Kind.FADE
+    n_out = blocks[-2].frames + blocks[-1].frames if has_fade else 0
+    n_fade = blocks[-2].frames if has_fade else 0
+    fade = np.zeros(T)
+    if D in (2, 3):
+        fade[T - n_out :] = 1.0
+    fade[T - n_out : T - n_out + n_fade] *= ease(np.linspace(0, 1, n_fade + 1)[1:])
+    patch = camera.plane_patch(plan.head_w, plan.head_b, final[G : G + len(rec.X)]) if D == 3 and has_fade else None
+    classes = [rec.y == 0, rec.y == 1]
+
+    def source(start: int, stop: int) -> Frames:
+        n = stop - start
+        idx = np.arange(start, stop)
+        c, h = center[start:stop], half[start:stop]
+        scr = camera.screen(camera.project(positions(start, stop), idx, fps), c, h, layout)
+        pieces = np.split(scr, cuts, axis=1)
+        heat = tuple(p.bezier(x) for p, x in zip(paths["heat"], pieces[2 : 2 + len(rings)]))
+        bound = np.concatenate(pieces[2 + len(rings) :], axis=1) if bounds else scr[:, :0]
+        line = np.zeros((n, 2, 3), np.float32)
+        opacity = fade[start:stop].copy()
+        if D == 2:
+            for k, f in enumerate(idx):
+                seg = camera.line_on_screen(plan.head_w[:2], plan.head_b, c[k], h[k], layout) \
+                    if f >= T - n_out else None
+                if seg is None:
+                    opacity[k] = 0.0
+                else:
+                    line[k] = seg
+        plane_pieces = np.zeros((n, 0, 3), np.float32)
+        if patch is not None:  # before the outro it is hidden, drawn where the outro starts
+            shown = np.maximum(idx, T - n_out)
+            corners = camera.project(np.broadcast_to(patch, (n, 4, 3)).copy(), shown, fps)
+            seen = camera.screen(corners, center[shown], half[shown], layout)
+            plane_pieces = PathIndex.build([4], closed=True, smooth=False).bezier(seen)
+        arrow_pieces, folds, arrow_opacity = _arrow_frames(arrows, idx, c, h, layout)
+        return Frames(
+            grid=paths["grid"].bezier(pieces[0]), heat=heat,
+            points=tuple(pieces[1][:, m] for m in classes),
+            boundary=paths["boundary"].bezier(bound), line=line, line_opacity=opacity,
+            plane=plane_pieces, arrows=arrow_pieces, arrow_folds=folds, arrow_opacity=arrow_opacity,
+            counter=np.full(n, ""),
+        )
+
+    info, result = script.panel(rec)
+    return Storyboard(fps, tuple(blocks), source, info, result, script.wrong(rec, plan.net),
+                      heat_levels, layout=layout)
+
+
+def _arrows(plan: isotopy.Plan, blocks: list[Block], X: np.ndarray, grid: np.ndarray,
+            detail: Detail) -> dict | None:
+    """Which arrows of which vector-field step show in every frame, and how strongly.
+
+    The arrows appear over the ARROWS block, stay through the step's flow, and fade out in the
+    pause after it. Returns the quivers per layer (tails, tips, folds in representation
+    coordinates), and per frame (T,) the layer shown (-1: none) and the opacity; None when the
+    network has no 2D vector-field step."""
+    steps = [lp for lp in plan.layers if lp.step is not None]
+    if not steps:
+        return None
+    reps = plan.net.representations(np.concatenate([grid, X]))  # the points each step acts on
+    quivers = {lp.index: plane.quiver(lp.step, reps[lp.index][:, :2], detail.quiver)
+               for lp in steps if reps[lp.index].shape[1] == 2}
+    if not quivers:
+        return None
+    layer, opacity = [], []
+    prev = None
+    for b in blocks:
+        flowing = b.kind is Kind.STAGE and b.stage == "flow"
+        active = b.layer if b.layer in quivers and (b.kind is Kind.ARROWS or flowing) else None
+        shown = active if active is not None else prev if b.kind is Kind.HOLD else None
+        ramp = ease(np.linspace(0, 1, b.frames + 1)[1:])
+        layer.append(np.full(b.frames, -1 if shown is None else shown))
+        if shown is None:
+            opacity.append(np.zeros(b.frames))
+        elif b.kind is Kind.ARROWS:
+            opacity.append(ramp)
+        else:
+            opacity.append(np.ones(b.frames) if active is not None else 1.0 - ramp)
+        prev = active if b.kind is Kind.STAGE else None
+    return {"quivers": quivers, "layer": np.concatenate(layer), "opacity": np.concatenate(opacity)}
+
+
+def _arrow_frames(arrows: dict | None, idx: np.ndarray, center: np.ndarray, half: np.ndarray,
+                  layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The arrows of frames idx (n,) on screen: pieces (n, 12 A, 3), folds (n, A), opacity (n,)."""
+    n = len(idx)
+    if arrows is None:
+        return np.zeros((n, 0, 3), np.float32), np.zeros((n, 0), bool), np.zeros(n)
+    A = len(next(iter(arrows["quivers"].values()))[0])
+    tails, tips = np.zeros((n, A, 2)), np.zeros((n, A, 2))
+    folds = np.zeros((n, A), bool)
+    for k, f in enumerate(idx):
+        if arrows["layer"][f] >= 0:
+            tails[k], tips[k], folds[k] = arrows["quivers"][arrows["layer"][f]]
+    on_screen = [camera.screen(p, center, half, layout)[..., :2] for p in (tails, tips)]
+    return arrow_paths(*on_screen), folds, arrows["opacity"][idx]

@@ -1,0 +1,151 @@
+"""What the video says: its blocks in order with their captions, the panel's lines, and the
+overlay's numbers. Words only; where things move is the builders' job.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .. import isotopy
+from ..activations import ACTIVATIONS
+from ..recording import Recording
+from .camera import projection_note
+from .layout import Timing
+from .paths import ease
+from .timeline import Block, Kind
+
+SEPARATOR = {2: "a line", 3: "a plane", 4: "a hyperplane"}  # by the last representation's dimension
+
+
+def stage_times(block: Block) -> np.ndarray:
+    """The times t (frames,) a STAGE block plays its path at: eased, ending at 1. Its frame 0 is
+    one step past the previous frame (which showed t = 0)."""
+    return ease(np.linspace(0.0, 1.0, block.frames + 1)[1:])
+
+
+def flow_blocks(plan: isotopy.Plan, timing: Timing, separated: bool,
+                step_notes: dict[int, str] | None = None) -> list[Block]:
+    """The layer-by-layer video: intro, every stage of every layer with a pause after it, outro.
+
+    A vector-field step gets a block of its own first (ARROWS): the arrows of F appear over the
+    still representation, then the points flow along them. step_notes: per vector-field layer,
+    whether its step is invertible. In 3D the camera turns, so nothing is still.
+    """
+    still = plan.dim <= 2
+    step_notes = step_notes or {}
+    n = len(plan.layers)
+    blocks = [Block(Kind.HOLD, timing.frames(timing.intro),
+                    "Input: the data and the network's classification of the plane", still=still)]
+    F = timing.frames(timing.stage)
+    pause = timing.frames(timing.pause)
+    for lp in plan.layers:
+        head = f"Layer {lp.index + 1}/{n}"
+        if lp.step is not None:
+            blocks.append(Block(Kind.ARROWS, F, f"{head}: a learned vector field F; each arrow ends "
+                                "where x + F(x) goes", layer=lp.index))
+            stages = [("flow", f"{head}: flow along F, x → x + t·F(x)"
+                       + (f" ({step_notes[lp.index]})" if lp.index in step_notes else ""))]
+        else:
+            stages = [("linear", f"{head}: linear map W" + (f" ({lp.note})" if lp.note else "")),
+                      ("translate", f"{head}: translation by b"),
+                      ("activate", f"{head}: {ACTIVATIONS[lp.activation].describe()}")]
+        for name, caption in stages:
+            blocks.append(Block(Kind.STAGE, F, caption, layer=lp.index, stage=name))
+            blocks.append(Block(Kind.HOLD, pause, caption, still=still))
+    # The outro: the separating line fades in, then the picture holds.
+    n_out = timing.frames(timing.outro)
+    n_fade = min(timing.frames(timing.line_fade), n_out - 1)
+    where = "The last representation" if plan.layers else "No hidden layer: the boundary is a line"
+    line = SEPARATOR[max(2, plan.dim)]
+    if separated:
+        outro = f"{where}: {line} separates the classes"
+    elif not plan.layers:
+        outro = f"{where}, and it does not separate the classes"
+    else:
+        outro = f"{where}: no {line.split()[1]} separates the classes"
+    return blocks + [Block(Kind.FADE, n_fade, outro), Block(Kind.HOLD, n_out - n_fade, outro, still=still)]
+
+
+def input_blocks(rec: Recording, timing: Timing) -> list[Block]:
+    """The input plane only: the data, the heat map and the decision boundary."""
+    shape = "a line" if not rec.net.layers else "a curve"
+    return [Block(Kind.HOLD, timing.frames(timing.intro + timing.outro + 2.0),
+                  f"The network's classification of the plane: its boundary is {shape}", still=True)]
+
+
+def step_notes(rec: Recording, extent: float) -> dict[int, str]:
+    """Per vector-field layer: is its step invertible? As the recording measured it when it was
+    made (its metrics' field_steps), the number the figures' checks read too."""
+    from ..vectorfield import Invertibility
+
+    steps = rec.meta["metrics"].get("field_steps")
+    if steps is None:  # made before steps were measured at recording time
+        from ..metrics import field_steps
+
+        steps = field_steps(rec.net, rec.X, extent)
+    return {s["layer"]: Invertibility(s["lipschitz"], s["folds"]).describe() for s in steps}
+
+
+def with_notes(blocks: list[Block], report) -> list[Block]:
+    """The --overlay: each block shows the numbers of the stage it plays (or last played), from
+    a diagnostics.Report."""
+    by_stage = {(s.layer - 1, s.stage): s for s in report.stages}
+    lines = (f"input: Betti A {report.input_betti_a}, B {report.input_betti_b}",
+             "linearly separable" if report.input_separable else "not linearly separable")
+    out = []
+    for b in blocks:
+        if b.kind is Kind.STAGE:
+            s = by_stage[(b.layer, b.stage)]
+            det = "" if s.det is None else (
+                f"min det(I+J) {s.det:+.3g}, " if b.stage == "flow" else f"det W {s.det:+.3g}, ")
+            lines = (
+                f"{det}cond {s.cond:.3g}: " + ("homeomorphism" if s.homeomorphism else "NOT a homeomorphism"),
+                f"Betti A {s.betti_a}, B {s.betti_b}" + ("*" if s.squashed else ""),
+                f"best linear fit {100 * s.linear_accuracy:.1f}%, |J| max {s.stretch_max:.3g}",
+            ) + (("* squashed finer than the samples resolve",) if s.squashed else ())
+        out.append(Block(b.kind, b.frames, b.caption, b.layer, b.stage, lines, b.still))
+    return out
+
+
+def panel(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Side-panel lines describing the run, and the result lines shown at the end."""
+    meta, m, net = rec.meta, rec.meta["metrics"], rec.net
+    middle = []  # a run of equal layers, as "2 ×8": long networks stay one short line
+    for name, group in itertools.groupby(net.labels()):
+        k = len(list(group))
+        middle += [name] * k if k < 3 else [f"{name} ×{k}"]
+    shown = [str(rec.X.shape[1])] + middle + ["1"]
+    what = [net.activation] if net.activation else []
+    if net.anchors is not None:
+        what.append(f"F: vector field, {net.anchors} anchors")
+    if "parameters" in m and net.layers:
+        what.append(f"{m['parameters']} parameters")
+    info = [
+        f"data: {meta['dataset']['name']} ({len(rec.X)} points)",
+        f"network: {' → '.join(shown)}" + ("" if net.layers else ", linear classifier"),
+    ] + ([", ".join(what)] if net.layers else []) + [
+        f"seed {meta['seed']}, {int(rec.snapshots.steps[-1])} steps"
+        + (f", contractive {meta['train']['contractive']:g}" if meta["train"].get("contractive") else ""),
+    ]
+    dmax = max([rec.X.shape[1]] + net.widths + [2])
+    if dmax >= 3:
+        info.append(projection_note(dmax))
+    if rec.X.shape[1] == 1 and net.layers and net.layers[0].kind == "dense":
+        # where each first-layer unit switches on
+        W, b = net.layers[0].W[:, 0], net.layers[0].b
+        cuts = ", ".join(f"{-bi / wi:+.2f}" for wi, bi in zip(W, b) if abs(wi) > 1e-9)
+        info.append(f"unit thresholds: x = {cuts}")
+    result = [f"training accuracy {100 * m['train_accuracy']:.1f}%"]
+    if "test_accuracy" in m:
+        result.append(f"test accuracy {100 * m['test_accuracy']:.2f}% ({m['test_points']:,} fresh points)")
+    if "max_stretch" in m and net.layers:
+        result.append(f"max stretch |J| = {m['max_stretch']:.3g} (99th pct {m['p99_stretch']:.3g})")
+    return tuple(info), tuple(result)
+
+
+def wrong(rec: Recording, net) -> tuple[np.ndarray, np.ndarray]:
+    """Which points of each class the network gets wrong: boolean masks (n_A,), (n_B,)."""
+    miss = net.predict(rec.X) != rec.y
+    return miss[rec.y == 0], miss[rec.y == 1]

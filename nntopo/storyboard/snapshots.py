@@ -1,0 +1,136 @@
+"""Videos of a representation while a network trains: the last hidden layer of a recording's
+network between its snapshots (`training`), and a conv net's 2-unit representation of held-out
+digits, epoch to epoch (`knn`). Frames blend neighbouring snapshots linearly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import datasets, isotopy
+from ..errors import NntopoError
+from ..recording import Recording
+from . import camera, plane, script
+from .layout import LAYOUTS, Detail, Layout
+from .paths import PathIndex
+from .timeline import Block, Frames, Kind, Storyboard
+
+
+class Blend:
+    """Frames `seconds` long through S snapshots, then `hold` seconds on the last."""
+
+    def __init__(self, S: int, fps: int, seconds: float, hold: float):
+        self.moving = max(2, int(round(seconds * fps)))
+        self.held = max(1, int(round(hold * fps)))
+        u = np.concatenate([np.linspace(0.0, S - 1, self.moving), np.full(self.held, S - 1.0)])
+        self.i0 = np.minimum(np.floor(u).astype(int), max(S - 2, 0))  # (T,) the snapshot before
+        self.i1 = np.minimum(self.i0 + 1, S - 1)  # (T,) and after
+        self.a = u - self.i0  # (T,) how far between them
+        self.nearest = np.round(u).astype(int)  # (T,) the snapshot a counter names
+
+    def __call__(self, snaps: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Positions (stop - start, P, d) from positions at the snapshots (S, P, d)."""
+        a = self.a[start:stop, None, None]
+        return (1 - a) * snaps[self.i0[start:stop]] + a * snaps[self.i1[start:stop]]
+
+    def view(self, snaps: np.ndarray, fps: int) -> tuple[np.ndarray, np.ndarray]:
+        """The view that follows the points (S, P, 2) through the frames."""
+        lo, hi = np.zeros((len(self.a), 2)), np.zeros((len(self.a), 2))
+        for f in range(0, len(self.a), 64):
+            moved = self(snaps, f, f + 64)
+            lo[f : f + 64], hi[f : f + 64] = moved.min(1), moved.max(1)
+        return camera.fit_view(lo, hi, fps)
+
+    def blocks(self, moving: str, held: str) -> tuple[Block, Block]:
+        return Block(Kind.TRAIN, self.moving, moving), Block(Kind.HOLD, self.held, held, still=True)
+
+
+def _frames(n: int, points: tuple, counter: np.ndarray, grid: np.ndarray | None = None,
+            line: np.ndarray | None = None, opacity: np.ndarray | None = None) -> Frames:
+    empty = np.zeros((n, 0, 3), np.float32)
+    return Frames(
+        grid=empty if grid is None else grid, heat=(), points=points, boundary=empty,
+        line=np.zeros((n, 2, 3), np.float32) if line is None else line,
+        line_opacity=np.zeros(n) if opacity is None else opacity, plane=empty, arrows=empty,
+        arrow_folds=np.zeros((n, 0), bool), arrow_opacity=np.zeros(n), counter=counter,
+    )
+
+
+def training(rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0,
+             detail: Detail = Detail(), layout: Layout = LAYOUTS["16:9"]) -> Storyboard:
+    """The last hidden representation while the network trains, from the recorded snapshots.
+
+    The classifier's line moves with it and a counter gives the step and accuracy. No heat map:
+    the regions it would colour change shape as the network learns.
+    """
+    in_dim = rec.X.shape[1]
+    snaps = rec.snapshots
+    S = len(snaps.steps)
+    if not rec.net.layers or max(rec.net.widths + [in_dim]) > 2:
+        raise NntopoError("the training scene shows networks with hidden layers of width <= 2")
+    grid0 = plane.grid(datasets.extent(rec.meta["dataset"]), in_dim, detail)
+    L, Sg = grid0.shape[:2]
+    pts_in = np.concatenate([grid0.reshape(-1, in_dim), rec.X])
+    reps = np.stack([isotopy.pad(snaps.network(i, rec.net).representations(pts_in)[-1], 2)
+                     for i in range(S)])  # (S, P, 2)
+    blend = Blend(S, fps, seconds, hold)
+    center, half = blend.view(reps[:, : L * Sg], fps)
+    grid_paths = PathIndex.build([Sg] * L, closed=False)
+    counters = np.array([f"step {int(snaps.steps[i])}: training accuracy {100 * snaps.accuracy[i]:.1f}%"
+                         for i in range(S)])
+
+    def source(start: int, stop: int) -> Frames:
+        c, h = center[start:stop], half[start:stop]
+        scr = camera.screen(blend(reps, start, stop), c, h, layout)
+        nearest = blend.nearest[start:stop]
+        line = np.zeros((stop - start, 2, 3), np.float32)
+        opacity = np.zeros(stop - start)
+        for k, i in enumerate(nearest):
+            hw = isotopy.pad(snaps.head_w[i][None], 2)[0]
+            seg = camera.line_on_screen(hw, float(snaps.head_b[i]), c[k], h[k], layout)
+            if seg is not None:
+                line[k], opacity[k] = seg, 1.0
+        pts = scr[:, L * Sg :]
+        return _frames(stop - start, (pts[:, rec.y == 0], pts[:, rec.y == 1]), counters[nearest],
+                       grid_paths.bezier(scr[:, : L * Sg]), line, opacity)
+
+    info, result = script.panel(rec)
+    after = "a line separates the classes" if rec.accuracy == 1.0 else "no line separates the classes"
+    blocks = blend.blocks("The hidden representation while the network trains", f"After training: {after}")
+    return Storyboard(fps, blocks, source, info, result, script.wrong(rec, rec.net), np.zeros(0),
+                      layout=layout, counter=True)
+
+
+def knn(tr, fps: int, seconds: float = 14.0, hold: float = 3.0,
+        layout: Layout = LAYOUTS["16:9"]) -> Storyboard:
+    """A 2-unit representation of held-out digits while a conv net trains (knn.Trajectory):
+    one colour per class, and a counter with the epoch and the k-NN test error. There is no
+    input plane (the inputs are images), so no grid and no heat map; the points k-NN gets wrong
+    at the end are ringed."""
+    blend = Blend(len(tr.z), fps, seconds, hold)
+    center, half = blend.view(tr.z, fps)
+    m = tr.meta
+    loss = "the k-NN loss" if m["loss"] == "knn" else "softmax"
+    counters = np.array([f"epoch {int(e)}: k-NN test error {100 * err:.1f}%"
+                         for e, err in zip(tr.epochs, tr.test_error)])
+    classes = np.unique(tr.y)
+
+    def source(start: int, stop: int) -> Frames:
+        pts = camera.screen(blend(tr.z, start, stop), center[start:stop], half[start:stop], layout)
+        return _frames(stop - start, tuple(pts[:, tr.y == c] for c in classes),
+                       counters[blend.nearest[start:stop]])
+
+    info = (
+        f"data: {m['dataset']} ({m['n_train']} training images)",
+        "network: 2 conv, fc 128, 2 units",
+        f"trained with {loss}, seed {m['seed']}",
+        f"shown: {m['shown']} held-out images",
+    )
+    result = (
+        f"k-NN test error {100 * tr.test_error[-1]:.1f}% (k = {m['k']})",
+        f"spread {tr.spread[0]:.2f} → {tr.spread[-1]:.2f} (class size / gaps)",
+    )
+    blocks = blend.blocks(f"The representation while the network trains with {loss}",
+                          f"After {int(tr.epochs[-1])} epochs of {loss}")
+    return Storyboard(fps, blocks, source, info, result, tuple(tr.wrong[tr.y == c] for c in classes),
+                      np.zeros(0), classes=tuple(str(c) for c in classes), layout=layout, counter=True)

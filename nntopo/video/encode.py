@@ -1,0 +1,77 @@
+"""Encoding after manim: the MP4 remuxed with its index first, the GIF with its own palette, and
+the poster frame. PyAV only; every output is written through atomic.replacing by the caller.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+
+def faststart_remux(src: Path, dst: Path) -> None:
+    """Copy the video stream of `src` into an MP4 at `dst` with the moov atom first (no re-encode)."""
+    with av.open(str(src)) as inp, av.open(
+        str(dst), "w", format="mp4", options={"movflags": "+faststart"}
+    ) as out:
+        stream_in = inp.streams.video[0]
+        stream_out = out.add_stream_from_template(stream_in)
+        for packet in inp.demux(stream_in):
+            if packet.dts is None:  # the demuxer's final flush packet
+                continue
+            packet.stream = stream_out
+            out.mux(packet)
+
+
+def mp4_to_gif(src: Path, dst: Path, fps: int) -> None:
+    """A looping GIF of the video `src`, with one palette made for its colours.
+
+    ffmpeg's palettegen (stats_mode=full) picks 256 colours from every frame; paletteuse maps the
+    frames onto them (error-diffusion dither) and stores only the changed rectangle of each
+    frame. (manim's own GIF writer stores 3-3-2 RGB, which turns dark text yellow.)
+    """
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="gif", options={"loop": "0"}) as out:
+        vin = inp.streams.video[0]
+        stream = out.add_stream("gif", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = vin.width, vin.height, "pal8"
+        graph = av.filter.Graph()
+        source = graph.add_buffer(template=vin)
+        split = graph.add("split")
+        palettegen = graph.add("palettegen", "stats_mode=full")
+        paletteuse = graph.add("paletteuse", "dither=sierra2_4a:diff_mode=rectangle")
+        sink = graph.add("buffersink")
+        source.link_to(split)
+        split.link_to(palettegen, 0, 0)
+        split.link_to(paletteuse, 1, 0)
+        palettegen.link_to(paletteuse, 0, 1)
+        paletteuse.link_to(sink)
+        graph.configure()
+        for frame in inp.decode(vin):
+            graph.push(frame)
+        graph.push(None)
+        n = 0
+        while True:
+            try:
+                frame = graph.pull()
+            except (av.error.EOFError, av.error.BlockingIOError):
+                break
+            frame.pts, frame.time_base = n, Fraction(1, fps)
+            n += 1
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+
+
+def poster(video: Path, png: Path) -> Path:
+    """Save the last frame of `video` as a PNG, atomically."""
+    from ..atomic import replacing
+
+    with av.open(str(video)) as c:
+        last = None
+        for last in c.decode(video=0):
+            pass
+    if last is None:
+        raise ValueError(f"{video}: no frames")
+    with replacing(png) as tmp:
+        last.to_image().save(tmp, format="PNG")
+    return png

@@ -1,0 +1,106 @@
+"""The text around the plot: the run's description, the legend, the counter, the numbers at the
+end and the overlay's numbers, placed by the storyboard's layout (sizes and gaps come from it).
+
+Side panel (16:9, 4:3): one column beside the plot, top to bottom: info, legend, counter,
+result; the overlay's notes sit at the foot of the column until the result appears, then right
+under it, so the two never overlap. Bottom strip (1:1): legend, then counter and notes, replaced
+by the result at the end. Notes that would leave the frame are drawn smaller, or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from manim import DOWN, LEFT, RIGHT, UP, Group, ImageMobject, config
+
+from ..storyboard import Storyboard, dot_paths
+from .text import path_mobject
+
+Text = Callable[..., ImageMobject]  # text(s, size, bold=False) -> a line of text
+
+
+class Panel:
+    def __init__(self, sb: Storyboard, colors: list[str], text: Text):
+        self.sb, self.lay, self.text = sb, sb.layout, text
+        lay = self.lay
+        self.left = np.array([lay.panel_left, 0.0, 0.0])
+        self.legend = Group(*(self._legend_row(c, label) for c, label in zip(colors, sb.classes)))
+        lines = [text(sb.result[0], lay.size("result_head"), bold=True)]
+        lines += [text(s, lay.size("result")) for s in sb.result[1:]]
+        self.result = Group(*lines).arrange(DOWN, aligned_edge=LEFT, buff=lay.text.line_gap * lay.text_scale)
+        self.counter = text(" ", lay.size("counter")) if sb.counter else None
+        self.info = Group()
+        if lay.panel == "side":
+            self._side()
+        else:
+            self._strip()
+
+    def _legend_row(self, color: str, label: str) -> Group:
+        lay = self.lay
+        dot = path_mobject(dot_paths(np.zeros((1, 3), np.float32), lay.text.legend_dot),
+                           fill_color=color, fill_opacity=1, stroke_width=0)
+        return Group(dot, self.text(label, lay.size("legend"))).arrange(RIGHT, buff=lay.text.dot_label_gap)
+
+    def _arrange_legend(self, many: Callable[[], None]) -> None:
+        if len(self.sb.classes) > 4:  # ten digits: a grid of five columns
+            self.legend.arrange_in_grid(cols=5, buff=self.lay.text.legend_columns_gap, flow_order="rd")
+        else:
+            many()
+
+    def _side(self) -> None:
+        t = self.lay.text
+        self.info = Group(*(self.text(s, self.lay.size("info")) for s in self.sb.info))
+        self.info.arrange(DOWN, aligned_edge=LEFT, buff=t.line_gap * self.lay.text_scale)
+        # A fixed left edge beside the plot: long lines grow to the right, into free space.
+        self.info.to_edge(UP, buff=t.info_top).align_to(self.left, LEFT)
+        self._arrange_legend(lambda: self.legend.arrange(DOWN, aligned_edge=LEFT, buff=t.legend_gap))
+        self.legend.next_to(self.info, DOWN, aligned_edge=LEFT, buff=t.group_gap)
+        below = self.legend
+        if self.counter is not None:
+            self.counter.next_to(self.legend, DOWN, aligned_edge=LEFT, buff=t.counter_gap)
+            below = self.counter
+        self.result.next_to(below, DOWN, aligned_edge=LEFT, buff=t.result_gap)
+
+    def _strip(self) -> None:
+        t = self.lay.text
+        self._arrange_legend(lambda: self.legend.arrange(RIGHT, buff=t.legend_row_gap))
+        self.legend.move_to(np.array([0.0, self.lay.strip_top - self.legend.height / 2, 0.0]))
+        self.legend.align_to(self.left, LEFT)
+        if self.counter is not None:
+            self.counter.next_to(self.legend, DOWN, aligned_edge=LEFT, buff=t.strip_gap)
+        self.result.next_to(self.legend, DOWN, aligned_edge=LEFT, buff=t.strip_gap)
+
+    def static(self) -> list:
+        """What stays from the first frame to the last."""
+        return [m for m in (self.info, self.legend, self.counter) if m is not None]
+
+    def counter_pixels(self, s: str) -> np.ndarray:
+        """The counter's new line, for the same place: the camera blits an image at its top-left
+        corner whatever its width, so swapping the pixels is all a changing line needs."""
+        return self.text(s or " ", self.lay.size("counter")).pixel_array
+
+    def notes(self, lines: tuple[str, ...], result_shown: bool) -> Group | None:
+        """The overlay's numbers, placed; redrawn smaller where they would leave the frame, and
+        None where even that would not fit (the result then has the room: the strip at the end,
+        or a crowded side panel)."""
+        lay, t = self.lay, self.lay.text
+        if not lines or (result_shown and lay.panel == "bottom"):
+            return None
+        size = lay.size("notes")
+        floor = -config.frame_height / 2 + t.frame_margin
+        while True:
+            notes = Group(*(self.text(s, size) for s in lines))
+            notes.arrange(DOWN, aligned_edge=LEFT, buff=t.notes_gap)
+            if lay.panel == "bottom":
+                notes.next_to(self.legend, DOWN, aligned_edge=LEFT, buff=t.strip_gap)
+            elif result_shown:
+                notes.next_to(self.result, DOWN, aligned_edge=LEFT, buff=t.result_gap)
+            else:
+                notes.to_edge(DOWN, buff=t.notes_bottom).align_to(self.left, LEFT)
+            over = floor - notes.get_bottom()[1]
+            if over <= 0:
+                return notes
+            size *= (notes.height - over) / notes.height * 0.98  # the top stays where it is
+            if size < t.notes_smallest * lay.text_scale:
+                return None

@@ -1,0 +1,229 @@
+"""LayerFlow: the plane, its grid and the data, carried through every layer of a network.
+
+The scene plays storyboards; every coordinate comes from the storyboard, a chunk of frames at a
+time, so memory stays flat however long the video. From Python, `nntopo.render` (video/__init__.py) builds it inside
+`tempconfig`. From the manim command (scenes/flow.py):
+
+    NNTOPO_RECORDING=run.npz manim -ql scenes/flow.py LayerFlow
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+from manim import Group, Line, ManimColor, Scene, UpdateFromAlphaFunc, VGroup, VMobject, config, linear
+from manim import LEFT, RIGHT, UP
+
+from ..storyboard import DOT_RADIUS, RING_RADIUS, Frames, Kind, Storyboard, dot_paths
+from .camera import FastCamera
+from .panel import Panel
+from .text import path_mobject, text
+from .theme import DOT_OPACITY, PLANE_FILL, STROKES, THEMES, class_colors
+
+CHUNK = 32  # frames the storyboard computes at once while the scene draws
+
+
+class LayerFlow(Scene):
+    """Plays one or more storyboards ("acts") in order; a figure in two parts has two."""
+
+    def __init__(self, storyboards: Storyboard | list[Storyboard] | None = None,
+                 on_frames: Callable[[int], None] | None = None, theme: str = "light",
+                 frozen_holds: bool = True, **kwargs):
+        kwargs.setdefault("camera_class", FastCamera)
+        super().__init__(**kwargs)
+        if storyboards is None:  # run by the manim command: the recording comes from the environment
+            from .. import recording, storyboard
+
+            path = os.environ.get("NNTOPO_RECORDING")
+            if not path:
+                raise SystemExit("set NNTOPO_RECORDING to a recording made by `nntopo train`")
+            storyboards = storyboard.layers(recording.load(path), int(config.frame_rate))
+        self.acts = [storyboards] if isinstance(storyboards, Storyboard) else list(storyboards)
+        self.on_frames = on_frames or (lambda n: None)
+        self.texts: dict[tuple, object] = {}
+        self.theme = THEMES[theme]
+        self.frozen_holds = frozen_holds  # False: every frame drawn (a PNG per frame)
+
+    def construct(self) -> None:
+        self.camera.background_color = self.theme["background"]
+        for sb in self.acts:
+            self.sb = sb
+            self.chunk: tuple[int, Frames | None] = (0, None)
+            self.clear()
+            self.show_title()
+            self.panel = Panel(sb, class_colors(self.theme, len(sb.classes)), self.text)
+            self.add(*self.panel.static())
+            self.caption, self.notes, self.result_shown = Group(), Group(), False
+            self.current_notes: tuple[str, ...] = ()
+            self.build_space()
+            for start, block in zip(sb.starts(), sb.blocks):
+                self.show_caption(block.caption)
+                self.show_notes(block.notes)
+                if block.kind is Kind.FADE:
+                    self.show_result(start)
+                elif block.kind is Kind.REWIND:
+                    self.hide_result()
+                if block.still:
+                    self.hold(start, block.frames)
+                else:
+                    self.play_frames(start, block.frames)
+
+    # --- text ------------------------------------------------------------------------------------
+
+    def text(self, s: str, font_size: float, bold: bool = False):
+        """A cached line of text: counters repeat, and each costs a cairo drawing."""
+        key = (s, font_size, bold)
+        if key not in self.texts:
+            self.texts[key] = text(s, font_size=font_size, color=self.theme["ink"], bold=bold)
+        return self.texts[key].copy()
+
+    def show_title(self) -> None:
+        """A title card for figures in several parts (its frames are counted in the storyboard)."""
+        if not self.sb.title:
+            return
+        card = self.text(self.sb.title, self.sb.layout.text.title)
+        self.add(card)
+        n = self.sb.title_frames
+        self.wait((n + 0.5) / self.sb.fps, frozen_frame=True)
+        self.on_frames(n)
+        self.remove(card)
+
+    def show_caption(self, caption: str) -> None:
+        lay = self.sb.layout
+        size = lay.text.caption
+        room = config.frame_width - lay.text.caption_margin
+        new = self.text(caption, size)
+        if new.width > room:  # redrawn smaller: images are never scaled
+            new = self.text(caption, size * room / new.width)
+        self.remove(self.caption)
+        self.caption = new.to_edge(UP, buff=lay.text.caption_top)
+        self.add(self.caption)
+
+    def show_notes(self, lines: tuple[str, ...]) -> None:
+        """The overlay: the current stage's numbers."""
+        self.remove(self.notes)
+        self.current_notes = lines
+        self.notes = self.panel.notes(lines, self.result_shown) or Group()
+        self.add(self.notes)
+
+    def show_result(self, f: int) -> None:
+        """The numbers, and a ring around every point the network gets wrong."""
+        frame = self.frame(f)
+        rings = [dot_paths(p[frame.i][w], RING_RADIUS) for p, w in zip(frame.points, self.sb.wrong)]
+        width, opacity = STROKES["ring"]
+        self.rings = path_mobject(np.concatenate(rings), stroke_color=self.theme["ink"], stroke_width=width,
+                                  stroke_opacity=opacity, fill_opacity=0)
+        if self.panel.counter is not None and self.sb.layout.panel == "bottom":
+            self.remove(self.panel.counter)  # the strip under the plot now holds the numbers
+        self.add(self.panel.result, self.rings)
+        self.result_shown = True
+        self.show_notes(self.current_notes)
+
+    def hide_result(self) -> None:
+        """--loop: back to the first frame without the numbers, so the video loops seamlessly."""
+        if self.result_shown:
+            self.remove(self.panel.result, self.rings)
+            if self.panel.counter is not None:
+                self.add(self.panel.counter)
+            self.result_shown = False
+
+    # --- the space ---------------------------------------------------------------------------------
+
+    def stroke(self, role: str, color: str | None = None, scale: float = 1.0) -> dict:
+        width, opacity = STROKES[role]
+        return dict(stroke_color=color or self.theme[role], stroke_width=width, stroke_opacity=opacity * scale)
+
+    def build_space(self) -> None:
+        sb, frame = self.sb, self.frame(0)
+        a, b = ManimColor(self.theme["heat_a"]), ManimColor(self.theme["heat_b"])
+        self.heat = [path_mobject(h[0], fill_color=a.interpolate(b, float(p)), fill_opacity=1.0, stroke_width=0)
+                     for h, p in zip(frame.heat, sb.heat_levels)]
+        self.grid = path_mobject(frame.grid[0], **self.stroke("grid"))
+        self.boundary = path_mobject(frame.boundary[0], **self.stroke("boundary", self.theme["ink"]))
+        self.dots = [path_mobject(dot_paths(p[0], DOT_RADIUS), fill_color=c, fill_opacity=DOT_OPACITY, stroke_width=0)
+                     for p, c in zip(frame.points, class_colors(self.theme, len(sb.classes)))]
+        self.line = Line(LEFT, RIGHT, color=self.theme["ink"], stroke_width=STROKES["line"][0])
+        self.line.set_stroke(opacity=0.0)
+        parts = [*self.heat, self.grid, self.boundary, *self.dots, self.line]
+        self.arrows = [path_mobject(frame.arrows[0][:0], **self.stroke(role, scale=0.0)) for role in ("arrow", "fold")]
+        self.plane = path_mobject(frame.plane[0], fill_color=self.theme["ink"], fill_opacity=0.0,
+                                  **self.stroke("plane", self.theme["ink"], scale=0.0))
+        self.space = VGroup(*parts, *self.arrows, self.plane)
+        self.add(self.space)
+
+    def frame(self, f: int):
+        """Frame f's geometry, from the storyboard a chunk at a time (frames play in order)."""
+        start, chunk = self.chunk
+        if chunk is None or not start <= f < start + len(chunk):
+            start, chunk = f, self.sb.frames(f, min(f + CHUNK, self.sb.n_frames))
+            self.chunk = (start, chunk)
+        return _At(chunk, f - start)
+
+    def set_frame(self, f: int) -> None:
+        fr = self.frame(f)
+        i = fr.i
+        for mob, h in zip(self.heat, fr.heat):
+            mob.points = h[i]
+        self.grid.points = fr.grid[i]
+        self.boundary.points = fr.boundary[i]
+        for mob, p in zip(self.dots, fr.points):
+            mob.points = dot_paths(p[i], DOT_RADIUS)
+        opacity = float(fr.line_opacity[i])
+        if fr.plane.shape[1]:  # 3D: the separating plane instead of a line
+            self.plane.points = fr.plane[i].astype(np.float64)
+            self.plane.set_fill(opacity=PLANE_FILL * opacity)
+            self.plane.set_stroke(opacity=STROKES["plane"][1] * opacity)
+            opacity = 0.0
+        elif opacity > 0.0:  # only where the line meets the plot area
+            self.line.put_start_and_end_on(fr.line[i][0], fr.line[i][1])
+        self.line.set_stroke(opacity=opacity)
+        if fr.arrows.shape[1]:
+            alpha = float(fr.arrow_opacity[i])
+            folds = fr.arrow_folds[i]
+            pieces = fr.arrows[i].reshape(len(folds), -1, 3)
+            for mob, mask, role in zip(self.arrows, (~folds, folds), ("arrow", "fold")):
+                mob.points = pieces[mask].reshape(-1, 3).astype(np.float64) if alpha > 0 else pieces[:0, 0]
+                mob.set_stroke(opacity=STROKES[role][1] * alpha)
+        if self.panel.counter is not None:
+            self.panel.counter.pixel_array = self.panel.counter_pixels(str(fr.counter[i]))
+
+    # --- playing blocks of frames ----------------------------------------------------------------
+    # A block of n frames plays for (n - 0.5) / fps seconds: manim then renders exactly n frames
+    # (times 0, 1/fps, ..., (n-1)/fps), and alpha * (n - 0.5) recovers the frame index.
+
+    def play_frames(self, start: int, length: int) -> None:
+        seen = {"last": -1}
+
+        def update(_mob: VMobject, alpha: float) -> None:
+            k = min(int(np.floor(alpha * (length - 0.5) + 1e-6)), length - 1)
+            self.set_frame(start + k)
+            if k > seen["last"]:
+                self.on_frames(k - seen["last"])
+                seen["last"] = k
+
+        mobs = [self.space] + ([self.panel.counter] if self.panel.counter is not None else [])
+        group = mobs[0] if len(mobs) == 1 else Group(*mobs)
+        self.play(UpdateFromAlphaFunc(group, update, run_time=(length - 0.5) / self.sb.fps, rate_func=linear))
+
+    def hold(self, start: int, length: int) -> None:
+        self.set_frame(start)
+        if start + length == self.sb.n_frames and not self.result_shown:
+            self.show_result(start)  # every video ends with its numbers
+        if not self.frozen_holds:
+            self.play_frames(start, length)
+            return
+        # A frozen frame is repeated int(duration * fps) times: (n + 0.5) / fps gives n.
+        self.wait((length + 0.5) / self.sb.fps, frozen_frame=True)
+        self.on_frames(length)
+
+
+class _At:
+    """One frame of a chunk: the chunk's arrays, read at index i."""
+
+    def __init__(self, chunk: Frames, i: int):
+        self.chunk, self.i = chunk, i
+
+    def __getattr__(self, name: str):
+        return getattr(self.chunk, name)

@@ -1,0 +1,48 @@
+"""Helpers shared by test modules (not tests themselves)."""
+
+import subprocess
+from pathlib import Path
+
+CHECK = """<pre id="nntopo-check">pending</pre><script>
+const vids = Array.from(document.querySelectorAll('video')), out = [];
+function done() { document.getElementById('nntopo-check').textContent = JSON.stringify(out); }
+vids.forEach(v => {
+  const note = tag => { out.push({tag, src: v.currentSrc, readyState: v.readyState,
+      duration: v.duration, error: v.error && v.error.code, time: v.currentTime});
+      if (out.length === vids.length) done(); };
+  v.addEventListener('error', () => note('error'), true);
+  v.querySelectorAll('source').forEach(s => s.addEventListener('error', () => note('error')));
+  v.addEventListener('canplay', () => v.play().then(() => setTimeout(() => note('played'), 400),
+                                                  e => note('play failed: ' + e)), {once: true});
+  v.preload = 'auto'; v.load();
+});
+</script>"""
+
+
+def check_in_chromium(page: Path, n_videos: int) -> None:
+    """Open a copy of `page` in headless Chromium with a probe that plays every video."""
+    import json
+    import shutil
+    import tempfile
+
+    chromium_path = shutil.which("chromium")
+    assert chromium_path, "the chromium fixture installs it"
+    probe = page.parent / "check.html"
+    probe.write_text(page.read_text().replace("</body>", CHECK + "</body>"))
+    with tempfile.TemporaryDirectory() as profile:
+        dom = subprocess.run(
+            [chromium_path, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={profile}", "--autoplay-policy=no-user-gesture-required",
+             "--virtual-time-budget=15000", "--dump-dom", probe.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        ).stdout
+    probe.unlink()
+    text = dom.split('<pre id="nntopo-check">', 1)[1].split("</pre>", 1)[0]
+    results = json.loads(text)
+    assert len(results) == n_videos, results
+    for r in results:
+        assert r["tag"] == "played" and r["error"] is None, r
+        assert r["readyState"] >= 3 and r["duration"] > 1 and r["time"] > 0, r
+
+
