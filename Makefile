@@ -20,8 +20,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not render and not claims"
 
+# BASELINE=REV measures that commit too, in the same run (a git worktree of it).
+BASELINE ?=
 bench: $(STAMP)
-	$(PY) bench/bench.py
+	$(PY) bench/bench.py $(if $(BASELINE),--baseline $(BASELINE))
 
 setup: $(STAMP)
 

@@ -94,6 +94,12 @@ def _net(layers, width, activation, layer_type, anchors, field_width, fixed_widt
                      anchors, field_width, not fixed_widths)
 
 
+def _training(steps: int, seed: int, points: int) -> TrainConfig:
+    check_seed(seed)
+    check_points(points)
+    return TrainConfig(steps=steps)
+
+
 def _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop=False,
              overlay=False) -> RenderOptions:
     return RenderOptions(quality.value, fps, verbose, fmt.value, transparent, all_frames,
@@ -161,7 +167,7 @@ def train(
     if output is None:
         raise NntopoError("Missing option '--output' / '-o': where to write the recording (.npz)")
     net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
-    cfg, _, _ = TrainConfig(steps=steps), check_seed(seed), check_points(points)
+    cfg = _training(steps, seed, points)
     check_output(output, ".npz")
     typer.echo(_train(dataset, data, net, cfg, seed, points).save(output))
 
@@ -189,7 +195,7 @@ def render(
     opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay)
     if from_file is None:
         net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
-        cfg, _, _ = TrainConfig(steps=steps), check_seed(seed), check_points(points)
+        cfg = _training(steps, seed, points)
     name = dataset.value if dataset is not None else (data or from_file).stem
     output = _output(output, name, "renders", opts, no_overwrite)
     if from_file is not None:

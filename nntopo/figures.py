@@ -293,12 +293,13 @@ def render(name: str, output: str | Path, opts: RenderOptions = RenderOptions(),
 
     on_start(phase, total) announces "training" (units: optimiser steps, epochs) and
     "rendering" (frames) before each starts; on_train and on_frames then report progress."""
+    from .atomic import check_output
     from .config import one_of
     from .video import render_storyboards
 
     one_of("figure", name, FIGURES)
     fig = FIGURES[name]
-    output = Path(output)
+    output = check_output(output, f".{opts.format}", folder=opts.all_frames)
     if on_start:
         on_start("training", sum(r.work() for r in fig.runs))
     recs = recordings(fig, output.parent / ".cache", on_train)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import NntopoError
 
-MAX_DIM = 3
+MAX_COORDINATES = 3  # x, y, z: the input spaces the scenes draw (representations may be wider)
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,9 @@ def load_points(path: str | Path) -> Points:
             raise NntopoError(f"{path}:{line}: {len(row)} columns, but line {rows[0][0]} has {width}")
         if width < 2:
             raise NntopoError(f"{path}:{line}: expected x, y[, z], label: at least 2 columns")
-        if width - 1 > MAX_DIM:
+        if width - 1 > MAX_COORDINATES:
             raise NntopoError(
-                f"{path}:{line}: {width - 1} coordinates; at most {MAX_DIM} (x, y, z) are supported")
+                f"{path}:{line}: {width - 1} coordinates; at most {MAX_COORDINATES} (x, y, z) are supported")
         values = []
         for k, cell in enumerate(row[:-1]):
             v = _number(cell.strip())

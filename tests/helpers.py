@@ -46,3 +46,27 @@ def check_in_chromium(page: Path, n_videos: int) -> None:
         assert r["readyState"] >= 3 and r["duration"] > 1 and r["time"] > 0, r
 
 
+
+
+def to_torch(net, cfg):
+    """The torch MLP (config `cfg`) holding the numpy network `net`'s parameters: the one
+    numpy -> torch converter of the tests (train.network is the other way)."""
+    import numpy as np
+    import torch
+
+    from nntopo.model import MLP
+
+    m = MLP(cfg)
+    with torch.no_grad():
+        for t, n in zip(m.hidden, net.layers):
+            if n.kind == "vector-field":
+                t.set_anchors(torch.tensor(n.anchors, dtype=torch.float32))
+                t.vectors.copy_(torch.tensor(n.vectors))
+                widths = torch.log(torch.tensor(np.asarray(n.widths)))
+                (t.log_widths if t.log_widths is not None else t.fixed_log_widths).copy_(widths)
+            else:
+                t.weight.copy_(torch.tensor(n.W))
+                t.bias.copy_(torch.tensor(n.b))
+        m.head.weight.copy_(torch.tensor(net.head_w[None]))
+        m.head.bias.fill_(net.head_b)
+    return m

@@ -5,6 +5,7 @@ import torch
 from nntopo import isotopy
 from nntopo.config import NetConfig
 from nntopo.model import MLP
+from nntopo.train import network
 from nntopo.network import Dense, Network
 
 T = np.linspace(0.0, 1.0, 401)
@@ -56,12 +57,7 @@ def test_singular_matrix_collapses_only_at_the_end():
 def torch_layers(net_cfg, seed):
     torch.manual_seed(seed)
     m = MLP(net_cfg)
-    layers = tuple(
-        Dense(l.weight.detach().double().numpy(), l.bias.detach().double().numpy(), net_cfg.activation)
-        for l in m.hidden
-    )
-    net = Network(layers, m.head.weight.detach().double().numpy()[0], float(m.head.bias.detach()))
-    return m, net
+    return m, network(m)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus", "relu", "leaky-relu"])
@@ -81,8 +77,11 @@ def test_stage_ends_equal_torch_layers(activation, in_dim, width, layers):
             h = isotopy.layer_output(lp, h)
             k = lp.out_dim
             assert np.allclose(h[:, k:], 0.0, atol=1e-9)  # unused coordinates stay zero
-            # equal to torch up to the neurons the plan swapped
-            assert np.allclose(np.sort(h[:, :k], 1), np.sort(rep.numpy(), 1), atol=1e-5)
+            # equal to torch, with the two neurons the plan swapped (if it did) exchanged
+            order = np.arange(k)
+            if lp.index in plan.swaps:
+                order[[0, 1]] = order[[1, 0]]
+            assert np.allclose(h[:, :k], rep.numpy()[:, order], atol=1e-5)
         # the laid-out network computes the same function, swaps included
         assert np.allclose(h @ plan.head_w + plan.head_b, logits, atol=1e-5)
 

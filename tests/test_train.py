@@ -1,6 +1,9 @@
 import numpy as np
 import torch
 
+from helpers import to_torch
+
+from nntopo import metrics
 from nntopo.datasets import make_dataset
 from nntopo.config import NetConfig
 from nntopo.model import MLP
@@ -20,14 +23,7 @@ def test_same_seed_same_recording():
 
 def test_recorded_network_is_the_trained_one(tiny_recording):
     rec = tiny_recording
-    net = MLP(NetConfig(2, 2, 2, "tanh"))
-    state = {}
-    for i, layer in enumerate(rec.net.layers):
-        state[f"hidden.{i}.weight"] = torch.tensor(layer.W)
-        state[f"hidden.{i}.bias"] = torch.tensor(layer.b)
-    state["head.weight"] = torch.tensor(rec.net.head_w)[None]
-    state["head.bias"] = torch.tensor([rec.net.head_b])
-    net.load_state_dict({k: v.float() for k, v in state.items()})
+    net = to_torch(rec.net, NetConfig(2, 2, 2, "tanh"))
     with torch.no_grad():
         logits = net(torch.tensor(rec.X, dtype=torch.float32)).numpy()
     assert np.allclose(logits, rec.net.logits(rec.X), atol=1e-4)
@@ -64,9 +60,14 @@ def test_the_essays_claim_four_2_unit_tanh_layers_untangle_the_spirals():
 
 
 def test_metrics_recorded(tiny_recording):
-    m = tiny_recording.meta["metrics"]
-    assert 0.0 <= m["test_accuracy"] <= 1.0 and m["test_points"] == 40_000
-    assert m["max_stretch"] >= m["p99_stretch"] > 0
+    """The recorded numbers are the recorded network's, measured again here."""
+    rec, m = tiny_recording, tiny_recording.meta["metrics"]
+    assert m["train_accuracy"] == np.mean(rec.net.predict(rec.X) == rec.y)
+    assert m["test_accuracy"] == metrics.dense_test_accuracy(rec.net, "spirals", rec.meta["seed"])
+    assert m["test_points"] == 40_000
+    stretch = metrics.stretch(rec.net, rec.X)
+    assert m["max_stretch"] == stretch.max() and m["p99_stretch"] == np.percentile(stretch, 99)
+    assert m["homeomorphism"] == metrics.homeomorphism(rec.net, [])
 
 
 def test_contractive_penalty_matches_autograd_jacobians():

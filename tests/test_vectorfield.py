@@ -1,6 +1,8 @@
 import dataclasses
 import json
 
+from helpers import to_torch
+
 import numpy as np
 import pytest
 import torch
@@ -132,19 +134,8 @@ def test_format_1_files_are_still_read(tiny_recording, tmp_path):
 def test_torch_and_numpy_networks_agree(field_recording):
     """The recorded float64 network is the trained torch one."""
     rec = field_recording
-    torch_net = MLP(recording.net_config(rec.meta))
-    # rebuild the torch net from the recording, then compare outputs
+    torch_net = to_torch(rec.net, recording.net_config(rec.meta))
     with torch.no_grad():
-        for tl, nl in zip(torch_net.hidden, rec.net.layers):
-            if nl.kind == "vector-field":
-                tl.set_anchors(torch.tensor(nl.anchors, dtype=torch.float32))
-                tl.vectors.copy_(torch.tensor(nl.vectors))
-                tl.log_widths.copy_(torch.log(torch.tensor(nl.widths)))
-            else:
-                tl.weight.copy_(torch.tensor(nl.W))
-                tl.bias.copy_(torch.tensor(nl.b))
-        torch_net.head.weight.copy_(torch.tensor(rec.net.head_w[None]))
-        torch_net.head.bias.fill_(rec.net.head_b)
         out = torch_net(torch.tensor(rec.X, dtype=torch.float32)).numpy()
     assert np.allclose(out, rec.net.logits(rec.X), atol=1e-4)
 

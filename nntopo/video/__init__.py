@@ -9,7 +9,7 @@
 
 Each render works in its own temporary media folder, so renders running at once never collide;
 the result replaces the target in one rename (atomic.replacing), so a failed or interrupted
-render leaves the old file as it was. Formats (all encoded by manim through PyAV):
+render leaves the old file as it was. Formats (encoded through PyAV):
 
     mp4   H.264, yuv420p, remuxed with its index (moov atom) first: plays in browsers and slides
     gif   palette-optimised (palettegen/paletteuse), looping forever: for READMEs and blogs
@@ -30,15 +30,6 @@ from ..atomic import replacing
 from ..config import Progress, RenderOptions
 from ..recording import Recording
 from ..storyboard import Storyboard
-
-# Memory is flat in the video's length only if the encoder's is. Manim encodes each animation in
-# its own libx264 instance, and each holds its look-ahead (40 frames by default, each several
-# times a frame's pixels): one encoder in flight, a 10-frame look-ahead and a 2-frame queue keep
-# a 1080p60 render of the flagship at a third of the memory, at the same speed and file size
-# (measured with make bench). The rest at 4k is libx264's own reference and thread buffers.
-ENCODING = {"max_inflight_encoders": 1, "encoder_queue_size": 2}
-X264 = {"crf": "23", "rc-lookahead": "10", "threads": "2"}  # crf 23 is manim's default
-
 
 def storyboard_of(rec: Recording, opts: RenderOptions) -> Storyboard:
     """The layer-by-layer storyboard of `rec` with the options' layout, overlay and loop."""
@@ -69,7 +60,11 @@ def render(rec: Recording, output: str | Path, opts: RenderOptions = RenderOptio
 def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: RenderOptions,
                        progress: Progress | None = None) -> Path:
     """Draw the storyboards, in order, with the LayerFlow scene into `output` (see the formats),
-    then a poster (the last frame, NAME.png) beside a video."""
+    then a poster (the last frame, NAME.png) beside a video.
+
+    Videos are encoded by nntopo as one stream while the scene draws (encode.Encoder): manim
+    only draws. PNG outputs (the last frame, or every frame with all_frames) are manim's own.
+    """
     import manim  # imported here: nothing else in nntopo pays for it
 
     from . import encode
@@ -77,11 +72,14 @@ def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: 
 
     output = Path(output)
     width, height = opts.size
+    fps = storyboards[0].fps
     media = Path(tempfile.mkdtemp(prefix="nntopo-render-"))
     logger = logging.getLogger("manim")
     old_level = logger.level
-    # GIFs are made from the MP4 (mp4_to_gif); a sequence is manim's png-sequence.
-    manim_format = "png-sequence" if opts.all_frames else "mp4" if opts.format == "gif" else opts.format
+    video = opts.format != "png"
+    # A GIF is made from an MP4 (mp4_to_gif).
+    stream = media / ("stream.webm" if opts.format == "webm" else "stream.mp4")
+    encoder = None
     try:
         if not opts.verbose:
             logger.setLevel(logging.ERROR)
@@ -91,36 +89,39 @@ def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: 
             "pixel_height": height,
             "frame_height": 8.0,  # manim units; the width follows the aspect, so nothing stretches
             "frame_width": 8.0 * width / height,
-            "frame_rate": storyboards[0].fps,
+            "frame_rate": fps,
             "disable_caching": True,
             "progress_bar": "display" if opts.verbose else "none",
             "verbosity": "INFO" if opts.verbose else "ERROR",
             "output_file": "flow",
-            "format": manim_format,
+            "format": "png-sequence" if opts.all_frames else "png",
+            "dry_run": video,  # manim draws every frame and writes none: nntopo encodes them
             "transparent": opts.transparent,
             "preview": False,
-            **ENCODING,
-            **({"video_encoder_options": X264} if manim_format == "mp4" else {}),
         }
         with manim.tempconfig(settings):
+            if video:
+                encoder = encode.Encoder(stream, stream.suffix[1:], width, height, fps, opts.transparent)
             # A sequence wants a file per frame: holds are then drawn, not frozen.
             scene = LayerFlow(storyboards, on_frames=progress, theme=opts.theme,
-                              frozen_holds=not opts.all_frames)
+                              frozen_holds=not opts.all_frames, sink=encoder.write if encoder else None)
             scene.render()
-            writer = scene.renderer.file_writer
-            result = Path(writer.image_file_path if opts.format == "png" else writer.movie_file_path)
+            result = None if video else Path(scene.renderer.file_writer.image_file_path)
+        if encoder is not None:
+            encoder.close()
+            encoder = None
         with replacing(output) as tmp:
             if opts.all_frames:
                 shutil.move(str(result.with_suffix("")), str(tmp))  # the folder of numbered PNGs
-            elif opts.format == "mp4":
-                encode.faststart_remux(result, tmp)
             elif opts.format == "gif":
-                encode.mp4_to_gif(result, tmp, storyboards[0].fps)
+                encode.mp4_to_gif(stream, tmp, fps)
             else:
-                shutil.copyfile(result, tmp)
-        if opts.format in ("mp4", "webm", "gif"):  # a still for every video: its last frame
+                shutil.copyfile(stream if video else result, tmp)
+        if video:  # a still for every video: its last frame
             encode.poster(output, output.with_suffix(".png"))
     finally:
+        if encoder is not None:
+            encoder.close(finish=False)
         logger.setLevel(old_level)
         shutil.rmtree(media, ignore_errors=True)
     return output

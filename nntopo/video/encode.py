@@ -75,3 +75,72 @@ def poster(video: Path, png: Path) -> Path:
     with replacing(png) as tmp:
         last.to_image().save(tmp, format="PNG")
     return png
+
+
+# Per container: the codec, its pixel format (opaque, transparent) and options. libx264's
+# look-ahead is 10 frames (40 by default): each buffered frame costs several times its pixels,
+# and a short look-ahead keeps a 1080p render's memory low at the same file size, within 3%.
+CODECS = {
+    "mp4": ("libx264", ("yuv420p", None), {"crf": "23", "rc-lookahead": "10"}),
+    "webm": ("libvpx-vp9", ("yuv420p", "yuva420p"), {"crf": "23", "b": "0"}),
+}
+
+
+class Encoder:
+    """One video stream for a whole render: frames go in as RGBA arrays (with a repeat count for
+    still frames), are encoded on a thread beside the drawing, and stream to `path`. A queue of
+    two frames keeps the drawing at most two frames ahead, so memory stays flat."""
+
+    def __init__(self, path: Path, container: str, width: int, height: int, fps: int, transparent: bool):
+        import queue
+        import threading
+
+        codec, (opaque, alpha), options = CODECS[container]
+        self.out = av.open(str(path), "w", format=container,
+                           options={"movflags": "+faststart"} if container == "mp4" else {})
+        self.stream = self.out.add_stream(codec, rate=fps, options=dict(options))
+        self.stream.width, self.stream.height = width, height
+        self.stream.pix_fmt = alpha if transparent and alpha else opaque
+        self.time_base = Fraction(1, fps)
+        self.pts = 0
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="nntopo-encoder", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is not None:
+                continue
+            pixels, repeat = item
+            try:
+                for _ in range(repeat):
+                    frame = av.VideoFrame.from_ndarray(pixels, format="rgba")
+                    frame.pts, frame.time_base = self.pts, self.time_base
+                    self.pts += 1
+                    for packet in self.stream.encode(frame):
+                        self.out.mux(packet)
+            except BaseException as e:  # raised in the drawing thread at the next frame or close
+                self.error = e
+
+    def write(self, pixels, repeat: int = 1) -> None:
+        """Queue a frame (H, W, 4) uint8, shown `repeat` times; the caller hands it over."""
+        if self.error is not None:
+            raise self.error
+        self.queue.put((pixels, repeat))
+
+    def close(self, finish: bool = True) -> None:
+        """Encode what is queued and close the file (finish=False: stop, the file is discarded)."""
+        self.queue.put(None)
+        self.thread.join()
+        try:
+            if finish and self.error is None:
+                for packet in self.stream.encode():
+                    self.out.mux(packet)
+        finally:
+            self.out.close()
+        if self.error is not None and finish:
+            raise self.error

@@ -30,9 +30,20 @@ class LayerFlow(Scene):
 
     def __init__(self, storyboards: Storyboard | list[Storyboard] | None = None,
                  on_frames: Callable[[int], None] | None = None, theme: str = "light",
-                 frozen_holds: bool = True, **kwargs):
+                 frozen_holds: bool = True, sink: Callable[[np.ndarray, int], None] | None = None,
+                 **kwargs):
+        """sink(frame, repeat): every frame drawn, (H, W, 4) uint8, with how many times it is
+        shown, for an encoder of the caller's (nntopo encodes its videos as one stream)."""
         kwargs.setdefault("camera_class", FastCamera)
         super().__init__(**kwargs)
+        if sink is not None:  # the renderer's hand-off of each frame, for manim's own writer too
+            add_frame = self.renderer.add_frame
+
+            def add_and_sink(frame: np.ndarray, num_frames: int = 1) -> None:
+                add_frame(frame, num_frames)
+                sink(frame, num_frames)
+
+            self.renderer.add_frame = add_and_sink
         if storyboards is None:  # run by the manim command: the recording comes from the environment
             from .. import recording, storyboard
 
