@@ -117,8 +117,9 @@ def _output(output: Path | None, name: str, folder: str, opts: RenderOptions, no
 
 
 def _train(dataset, data: Path | None, net: NetConfig, cfg: TrainConfig, seed: int, points: int):
-    """Train on a dataset of the registry or on the user's CSV points, with a progress bar."""
-    from . import train
+    """Train on a dataset of the registry or on the user's CSV points, with a progress bar; in a
+    child process, so that a render after it does not carry torch."""
+    from .apart import record_apart
 
     pts = None
     if data is not None:
@@ -128,10 +129,11 @@ def _train(dataset, data: Path | None, net: NetConfig, cfg: TrainConfig, seed: i
     name = dataset.value if dataset is not None else data.name
     with bar(f"training {name}", cfg.restarts * cfg.steps) as advance:
         if data is not None:
-            rec = train.record_csv(data, net, cfg, seed, advance, pts)
+            rec = record_apart("csv", advance, path=data, net_cfg=net, cfg=cfg, seed=seed, points=pts)
         else:
             net = replace(net, in_dim=DATASETS[dataset.value].dim)
-            rec = train.record(dataset.value, net, cfg, seed, points, advance)
+            rec = record_apart("dataset", advance, dataset=dataset.value, net_cfg=net, cfg=cfg,
+                                     seed=seed, n_per_class=points)
     m = rec.meta["metrics"]
     say(f"training accuracy {100 * m['train_accuracy']:.1f}% (restart {m['restart'] + 1})")
     return rec

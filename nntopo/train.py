@@ -236,3 +236,4 @@ def record_csv(path: str | Path, net_cfg: NetConfig, cfg: TrainConfig, seed: int
             "labels": list(pts.labels), "center": pts.center.tolist(), "scale": pts.scale,
             "n_points": len(pts.X), "extent": datasets.EXTENT}
     return record_points(pts.X, pts.y, meta, replace(net_cfg, in_dim=pts.X.shape[1]), cfg, seed, progress)
+

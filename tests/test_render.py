@@ -104,6 +104,44 @@ def test_interrupted_render_leaves_the_old_file_and_no_litter(tiny_recording, tm
     assert set(glob.glob(pattern)) == before
 
 
+def test_interrupted_training_stops_the_child_too(tmp_path):
+    """Ctrl-C while `render DATASET` trains (in a child process, which gets the signal too): exit
+    130, no output, no training process or folder left behind."""
+    import glob
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    pattern = str(Path(tempfile.gettempdir()) / "nntopo-train-*")  # where record_apart works
+    before = set(glob.glob(pattern))
+    out = tmp_path / "v.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "nntopo", "render", "spirals", "--steps", "100000",
+                             "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.time() + 60
+    while not set(glob.glob(pattern)) - before:  # wait until training started
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.05)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "aborted" in err and "Traceback" not in err, err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    assert set(glob.glob(pattern)) == before
+    deadline = time.time() + 10  # nothing of the group is left (the helpers exit after the parent)
+    while True:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.time() < deadline, subprocess.run(["ps", "-o", "pid,args", "-g", str(proc.pid)],
+                                                      capture_output=True, text=True).stdout
+        time.sleep(0.1)
+
+
 def test_vector_field_render_shows_the_arrows(tmp_path):
     """A vector-field network, trained and rendered from the CLI; the quiver is on screen."""
     rec_path = tmp_path / "vf.npz"
