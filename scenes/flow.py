@@ -3,6 +3,8 @@
     NNTOPO_RECORDING=run.npz manim -ql scenes/flow.py LayerFlow
 """
 
-from nntopo.video.scene import LayerFlow
+from nntopo.video import scene
 
-__all__ = ["LayerFlow"]
+
+class LayerFlow(scene.LayerFlow):
+    """Defined here so that the manim command finds it in this file."""

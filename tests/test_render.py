@@ -186,3 +186,22 @@ def test_knn_scene_draws_ten_classes(tmp_path):
     def near(rgb):
         return int((np.abs(plot - np.array(rgb)).max(-1) < 40).sum())
     assert near((0x2C, 0xA0, 0x2C)) > 30 and near((0x94, 0x67, 0xBD)) > 30
+
+
+def test_the_manim_command_renders_a_recording(tiny_recording, tmp_path):
+    """The README's `NNTOPO_RECORDING=run.npz manim -ql scenes/flow.py LayerFlow` works."""
+    import os
+    import subprocess
+    import sys
+
+    rec_path = recording.save(tiny_recording, tmp_path / "tiny.npz")
+    manim = Path(sys.executable).parent / "manim"
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([str(manim), "-ql", "--fps", "4", "--media_dir", str(tmp_path / "media"),
+                           str(root / "scenes" / "flow.py"), "LayerFlow"],
+                          env=dict(os.environ, NNTOPO_RECORDING=str(rec_path)), capture_output=True,
+                          text=True, timeout=300)
+    videos = list((tmp_path / "media").rglob("LayerFlow.mp4"))
+    assert proc.returncode == 0 and len(videos) == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    expected = storyboard.layers(tiny_recording, 4).total_frames
+    assert abs(probe(videos[0])[4] - expected) <= 3
