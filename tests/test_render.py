@@ -33,6 +33,14 @@ def probe(path: Path):
         return s.codec_context.name, s.codec_context.pix_fmt, s.width, s.height, n
 
 
+def default_sigint() -> None:
+    """In a child before it runs: Ctrl-C does what it does at a terminal, even when the test run
+    itself was started where SIGINT is ignored (a shell's background job), which children inherit."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def invoke(*args):
     result = CliRunner().invoke(cli.app, list(args))
     assert result.exit_code == 0, result.stderr
@@ -88,7 +96,7 @@ def test_interrupted_render_leaves_the_old_file_and_no_litter(tiny_recording, tm
     proc = subprocess.Popen(
         [sys.executable, "-m", "nntopo", "render", "--from", str(rec_path), "--fps", "30",
          "--quality", "medium", "-o", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
     )
     deadline = time.time() + 60
     while not set(glob.glob(pattern)) - before:  # wait until rendering started
@@ -120,7 +128,7 @@ def test_interrupted_training_stops_the_child_too(tmp_path):
     out = tmp_path / "v.mp4"
     proc = subprocess.Popen([sys.executable, "-m", "nntopo", "render", "spirals", "--steps", "100000",
                              "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=default_sigint)
     deadline = time.time() + 60
     while not set(glob.glob(pattern)) - before:  # wait until training started
         assert proc.poll() is None and time.time() < deadline, proc.communicate()
