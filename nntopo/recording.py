@@ -118,6 +118,11 @@ def load(path: str | os.PathLike) -> Recording:
         raise RecordingError(f"{path}: not a readable .npz file ({type(e).__name__})") from None
     if "format" not in data or "meta" not in data:
         raise RecordingError(f"{path}: not an nntopo recording (no format version)")
+    # NaN or infinite numbers would surface deep in a render (an SVD that does not converge):
+    # refused here, naming the arrays.
+    bad = sorted(k for k, a in data.items() if a.dtype.kind in "fc" and not np.isfinite(a).all())
+    if bad:
+        raise RecordingError(f"{path}: non-finite numbers (NaN or infinity) in {', '.join(bad)}")
     version = int(data["format"])
     if version not in READS:
         raise RecordingError(

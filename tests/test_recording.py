@@ -99,3 +99,22 @@ def test_failed_save_keeps_the_old_file(tiny_recording, tmp_path, monkeypatch):
         save(tiny_recording, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
+
+
+@pytest.mark.parametrize("key,value", [("W0", np.nan), ("head_w", np.inf), ("snap_b1", -np.inf)])
+def test_non_finite_parameters_are_refused_naming_the_array(tiny_recording, tmp_path, key, value):
+    from typer.testing import CliRunner
+
+    from nntopo import cli
+
+    path = save(tiny_recording, tmp_path / "run.npz")
+    with np.load(path, allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files}
+    data[key] = data[key].astype(np.float64)
+    data[key].flat[0] = value
+    np.savez(tmp_path / "bad.npz", **data)
+    with pytest.raises(RecordingError, match=f"non-finite numbers .* in {key}$"):
+        load(tmp_path / "bad.npz")
+    for command in (["render", "--from"], ["inspect"]):
+        result = CliRunner().invoke(cli.app, [*command, str(tmp_path / "bad.npz")])
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1 and key in result.stderr
