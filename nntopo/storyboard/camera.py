@@ -131,6 +131,20 @@ def line_on_screen(w: np.ndarray, c: float, center: np.ndarray, half: float,
     return out
 
 
+def lines_on_screen(w: np.ndarray, c: np.ndarray, center: np.ndarray, half: np.ndarray,
+                    layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """The lines w_f . h + c_f = 0 of n frames (w (n, 2), c (n,)) in each frame's view (centre
+    (n, 2), half (n,)), clipped to the plot: ends (n, 2, 3), zero where a line misses it, and
+    whether it meets it (n,) bool."""
+    ends = np.zeros((len(c), 2, 3), np.float32)
+    shown = np.zeros(len(c), bool)
+    for f in range(len(c)):
+        seg = line_on_screen(w[f], float(c[f]), center[f], half[f], layout)
+        if seg is not None:
+            ends[f], shown[f] = seg, True
+    return ends, shown
+
+
 def plane_patch(w: np.ndarray, c: float, pts: np.ndarray) -> np.ndarray:
     """Corners (4, 3) of a square of the plane w . h + c = 0 around the points pts (N, 3)."""
     w = w[:3]

@@ -63,6 +63,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         "grid": PathIndex.build([S] * L, closed=False),
         "heat": [PathIndex.build([len(x) for x in level], closed=True) for level in rings],
         "boundary": PathIndex.build([len(b) for b in bounds], closed=False, smooth=False),
+        "plane": PathIndex.build([4], closed=True, smooth=False),  # 3D: the separating plane's patch
     }
 
     # Positions at the start of every block (a stage block ends where its path does at t = 1).
@@ -135,20 +136,17 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         bound = np.concatenate(pieces[2 + len(rings) :], axis=1) if bounds else scr[:, :0]
         line = np.zeros((n, 2, 3), np.float32)
         opacity = fade[start:stop].copy()
-        if D == 2:
-            for k, f in enumerate(idx):
-                seg = camera.line_on_screen(plan.head_w[:2], plan.head_b, c[k], h[k], layout) \
-                    if f >= T - n_out else None
-                if seg is None:
-                    opacity[k] = 0.0
-                else:
-                    line[k] = seg
+        if D == 2:  # the line, in the outro's frames where it meets the plot
+            out = idx >= T - n_out
+            line[out], meets = camera.lines_on_screen(np.broadcast_to(plan.head_w[:2], (out.sum(), 2)),
+                                                      np.full(out.sum(), plan.head_b), c[out], h[out], layout)
+            opacity[~out] = 0.0
+            opacity[out] *= meets
         plane_pieces = np.zeros((n, 0, 3), np.float32)
         if patch is not None:  # before the outro it is hidden, drawn where the outro starts
             shown = np.maximum(idx, T - n_out)
             corners = camera.project(np.broadcast_to(patch, (n, 4, 3)).copy(), shown, fps)
-            seen = camera.screen(corners, center[shown], half[shown], layout)
-            plane_pieces = PathIndex.build([4], closed=True, smooth=False).bezier(seen)
+            plane_pieces = paths["plane"].bezier(camera.screen(corners, center[shown], half[shown], layout))
         arrow_pieces, folds, arrow_opacity = _arrow_frames(arrows, idx, c, h, layout)
         return Frames(
             grid=paths["grid"].bezier(pieces[0]), heat=heat,

@@ -83,13 +83,9 @@ def training(rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0,
         c, h = center[start:stop], half[start:stop]
         scr = camera.screen(blend(reps, start, stop), c, h, layout)
         nearest = blend.nearest[start:stop]
-        line = np.zeros((stop - start, 2, 3), np.float32)
-        opacity = np.zeros(stop - start)
-        for k, i in enumerate(nearest):
-            hw = isotopy.pad(snaps.head_w[i][None], 2)[0]
-            seg = camera.line_on_screen(hw, float(snaps.head_b[i]), c[k], h[k], layout)
-            if seg is not None:
-                line[k], opacity[k] = seg, 1.0
+        line, meets = camera.lines_on_screen(isotopy.pad(snaps.head_w[nearest], 2), snaps.head_b[nearest],
+                                             c, h, layout)
+        opacity = meets.astype(float)
         pts = scr[:, L * Sg :]
         return _frames(stop - start, (pts[:, rec.y == 0], pts[:, rec.y == 1]), counters[nearest],
                        grid_paths.bezier(scr[:, : L * Sg]), line, opacity)

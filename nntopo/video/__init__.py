@@ -5,13 +5,13 @@
     camera   the cairo camera (paths from lists, text blitted pixel for pixel)
     text     lines of text drawn by cairo; paths as VMobjects
     theme    the palettes
-    encode   after manim: faststart MP4, GIF with its own palette, the poster frame
+    encode   the video stream written while the scene draws, GIF with its own palette, poster
 
 Each render works in its own temporary media folder, so renders running at once never collide;
 the result replaces the target in one rename (atomic.replacing), so a failed or interrupted
 render leaves the old file as it was. Formats (encoded through PyAV):
 
-    mp4   H.264, yuv420p, remuxed with its index (moov atom) first: plays in browsers and slides
+    mp4   H.264, yuv420p, with its index (moov atom) first: plays in browsers and slides
     gif   palette-optimised (palettegen/paletteuse), looping forever: for READMEs and blogs
     webm  VP9; with transparent=True an alpha channel (yuva420p), for overlaying on slides
     png   the last frame, lossless (RGBA with transparent=True); all_frames: every frame, as a

@@ -1,5 +1,5 @@
-"""Encoding after manim: the MP4 remuxed with its index first, the GIF with its own palette, and
-the poster frame. PyAV only; every output is written through atomic.replacing by the caller.
+"""Encoding: the video stream nntopo writes while manim draws (Encoder), the GIF with its own
+palette, and the poster frame. PyAV only; outputs are put in place through atomic.replacing.
 """
 
 from __future__ import annotations
@@ -8,20 +8,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-
-
-def faststart_remux(src: Path, dst: Path) -> None:
-    """Copy the video stream of `src` into an MP4 at `dst` with the moov atom first (no re-encode)."""
-    with av.open(str(src)) as inp, av.open(
-        str(dst), "w", format="mp4", options={"movflags": "+faststart"}
-    ) as out:
-        stream_in = inp.streams.video[0]
-        stream_out = out.add_stream_from_template(stream_in)
-        for packet in inp.demux(stream_in):
-            if packet.dts is None:  # the demuxer's final flush packet
-                continue
-            packet.stream = stream_out
-            out.mux(packet)
 
 
 def mp4_to_gif(src: Path, dst: Path, fps: int) -> None:
@@ -118,8 +104,10 @@ class Encoder:
                 continue
             pixels, repeat = item
             try:
+                # converted once, however often a still frame is shown (the encoder keeps its own
+                # reference to each frame it is sent, so the next pts does not touch the last)
+                frame = av.VideoFrame.from_ndarray(pixels, format="rgba").reformat(format=self.stream.pix_fmt)
                 for _ in range(repeat):
-                    frame = av.VideoFrame.from_ndarray(pixels, format="rgba")
                     frame.pts, frame.time_base = self.pts, self.time_base
                     self.pts += 1
                     for packet in self.stream.encode(frame):
