@@ -3,12 +3,16 @@
 The public surface, re-exported from the modules that hold it (each imported when first used,
 so `import nntopo` is cheap and the CLI starts at once):
 
-    X, y = make_dataset("spirals", 250, seed=0)
-    rec = record("spirals", NetConfig(2, 4, 2, "tanh"), TrainConfig(), seed=0)   # torch
-    save(rec, "run.npz"); rec = load("run.npz")
-    render(rec, "spirals.mp4", RenderOptions(quality="medium"))                   # manim
-    inspect(rec)                                    # per-stage topology and geometry
-    sb = layers(rec, fps=15)                        # the storyboard: every frame, on demand
+    rec = train("spirals", layers=4, width=2, seed=0)     # what `nntopo train` does (torch)
+    rec = record(model, X, y)                             # your own trained torch model
+    rec.save("run.npz"); rec = load("run.npz")            # a self-describing .npz
+    render(rec, "spirals.mp4", quality="medium")          # the CLI's render options (manim)
+    show(rec)                                             # in Jupyter: the video, inline
+    inspect(rec)                                          # per-stage topology and geometry
+    sb = layers(rec, fps=15)                              # the storyboard: every frame, on demand
+
+Every bad input raises NntopoError (ConfigError for an option, RecordingError for a file,
+ModelError for a model nntopo cannot read) with the line the CLI prints.
 """
 
 from .lazy import exports
@@ -20,8 +24,9 @@ _EXPORTS = {
     "NetConfig": "config", "TrainConfig": "config", "RenderOptions": "config",
     "NntopoError": "errors", "ConfigError": "errors",
     "Network": "network", "Recording": "recording", "RecordingError": "recording",
-    "load": "recording", "save": "recording", "record": "train", "record_csv": "train",
-    "inspect": "diagnostics", "FIGURES": "figures", "layers": "storyboard", "render": "video",
+    "load": "recording", "save": "recording", "record": "usermodel", "record_csv": "training",
+    "ModelError": "errors", "train": "api", "render": "api", "show": "api", "Video": "api",
+    "inspect": "diagnostics", "FIGURES": "figures", "layers": "storyboard",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]
 __getattr__ = exports(__name__, _EXPORTS, globals())

@@ -11,7 +11,8 @@ from .recording import Recording
 
 
 def record_apart(kind: str, progress: Progress | None = None, **job) -> Recording:
-    """record(**job) (kind "dataset") or record_csv(**job) (kind "csv") in a child process, which
+    """record(**job) (kind "dataset"), record_csv(**job) (kind "csv") or, reading the user's
+    model file on their points, usermodel.record_file(**job) (kind "model") in a child process, which
     writes the recording (atomically, as any recording) for this process to load.
 
     The caller never imports torch: a render that trains first then carries only what rendering
@@ -47,8 +48,6 @@ def record_apart(kind: str, progress: Progress | None = None, **job) -> Recordin
 
 def _record_child(kind: str, job: dict, path: str, messages) -> None:
     """The child of record_apart: train, save, report."""
-    from .train import record, record_csv
-
     done = [0]
 
     def progress(n: int) -> None:
@@ -58,7 +57,14 @@ def _record_child(kind: str, job: dict, path: str, messages) -> None:
             done[0] = 0
 
     try:
-        rec = (record if kind == "dataset" else record_csv)(**job, progress=progress)
+        if kind == "model":
+            from .usermodel import record_file
+
+            rec = record_file(**job)
+        else:
+            from .training import record, record_csv
+
+            rec = (record if kind == "dataset" else record_csv)(**job, progress=progress)
         rec.save(path)
     except NntopoError as e:
         messages.put(("error", str(e)))

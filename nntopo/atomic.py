@@ -51,6 +51,13 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `path`, atomically."""
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
 def write_npz(path: str | os.PathLike, arrays: dict) -> Path:
     """Save `arrays` as a compressed .npz at `path`, atomically."""
     import numpy as np

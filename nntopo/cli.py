@@ -22,7 +22,7 @@ from .figures import FIGURES
 from .knn.digits import DIGITS
 from .options import (ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Background, BackgroundOpt,
                       DataOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt, Format, FormatOpt,
-                      FpsOpt, FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, NoOverwriteOpt,
+                      FpsOpt, FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt, NoOverwriteOpt,
                       OverlayOpt, PointsOpt, Quality, QualityOpt, SeedOpt, StepsOpt, TransparentOpt,
                       VerboseOpt, WidthOpt)
 
@@ -135,23 +135,34 @@ def render(
     fmt: FormatOpt = Format["mp4"], background: BackgroundOpt = Background["light"],
     transparent: TransparentOpt = False, all_frames: FramesOpt = False, aspect: AspectOpt = Aspect["16:9"],
     loop: LoopOpt = False, no_overwrite: NoOverwriteOpt = False, verbose: VerboseOpt = False,
-    overlay: OverlayOpt = False,
+    overlay: OverlayOpt = False, model: ModelOpt = None,
 ) -> None:
-    """Train (or load), then render the layer-by-layer video and print its path.
+    """Train (or load, or read your --model), then render the layer-by-layer video and print its
+    path.
 
     Videos get a poster beside them: their last frame as NAME.png.
     """
+    if model is not None and data is None:
+        raise NntopoError("--model needs --data: the points (a CSV of x, y[, z], label rows) to carry through it")
     _one_source(dataset=dataset, data=data, from_file=from_file)
     opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay)
-    if from_file is None:
+    if from_file is None and model is None:
         net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
         cfg = _training(steps, seed, points)
-    name = dataset.value if dataset is not None else (data or from_file).stem
+    name = dataset.value if dataset is not None else (model or data or from_file).stem
     output = _output(output, name, "renders", opts, no_overwrite)
     if from_file is not None:
         from .recording import load
 
         rec = load(from_file)
+    elif model is not None:
+        from .apart import record_apart
+        from .torchnet import file_kind
+        from .userdata import load_points
+
+        file_kind(model)  # a file that is no model, or a pickle, is refused before torch loads
+        load_points(data, max_classes=10)
+        rec = record_apart("model", model=model, data=data)
     else:
         rec = _train(dataset, data, net, cfg, seed, points)
     if overlay:

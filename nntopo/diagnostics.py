@@ -23,8 +23,7 @@ from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
 from . import isotopy, vectorfield
-from .activations import ACTIVATIONS
-from .datasets import DATASETS, make_dataset
+from .datasets import make_dataset
 from .network import VectorField
 from .recording import Recording
 
@@ -192,7 +191,7 @@ def _linear_facts(W: np.ndarray, lp: isotopy.LayerPlan) -> tuple[float | None, f
 
 def architecture(rec: Recording) -> str:
     """'2 -> 2 -> 1, tanh', or with vector-field steps '2 -> F2 -> F2 -> 1, vector field (8 anchors)'."""
-    text = " -> ".join([str(rec.X.shape[1])] + rec.net.labels() + ["1"])
+    text = " -> ".join([str(rec.X.shape[1])] + rec.net.labels() + [str(len(rec.net.head_b))])
     if rec.net.activation is not None:
         text += f", {rec.net.activation}"
     if rec.net.anchors is not None:
@@ -225,7 +224,7 @@ def inspect(rec: Recording) -> Report:
     # Topology is measured on a dense fresh sample of the true sets, carried through the same
     # stages: where a layer stretches space, 250 training points tear apart long before the set
     # does, and the Betti numbers would report the sampling, not the map.
-    if rec.dataset in DATASETS:
+    if rec.sampled:
         Xd, yd = make_dataset(rec.dataset, TOPOLOGY_POINTS, rec.meta["seed"] + TOPOLOGY_SEED_OFFSET)
     else:  # the user's own points: they are all there is
         Xd, yd = rec.X, rec.y
@@ -238,7 +237,7 @@ def inspect(rec: Recording) -> Report:
     for lp, layer in zip(plan.layers, plan.net.layers):
         if lp.step is None:
             det, cond, lin_homeo, why = _linear_facts(layer.W, lp)
-            act = ACTIVATIONS[lp.activation]
+            act = lp.activation
         for name in lp.stages:
             before, xd_before = x, xd
             x = isotopy.stage_end(lp, name, x)
@@ -259,7 +258,7 @@ def inspect(rec: Recording) -> Report:
                 d[:, : lp.out_dim] = act.numpy_deriv(before[:, : lp.out_dim])
                 J = d[:, :, None] * J
                 homeo = act.invertible
-                reason = f"{lp.activation} is invertible" if homeo else f"{lp.activation} folds"
+                reason = f"{act.label} is invertible" if homeo else f"{act.label} folds"
             sv = np.linalg.svd(J[:, : lp.out_dim], compute_uv=False)[:, 0]
             sep = separable(x, y)
             betti_now = (betti(xd[yd == 0], maxdim), betti(xd[yd == 1], maxdim))

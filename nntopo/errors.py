@@ -21,3 +21,7 @@ class ConfigError(NntopoError, ValueError):
     def say(self, name: str) -> str:
         """The message, naming the option as `name`."""
         return f"{name}: {self.rule}" if self.value is None else f"{name} {self.value}: {self.rule}"
+
+
+class ModelError(NntopoError):
+    """A torch model nntopo cannot read exactly: names the layer or operation, and what is read."""

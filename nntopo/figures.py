@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .config import NetConfig, Progress, RenderOptions, TrainConfig
 from .datasets import DATASETS
-from .recording import FORMAT_VERSION, Recording, RecordingError, load, save
+from .recording import FORMAT_VERSION, RecordingError, load, save
 from .version import __version__
 
 CACHE_VERSION = 2  # 2: recordings measure whether every layer is a homeomorphism
@@ -220,7 +220,7 @@ def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None
     """Train every run of `fig`, or load it from `cache` (a folder) when trained before: a
     Recording per Run, a knn.Trajectory per KnnRun."""
     from . import knn
-    from .train import record
+    from .training import record
 
     out = []
     for run in fig.runs:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.linalg
 
-from .activations import ACTIVATIONS
+from .activations import Activation
 from .network import Network, VectorField
 
 SINGULAR_RTOL = 1e-9  # |det| below this times the scale of W counts as singular
@@ -102,7 +102,7 @@ class LayerPlan:
     M: np.ndarray  # (D, D) the linear map in the padded space, det >= 0
     b: np.ndarray  # (D,) the bias, padded with zeros
     out_dim: int  # width of the layer; the activation acts on the first out_dim coordinates
-    activation: str
+    activation: Activation | None  # a dense layer's, with its parameter (None: a field step)
     collapse: bool  # the linear stage is not a homeomorphism (narrowing or det W = 0)
     note: str  # what the viewer should be told about the linear stage, "" if nothing
     step: VectorField | None = None  # a vector-field step (M, b unused), acting on out_dim
@@ -130,7 +130,7 @@ def swap_neurons(net: Network, layer: int, i: int = 0, j: int = 1) -> Network:
     layers = list(net.layers)
     L = layers[layer]
     layers[layer] = replace(L, W=L.W[perm], b=L.b[perm])
-    head_w = net.head_w
+    head_w, head_b = net.head_w, net.head_b
     # Whatever reads this layer's output reads the neurons in the new order: the next dense
     # layer's columns, or a vector field's coordinates (and so on through a run of fields).
     k = layer + 1
@@ -142,8 +142,8 @@ def swap_neurons(net: Network, layer: int, i: int = 0, j: int = 1) -> Network:
         N = layers[k]
         layers[k] = replace(N, W=N.W[:, perm])
     else:
-        head_w = head_w[perm]
-    return Network(tuple(layers), head_w, net.head_b)
+        head_w = head_w[:, perm]
+    return Network(tuple(layers), head_w, head_b)
 
 
 def _is_singular(W: np.ndarray) -> bool:
@@ -160,7 +160,7 @@ def plan(net: Network, in_dim: int, min_dim: int = 2) -> Plan:
     for l in range(len(net.layers)):
         if net.layers[l].kind == "vector-field":
             F = net.layers[l]
-            plans.append(LayerPlan(l, np.eye(D), np.zeros(D), F.out_dim, "", False, "", F))
+            plans.append(LayerPlan(l, np.eye(D), np.zeros(D), F.out_dim, None, False, "", F))
             continue
         W = net.layers[l].W
         m, n = W.shape
@@ -199,10 +199,9 @@ def plan(net: Network, in_dim: int, min_dim: int = 2) -> Plan:
             raise AssertionError("plan: the padded map must have det > 0")
         b = np.zeros(D)
         b[:m] = net.layers[l].b
-        plans.append(LayerPlan(l, M, b, m, net.layers[l].activation, collapse, note))
-    head_w = np.zeros(D)
-    head_w[: net.head_w.shape[0]] = net.head_w
-    return Plan(D, in_dim, tuple(plans), net, head_w, float(net.head_b), tuple(swaps))
+        plans.append(LayerPlan(l, M, b, m, net.layers[l].act, collapse, note))
+    v, c = net.separator
+    return Plan(D, in_dim, tuple(plans), net, pad(v, D), c, tuple(swaps))
 
 
 def pad(x: np.ndarray, D: int) -> np.ndarray:
@@ -233,7 +232,7 @@ def stage(layer: LayerPlan, name: str, x: np.ndarray, t: np.ndarray) -> np.ndarr
     if name == "activate":
         k = layer.out_dim
         target = x.copy()
-        target[:, :k] = ACTIVATIONS[layer.activation].numpy_fn(x[:, :k])
+        target[:, :k] = layer.activation.numpy_fn(x[:, :k])
         return x[None] + t[:, None, None] * (target - x)[None]
     raise ValueError(f"unknown stage {name!r}; expected one of {STAGES}")
 

@@ -43,7 +43,6 @@ def homeomorphism(net: Network, steps: list[dict]) -> bool:
     """Is every hidden layer a homeomorphism onto its image? A dense layer when W is injective
     (square and nonsingular, or widening with full column rank) and its activation invertible;
     a vector-field step when it was measured invertible (`steps`, from field_steps)."""
-    from .activations import ACTIVATIONS
     from .isotopy import SINGULAR_RTOL
 
     invertible = {s["layer"]: s["invertible"] for s in steps}
@@ -54,7 +53,7 @@ def homeomorphism(net: Network, steps: list[dict]) -> bool:
             continue
         sv = np.linalg.svd(layer.W, compute_uv=False)
         m, n = layer.W.shape
-        if m < n or sv[-1] <= SINGULAR_RTOL * max(1.0, sv[0]) or not ACTIVATIONS[layer.activation].invertible:
+        if m < n or sv[-1] <= SINGULAR_RTOL * max(1.0, sv[0]) or not layer.act.invertible:
             return False
     return True
 

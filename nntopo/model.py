@@ -3,7 +3,7 @@
 A hidden layer is either dense, sigma(W x + b) of a fixed width, or a vector-field step
 x -> x + F(x) (the essay's proposed layer, network.VectorField), which keeps the dimension of its
 input. The classifier is one logit, v . h + c. Training turns it into the numpy
-network.Network that a recording holds (train.network).
+network.Network that a recording holds (training.network).
 """
 
 from __future__ import annotations

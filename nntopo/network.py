@@ -8,8 +8,10 @@ One class per layer kind, named as the CLI names them (`LAYERS`):
 
 Every layer has `__call__` (its map) and `jacobian` (its map's Jacobian). A vector-field layer
 also has `field` (F alone) and `field_jacobian` (J_F), so the step's Jacobian is I + J_F.
-The classifier is one logit, v . h + c: its decision boundary in the last representation is the
-line (hyperplane) v . h + c = 0 that the essay draws.
+The classifier (the head) is a linear map to C outputs: one logit (C = 1, the essay's: class 1
+where v . h + c > 0) or C scores under a softmax. A binary head's decision boundary in the last
+representation is the line (hyperplane) v . h + c = 0 that the essay draws (`separator`; for two
+softmax outputs v and c are the differences of their rows).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from .activations import ACTIVATIONS
+from .activations import Activation, activation
+from .errors import NntopoError
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Dense:
     W: np.ndarray  # (out, in)
     b: np.ndarray  # (out,)
     activation: str  # a key of ACTIVATIONS
+    param: float | None = None  # the activation's parameter (leaky ReLU's slope); None: default
 
     kind: ClassVar[str] = "dense"
     trained: ClassVar[tuple[str, ...]] = ("W", "b")  # what training changes (snapshots hold it)
@@ -46,13 +50,18 @@ class Dense:
         """How the panel and `inspect` name the layer: its width."""
         return str(self.out_dim)
 
+    @property
+    def act(self) -> Activation:
+        """The activation with this layer's parameter."""
+        return activation(self.activation, self.param)
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """act(W x + b) for points x (N, in) -> (N, out)."""
-        return ACTIVATIONS[self.activation].numpy_fn(x @ self.W.T + self.b)
+        return self.act.numpy_fn(x @ self.W.T + self.b)
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         """The layer map's Jacobian at points x (N, in): (N, out, in)."""
-        d = ACTIVATIONS[self.activation].numpy_deriv(x @ self.W.T + self.b)  # (N, out)
+        d = self.act.numpy_deriv(x @ self.W.T + self.b)  # (N, out)
         return d[:, :, None] * self.W[None]
 
 
@@ -109,11 +118,20 @@ Layer = Dense | VectorField
 LAYERS: dict[str, type] = {cls.kind: cls for cls in (Dense, VectorField)}
 
 
+class HeadError(NntopoError):
+    """What a binary-only picture cannot show of a C-way head."""
+
+
 @dataclass(frozen=True)
 class Network:
     layers: tuple[Layer, ...]
-    head_w: np.ndarray  # (k,) classifier weights on the last representation
-    head_b: float
+    head_w: np.ndarray  # (C, k) the classifier's rows on the last representation; C = 1: one logit
+    head_b: np.ndarray  # (C,)
+
+    def __post_init__(self) -> None:
+        w = np.asarray(self.head_w, dtype=np.float64)
+        object.__setattr__(self, "head_w", w.reshape(1, -1) if w.ndim == 1 else w)
+        object.__setattr__(self, "head_b", np.asarray(self.head_b, dtype=np.float64).reshape(-1))
 
     def representations(self, x: np.ndarray) -> list[np.ndarray]:
         """[x, h1, ..., hL] for points x (N, d): layers + 1 arrays of shape (N, d_l)."""
@@ -136,25 +154,56 @@ class Network:
         """Anchors per vector-field step (None: the network has none)."""
         return next((len(layer.anchors) for layer in self.layers if layer.kind == "vector-field"), None)
 
+    def activations(self) -> list[Activation]:
+        """The dense layers' activations, each once, in order of first use."""
+        seen: dict[tuple, Activation] = {}
+        for layer in self.layers:
+            if layer.kind == "dense":
+                seen.setdefault((layer.activation, layer.param), layer.act)
+        return list(seen.values())
+
     @property
     def activation(self) -> str | None:
-        """The dense layers' activation (None: the network has no dense layer)."""
-        return next((layer.activation for layer in self.layers if layer.kind == "dense"), None)
+        """How captions name the dense layers' activations: 'tanh', 'leaky ReLU 0.3, tanh'
+        (None: the network has no dense layer)."""
+        acts = self.activations()
+        return ", ".join(a.label for a in acts) if acts else None
+
+    @property
+    def classes(self) -> int:
+        """How many classes the head tells apart: 2 for one logit, else its outputs."""
+        return max(2, len(self.head_b))
+
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        """(N, C) the head's outputs, as the network itself returns them (logits, not softmaxed)."""
+        return self.representations(x)[-1] @ self.head_w.T + self.head_b
+
+    @property
+    def separator(self) -> tuple[np.ndarray, float]:
+        """(v (k,), c): the binary decision is v . h + c > 0 (class 1) in the last representation."""
+        if len(self.head_b) == 1:
+            return self.head_w[0], float(self.head_b[0])
+        if len(self.head_b) == 2:
+            return self.head_w[1] - self.head_w[0], float(self.head_b[1] - self.head_b[0])
+        raise HeadError(f"this network tells {len(self.head_b)} classes apart; the videos and inspect "
+                        "show two classes (one separating hyperplane), and the recording keeps all of them")
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        """(N,) logits; positive means class B."""
-        return self.representations(x)[-1] @ self.head_w + self.head_b
+        """(N,) the binary logit; positive means class 1 (B). Binary heads only."""
+        v, c = self.separator
+        return self.representations(x)[-1] @ v + c
 
     def probability(self, x: np.ndarray) -> np.ndarray:
-        """(N,) probability of class B."""
+        """(N,) probability of class 1 (B). Binary heads only."""
         return 0.5 * (1.0 + np.tanh(0.5 * self.logits(x)))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """(N,) class, 0 (A) or 1 (B)."""
-        return (self.logits(x) > 0).astype(np.int64)
+        """(N,) the class: 0 or 1 for a binary head, the most probable of C otherwise."""
+        out = self.outputs(x)
+        return (out[:, 0] > 0).astype(np.int64) if out.shape[1] == 1 else out.argmax(1).astype(np.int64)
 
     def with_params(self, params: tuple[dict[str, np.ndarray], ...], head_w: np.ndarray,
-                    head_b: float) -> "Network":
+                    head_b: np.ndarray) -> "Network":
         """The same layers with other trained parameters (a training snapshot's)."""
         layers = tuple(replace(layer, **p) for layer, p in zip(self.layers, params))
-        return Network(layers, head_w, float(head_b))
+        return Network(layers, head_w, head_b)

@@ -33,6 +33,9 @@ KnnDataset = _choices("KnnDataset", [*DIGITS, "all"])
 
 DataOpt = Annotated[Optional[Path], typer.Option(
     "--data", help="Your own points instead of a dataset: a CSV of x, y[, z], label rows.")]
+ModelOpt = Annotated[Optional[Path], typer.Option(
+    "--model", help="Your own trained network: a .pt2 (torch.export.save) or TorchScript file, "
+    "rendered on the points of --data (never a torch.save pickle).")]
 LayersOpt = Annotated[int, typer.Option("--layers", help="Hidden layers (0: a linear classifier only).")]
 WidthOpt = Annotated[int, typer.Option("--width", help="Units per hidden layer.")]
 ActOpt = Annotated[ActivationName, typer.Option("--activation", help="Activation of the hidden layers.")]

@@ -5,16 +5,19 @@ Layout (all plain arrays, read with ``allow_pickle=False``):
     format          ()  int      FORMAT_VERSION
     meta            ()  str      JSON: dataset, seed, architecture, training config, metrics, versions
     X               (N, d)       inputs
-    y               (N,)         labels, 0 = A, 1 = B
+    y               (N,)         labels 0 ... C-1 (two classes: 0 = A, 1 = B)
     W{l}, b{l}      (m, n), (m,) dense hidden layer l, which computes act(W x + b)
     A{l}, V{l}, S{l} (K, d), (K, d), (K,)  vector-field layer l, x + F(x): anchors, vectors, widths
-    head_w, head_b  (k,), ()     the classifier's logit v . h + c on the last representation
-    snap_steps, snap_loss, snap_accuracy          (S,)   training snapshots
+    head_w, head_b  (C, k), (C,) the classifier: one logit (C = 1) or C softmax scores
+    snap_steps, snap_loss, snap_accuracy          (S,)   training snapshots (optional: S = 0)
     snap_W{l}, snap_b{l} (or snap_V{l}, snap_S{l}), snap_head_w, snap_head_b
                     (S, ...)     the trained parameters at each snapshot
 
-The type of each layer is in ``meta["net"]["layer_types"]`` ("dense" or "vector-field"; format 1
-files have only dense layers), the activation of the dense ones in ``meta["net"]["activation"]``.
+Format 3 describes each hidden layer in ``meta["net"]["hidden"]``: ``{"kind": "dense",
+"activation": "leaky-relu", "param": 0.3}`` or ``{"kind": "vector-field"}``, and names the
+classes in ``meta["classes"]``. Formats 1 and 2 (one activation for all dense layers in
+``meta["net"]["activation"]``, the types in ``meta["net"]["layer_types"]``, a one-logit head of
+shape (k,)) are read too.
 """
 
 from __future__ import annotations
@@ -27,14 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .activations import ACTIVATIONS
+from .activations import activation
 from .atomic import write_npz
 from .config import NetConfig
 from .errors import NntopoError
 from .network import Dense, Network, VectorField
 
-FORMAT_VERSION = 2  # 2: vector-field layers (layer_types); format 1 files are read too
-READS = (1, 2)
+FORMAT_VERSION = 3  # 3: per-layer activations, C-way heads, class names; 2: vector-field layers
+READS = (1, 2, 3)
 
 
 class RecordingError(NntopoError):
@@ -53,13 +56,30 @@ class Snapshots:
     # Per layer, its trained parameters stacked over snapshots: {"W": (S, out, in), "b": (S, out)}
     # for a dense layer, {"vectors": (S, K, d), "widths": (S, K)} for a vector-field one.
     params: tuple[dict[str, np.ndarray], ...]
-    head_w: np.ndarray  # (S, k)
-    head_b: np.ndarray  # (S,)
+    head_w: np.ndarray  # (S, C, k)
+    head_b: np.ndarray  # (S, C)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def separators(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per snapshot, the binary decision v . h + c > 0: v (S, k), c (S,) (Network.separator)."""
+        if self.head_b.shape[1] == 1:
+            return self.head_w[:, 0], self.head_b[:, 0]
+        return self.head_w[:, 1] - self.head_w[:, 0], self.head_b[:, 1] - self.head_b[:, 0]
 
     def network(self, i: int, final: Network) -> Network:
         """The network at snapshot i: `final` (the trained one) with snapshot i's parameters."""
         return final.with_params(tuple({k: v[i] for k, v in p.items()} for p in self.params),
-                                 self.head_w[i], float(self.head_b[i]))
+                                 self.head_w[i], self.head_b[i])
+
+    @staticmethod
+    def none(net: Network) -> "Snapshots":
+        """No training history (a network trained elsewhere)."""
+        return Snapshots(np.zeros(0, np.int64), np.zeros(0), np.zeros(0),
+                         tuple({k: np.zeros((0,) + getattr(layer, k).shape) for k in layer.trained}
+                               for layer in net.layers),
+                         np.zeros((0,) + net.head_w.shape), np.zeros((0,) + net.head_b.shape))
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,14 @@ class Recording:
     net: Network
     snapshots: Snapshots
 
+    def __post_init__(self) -> None:
+        # What format 3 says of the network, filled in for older files and new recordings alike
+        # (on a copy: the caller's dicts are not changed).
+        default = ["A", "B"] if self.net.classes == 2 else [str(c) for c in range(self.net.classes)]
+        object.__setattr__(self, "meta", {**self.meta, "net": {**(self.meta.get("net") or {}),
+                                                              "hidden": describe(self.net)},
+                                          "classes": self.meta.get("classes") or default})
+
     @property
     def dataset(self) -> str:
         return self.meta["dataset"]["name"]
@@ -77,6 +105,18 @@ class Recording:
     @property
     def accuracy(self) -> float:
         return float(self.meta["metrics"]["train_accuracy"])
+
+    @property
+    def sampled(self) -> bool:
+        """The data was sampled from a built-in dataset (so fresh points can be drawn again)."""
+        from .datasets import DATASETS
+
+        return "source" not in self.meta["dataset"] and self.dataset in DATASETS and self.meta.get("seed") is not None
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The classes' names, label 0 first."""
+        return tuple(self.meta["classes"])
 
     def save(self, path: str | os.PathLike) -> Path:
         return save(self, path)
@@ -92,18 +132,36 @@ def save(rec: Recording, path: str | os.PathLike) -> Path:
         "y": rec.y,
         "head_w": rec.net.head_w,
         "head_b": np.array(rec.net.head_b),
-        "snap_steps": rec.snapshots.steps,
-        "snap_loss": rec.snapshots.loss,
-        "snap_accuracy": rec.snapshots.accuracy,
-        "snap_head_w": rec.snapshots.head_w,
-        "snap_head_b": rec.snapshots.head_b,
     }
+    snaps = len(rec.snapshots) > 0  # no history: no snap_ arrays at all
+    if snaps:
+        arrays.update(snap_steps=rec.snapshots.steps, snap_loss=rec.snapshots.loss,
+                      snap_accuracy=rec.snapshots.accuracy, snap_head_w=rec.snapshots.head_w,
+                      snap_head_b=rec.snapshots.head_b)
     for i, (layer, snap) in enumerate(zip(rec.net.layers, rec.snapshots.params)):
         for name, key in FILE_KEYS[layer.kind].items():
             arrays[f"{key}{i}"] = getattr(layer, name)
-        for name, a in snap.items():
+        for name, a in snap.items() if snaps else ():
             arrays[f"snap_{FILE_KEYS[layer.kind][name]}{i}"] = a
     return write_npz(path, arrays)
+
+
+def describe(net: Network) -> list[dict]:
+    """Each hidden layer as format 3 describes it in meta["net"]["hidden"]."""
+    return [{"kind": "dense", "activation": layer.activation, "param": layer.param}
+            if layer.kind == "dense" else {"kind": layer.kind} for layer in net.layers]
+
+
+def _hidden(meta: dict, version: int) -> list[dict]:
+    """meta["net"]["hidden"], or what a format 1 or 2 file says in its place."""
+    if version >= 3:
+        hidden = meta["net"]["hidden"]
+        if not isinstance(hidden, list) or not all(isinstance(h, dict) for h in hidden):
+            raise ValueError("net.hidden")
+        return hidden
+    meta["net"].setdefault("layer_types", [])  # format 1: all dense
+    return [{"kind": t, "activation": meta["net"]["activation"], "param": None}
+            for t in net_config(meta).types()]
 
 
 def load(path: str | os.PathLike) -> Recording:
@@ -131,36 +189,44 @@ def load(path: str | os.PathLike) -> Recording:
         )
     try:
         meta = json.loads(str(data["meta"]))
-        meta["net"].setdefault("layer_types", [])  # format 1: all dense
-        types = net_config(meta).types()
-        layers, params = [], []
-        for i, t in enumerate(types):
-            if t == "dense":
-                layer = Dense(data[f"W{i}"], data[f"b{i}"], meta["net"]["activation"])
+        layers = []
+        for i, h in enumerate(_hidden(meta, version)):
+            if h["kind"] == "dense":
+                act = activation(h["activation"], h.get("param"))  # unknown names refused here
+                layers.append(Dense(data[f"W{i}"], data[f"b{i}"], act.name, act.param
+                                    if act.param_name and h.get("param") is not None else None))
+            elif h["kind"] == "vector-field":
+                layers.append(VectorField(data[f"A{i}"], data[f"V{i}"], data[f"S{i}"]))
             else:
-                layer = VectorField(data[f"A{i}"], data[f"V{i}"], data[f"S{i}"])
-            keys = FILE_KEYS[layer.kind]
-            layers.append(layer)
-            params.append({name: data[f"snap_{keys[name]}{i}"] for name in layer.trained})
-        net = Network(tuple(layers), data["head_w"], float(data["head_b"]))
-        snaps = Snapshots(
-            steps=data["snap_steps"],
-            loss=data["snap_loss"],
-            accuracy=data["snap_accuracy"],
-            params=tuple(params),
-            head_w=data["snap_head_w"],
-            head_b=data["snap_head_b"],
-        )
+                raise ValueError(f"layer kind {h['kind']!r}")
+        net = Network(tuple(layers), data["head_w"], data["head_b"])
+        C = len(net.head_b)
+        if "snap_steps" in data or version < 3:
+            snaps = Snapshots(
+                steps=data["snap_steps"],
+                loss=data["snap_loss"],
+                accuracy=data["snap_accuracy"],
+                params=tuple({name: data[f"snap_{FILE_KEYS[layer.kind][name]}{i}"] for name in layer.trained}
+                             for i, layer in enumerate(layers)),
+                head_w=data["snap_head_w"].reshape(len(data["snap_steps"]), C, net.head_w.shape[1]),
+                head_b=data["snap_head_b"].reshape(len(data["snap_steps"]), C),
+            )
+        else:
+            snaps = Snapshots.none(net)
         rec = Recording(meta, data["X"], data["y"], net, snaps)
-    except (KeyError, TypeError, ValueError, IndexError, json.JSONDecodeError) as e:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, json.JSONDecodeError) as e:
         raise RecordingError(f"{path}: damaged nntopo recording (missing or bad {e})") from None
+    except NntopoError as e:  # an activation this nntopo does not know, or a bad parameter
+        raise RecordingError(f"{path}: damaged nntopo recording ({e})") from None
     _check(rec, path)
     return rec
 
 
 def net_config(meta: dict) -> NetConfig:
     """The NetConfig a recording's meta describes (the file describes itself, as nanoGPT's do)."""
-    n = dict(meta["net"])
+    from dataclasses import fields
+
+    n = {f.name: meta["net"][f.name] for f in fields(NetConfig) if f.name in meta["net"]}
     n["layer_types"] = tuple(n.get("layer_types", ()))
     try:
         return NetConfig(**n)
@@ -171,10 +237,12 @@ def net_config(meta: dict) -> NetConfig:
 def _check(rec: Recording, path: Path) -> None:
     """Shapes must chain; a file that lies about them is refused here, not deep in a render."""
     problems = []
-    if rec.meta["net"]["activation"] not in ACTIVATIONS:
-        problems.append(f"unknown activation {rec.meta['net']['activation']!r}")
     if rec.X.ndim != 2 or rec.y.shape != (len(rec.X),):
         problems.append("X and y shapes disagree")
+    elif rec.y.dtype.kind not in "iub" or len(rec.y) and not 0 <= rec.y.min() <= rec.y.max() < rec.net.classes:
+        problems.append(f"labels are not 0 ... {rec.net.classes - 1}")
+    if len(rec.classes) != rec.net.classes:
+        problems.append(f"{len(rec.classes)} class names for {rec.net.classes} classes")
     dim = rec.X.shape[1] if rec.X.ndim == 2 else -1
     for i, layer in enumerate(rec.net.layers):
         if layer.kind == "dense":
@@ -188,11 +256,11 @@ def _check(rec: Recording, path: Path) -> None:
             problems.append(f"layer {i} shapes do not chain")
             break
         dim = layer.out_dim
-    if rec.net.head_w.shape != (dim,):
+    if rec.net.head_w.ndim != 2 or rec.net.head_w.shape[1] != dim or len(rec.net.head_b) != len(rec.net.head_w):
         problems.append("classifier shape does not match the last layer")
     S = len(rec.snapshots.steps)
     stacked = [rec.snapshots.loss, rec.snapshots.accuracy] + [a for p in rec.snapshots.params for a in p.values()]
-    if S == 0 or any(len(a) != S for a in stacked):
+    if any(len(a) != S for a in stacked):
         problems.append("snapshot arrays disagree")
     if problems:
         raise RecordingError(f"{path}: damaged nntopo recording ({'; '.join(problems)})")

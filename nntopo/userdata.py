@@ -23,8 +23,8 @@ MAX_COORDINATES = 3  # x, y, z: the input spaces the scenes draw (representation
 @dataclass(frozen=True)
 class Points:
     X: np.ndarray  # (N, d) rescaled into [-1, 1]^d
-    y: np.ndarray  # (N,) 0 for the first label in sorted order, 1 for the other
-    labels: tuple[str, str]  # the file's two labels, for class A and class B
+    y: np.ndarray  # (N,) each label's place in sorted order (integers numerically)
+    labels: tuple[str, ...]  # the file's labels, in label order (class A, class B for two)
     center: np.ndarray  # (d,) X_file = X * scale + center
     scale: float
     sha256: str  # of the file's bytes: the recording says exactly which data it saw
@@ -38,7 +38,7 @@ def _number(text: str) -> float | None:
     return v
 
 
-def load_points(path: str | Path) -> Points:
+def load_points(path: str | Path, max_classes: int = 2) -> Points:
     """Read and check `path`; see the module docstring for the format."""
     path = Path(path)
     if not path.is_file():
@@ -80,16 +80,31 @@ def load_points(path: str | Path) -> Points:
             raise NntopoError(f"{path}:{line}: the label (last column) is empty")
         coords.append(values)
         labels.append(label)
-    distinct = sorted(set(labels))
+    distinct = sorted(set(labels), key=_label_order)
     if len(distinct) < 2:
         raise NntopoError(f"{path}: every point has label {distinct[0]!r}: two classes are needed")
-    if len(distinct) > 2:
+    if len(distinct) > max_classes:
         shown = ", ".join(repr(d) for d in distinct[:5])
-        raise NntopoError(f"{path}: {len(distinct)} labels ({shown}); the networks here tell two classes apart")
+        raise NntopoError(f"{path}: {len(distinct)} labels ({shown}); the networks here tell "
+                          f"{max_classes} classes apart")
     X = np.asarray(coords, dtype=np.float64)
     y = np.array([distinct.index(lab) for lab in labels], dtype=np.int64)
+    Xn, center, scale = normalize(X)
+    return Points(Xn, y, tuple(distinct), center, scale, hashlib.sha256(raw).hexdigest())
+
+
+def _label_order(label: str):
+    """Integers in numeric order (so '10' follows '9'), then any other label alphabetically."""
+    try:
+        return (0, int(label), "")
+    except ValueError:
+        return (1, 0, label)
+
+
+def normalize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Points X (N, d) moved and scaled (one factor for all axes, so shapes keep their angles)
+    into [-1, 1]^d: (X - center) / scale, center (d,), scale."""
     lo, hi = X.min(0), X.max(0)
     center = (lo + hi) / 2
     scale = float(np.abs(X - center).max()) or 1.0
-    return Points((X - center) / scale, y, (distinct[0], distinct[1]), center, scale,
-                  hashlib.sha256(raw).hexdigest())
+    return (X - center) / scale, center, scale

@@ -3,7 +3,7 @@
 import pytest
 
 from nntopo.config import NetConfig, TrainConfig
-from nntopo.train import record
+from nntopo.training import record
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,7 @@ def check_in_chromium(page: Path, n_videos: int) -> None:
 
 def to_torch(net, cfg):
     """The torch MLP (config `cfg`) holding the numpy network `net`'s parameters: the one
-    numpy -> torch converter of the tests (train.network is the other way)."""
+    numpy -> torch converter of the tests (training.network is the other way)."""
     import numpy as np
     import torch
 
@@ -67,6 +67,6 @@ def to_torch(net, cfg):
             else:
                 t.weight.copy_(torch.tensor(n.W))
                 t.bias.copy_(torch.tensor(n.b))
-        m.head.weight.copy_(torch.tensor(net.head_w[None]))
-        m.head.bias.fill_(net.head_b)
+        m.head.weight.copy_(torch.tensor(net.head_w))
+        m.head.bias.copy_(torch.tensor(net.head_b))
     return m

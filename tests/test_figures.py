@@ -120,7 +120,7 @@ def test_make_figures_in_parallel_reports_failures(tmp_path, chromium):
 def test_linked_tori_need_a_fourth_dimension():
     """Width 3 fails on the dense test sample at every depth tried; width 4 separates them."""
     from nntopo.config import NetConfig, TrainConfig
-    from nntopo.train import record
+    from nntopo.training import record
 
     for depth in (1, 2, 3):
         rec = record("tori", NetConfig(3, depth, 3, "tanh"), TrainConfig(), seed=0, n_per_class=60)

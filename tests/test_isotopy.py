@@ -5,7 +5,7 @@ import torch
 from nntopo import isotopy
 from nntopo.config import NetConfig
 from nntopo.model import MLP
-from nntopo.train import network
+from nntopo.training import network
 from nntopo.network import Dense, Network
 
 T = np.linspace(0.0, 1.0, 401)

@@ -24,7 +24,9 @@ def test_meta_describes_the_run(tiny_recording):
     assert m["dataset"]["name"] == "spirals" and "turns" in m["dataset"]["params"]
     assert m["net"] == {"in_dim": 2, "layers": 2, "width": 2, "activation": "tanh",
                         "layer_types": ["dense", "dense"], "anchors": 8, "field_width": 0.5,
-                        "learn_widths": True}
+                        "learn_widths": True,
+                        "hidden": [{"kind": "dense", "activation": "tanh", "param": None}] * 2}
+    assert m["classes"] == ["A", "B"]
     assert m["train"]["steps"] == 60 and m["seed"] == 3
     assert set(m["versions"]) >= {"nntopo", "numpy", "torch", "python"}
     rec = tiny_recording
@@ -34,7 +36,7 @@ def test_meta_describes_the_run(tiny_recording):
 def test_snapshots_cover_training(tiny_recording):
     s = tiny_recording.snapshots
     assert list(s.steps) == [0, 20, 40, 60]
-    assert s.params[0]["W"].shape == (4, 2, 2) and s.head_w.shape == (4, 2)
+    assert s.params[0]["W"].shape == (4, 2, 2) and s.head_w.shape == (4, 1, 2)
     last = s.network(-1, tiny_recording.net)
     assert np.allclose(last.logits(tiny_recording.X), tiny_recording.net.logits(tiny_recording.X))
 
@@ -118,3 +120,49 @@ def test_non_finite_parameters_are_refused_naming_the_array(tiny_recording, tmp_
     for command in (["render", "--from"], ["inspect"]):
         result = CliRunner().invoke(cli.app, [*command, str(tmp_path / "bad.npz")])
         assert result.exit_code == 2 and result.stderr.count("\n") == 1 and key in result.stderr
+
+
+def test_format_2_files_are_still_read(tiny_recording, tmp_path):
+    """Format 2: one activation for all layers, a one-logit head of shape (k,), no class names."""
+    path = save(tiny_recording, tmp_path / "new.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    del meta["net"]["hidden"], meta["classes"]
+    arrays.update(format=np.array(2), meta=np.array(json.dumps(meta)), head_w=arrays["head_w"][0],
+                  head_b=arrays["head_b"][0], snap_head_w=arrays["snap_head_w"][:, 0],
+                  snap_head_b=arrays["snap_head_b"][:, 0])
+    old = tmp_path / "old.npz"
+    np.savez(old, **arrays)
+    back = load(old)
+    assert back.classes == ("A", "B") and back.net.head_w.shape == (1, 2)
+    assert np.array_equal(back.net.outputs(back.X), tiny_recording.net.outputs(tiny_recording.X))
+    assert np.array_equal(back.snapshots.head_w, tiny_recording.snapshots.head_w)
+
+
+def test_a_recording_without_history_saves_and_loads(tiny_recording, tmp_path):
+    rec = recording.Recording(dict(tiny_recording.meta), tiny_recording.X, tiny_recording.y,
+                              tiny_recording.net, recording.Snapshots.none(tiny_recording.net))
+    back = load(save(rec, tmp_path / "none.npz"))
+    assert len(back.snapshots) == 0
+    with np.load(tmp_path / "none.npz") as z:
+        assert not [k for k in z.files if k.startswith("snap_")]
+    assert np.array_equal(back.net.outputs(back.X), rec.net.outputs(rec.X))
+
+
+@pytest.mark.parametrize("hidden,words", [
+    ([{"kind": "dense", "activation": "swish", "param": None}] * 2, "activation 'swish'"),
+    ([{"kind": "dense", "activation": "leaky-relu", "param": float("inf")}] * 2, "finite"),
+    ([{"kind": "conv"}] * 2, "layer kind 'conv'"),
+    ("dense", "net.hidden"),
+])
+def test_a_format_3_file_that_lies_about_its_layers_is_refused(tiny_recording, tmp_path, hidden, words):
+    path = save(tiny_recording, tmp_path / "r.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["net"]["hidden"] = hidden
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+    with pytest.raises(RecordingError, match=words):
+        load(path)

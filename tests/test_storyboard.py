@@ -7,7 +7,7 @@ from nntopo import isotopy, storyboard
 from nntopo.config import NetConfig, TrainConfig
 from nntopo.network import Dense, Network
 from nntopo.storyboard import Kind, camera, paths, plane
-from nntopo.train import record
+from nntopo.training import record
 
 
 def whole(sb):

@@ -14,7 +14,7 @@ from nntopo.model import MLP, VectorFieldLayer
 from nntopo.network import VectorField
 from nntopo.storyboard import Kind, plane
 from nntopo.storyboard.paths import arrow_paths
-from nntopo.train import record
+from nntopo.training import record
 
 
 def test_field_against_a_hand_computation():

@@ -146,7 +146,8 @@ def lines_on_screen(w: np.ndarray, c: np.ndarray, center: np.ndarray, half: np.n
 
 
 def plane_patch(w: np.ndarray, c: float, pts: np.ndarray) -> np.ndarray:
-    """Corners (4, 3) of a square of the plane w . h + c = 0 around the points pts (N, 3)."""
+    """Corners (4, 3) of the rectangle of the plane w . h + c = 0 under the points pts (N, 3): the
+    bounding box of their shadow on it, 10% wider, so the plane stays where the data is."""
     w = w[:3]
     n = w / max(np.linalg.norm(w), 1e-12)
     centre = pts.mean(0)
@@ -154,5 +155,7 @@ def plane_patch(w: np.ndarray, c: float, pts: np.ndarray) -> np.ndarray:
     u = np.cross(n, [1.0, 0, 0] if abs(n[0]) < 0.9 else [0, 1.0, 0])
     u /= np.linalg.norm(u)
     v = np.cross(n, u)
-    r = np.abs(pts - centre).max() * 1.1
-    return np.stack([foot + r * (a * u + b * v) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
+    a, b = (pts - foot) @ u, (pts - foot) @ v  # the shadow's coordinates on the plane
+    pad = 0.1 * max(np.ptp(a), np.ptp(b), 1e-9)
+    (a0, a1), (b0, b1) = (a.min() - pad, a.max() + pad), (b.min() - pad, b.max() + pad)
+    return np.stack([foot + x * u + y * v for x, y in ((a0, b0), (a1, b0), (a1, b1), (a0, b1))])

@@ -158,7 +158,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
 
     info, result = script.panel(rec)
     return Storyboard(fps, tuple(blocks), source, info, result, script.wrong(rec, plan.net),
-                      heat_levels, layout=layout)
+                      heat_levels, classes=script.legend(rec.classes), layout=layout)
 
 
 def _arrows(plan: isotopy.Plan, blocks: list[Block], X: np.ndarray, grid: np.ndarray,

@@ -9,7 +9,6 @@ import itertools
 import numpy as np
 
 from .. import isotopy
-from ..activations import ACTIVATIONS
 from ..recording import Recording
 from .camera import projection_note
 from .layout import Timing
@@ -50,7 +49,7 @@ def flow_blocks(plan: isotopy.Plan, timing: Timing, separated: bool,
         else:
             stages = [("linear", f"{head}: linear map W" + (f" ({lp.note})" if lp.note else "")),
                       ("translate", f"{head}: translation by b"),
-                      ("activate", f"{head}: {ACTIVATIONS[lp.activation].describe()}")]
+                      ("activate", f"{head}: {lp.activation.describe()}")]
         for name, caption in stages:
             blocks.append(Block(Kind.STAGE, F, caption, layer=lp.index, stage=name))
             blocks.append(Block(Kind.HOLD, pause, caption, still=still))
@@ -109,6 +108,14 @@ def with_notes(blocks: list[Block], report) -> list[Block]:
     return out
 
 
+def training(meta: dict, snapshots) -> str:
+    """How the network was trained, in one panel line: 'seed 0, 3000 steps'."""
+    if meta.get("train") is None:  # trained elsewhere (nntopo.record of the user's model)
+        return f"trained by {meta.get('trained_by') or 'you'}"
+    text = f"seed {meta['seed']}, {int(snapshots.steps[-1])} steps"
+    return text + (f", contractive {meta['train']['contractive']:g}" if meta["train"].get("contractive") else "")
+
+
 def panel(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Side-panel lines describing the run, and the result lines shown at the end."""
     meta, m, net = rec.meta, rec.meta["metrics"], rec.net
@@ -116,7 +123,7 @@ def panel(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
     for name, group in itertools.groupby(net.labels()):
         k = len(list(group))
         middle += [name] * k if k < 3 else [f"{name} ×{k}"]
-    shown = [str(rec.X.shape[1])] + middle + ["1"]
+    shown = [str(rec.X.shape[1])] + middle + [str(len(net.head_b))]
     what = [net.activation] if net.activation else []
     if net.anchors is not None:
         what.append(f"F: vector field, {net.anchors} anchors")
@@ -125,10 +132,7 @@ def panel(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
     info = [
         f"data: {meta['dataset']['name']} ({len(rec.X)} points)",
         f"network: {' → '.join(shown)}" + ("" if net.layers else ", linear classifier"),
-    ] + ([", ".join(what)] if net.layers else []) + [
-        f"seed {meta['seed']}, {int(rec.snapshots.steps[-1])} steps"
-        + (f", contractive {meta['train']['contractive']:g}" if meta["train"].get("contractive") else ""),
-    ]
+    ] + ([", ".join(what)] if net.layers else []) + [training(meta, rec.snapshots)]
     dmax = max([rec.X.shape[1]] + net.widths + [2])
     if dmax >= 3:
         info.append(projection_note(dmax))
@@ -143,6 +147,11 @@ def panel(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if "max_stretch" in m and net.layers:
         result.append(f"max stretch |J| = {m['max_stretch']:.3g} (99th pct {m['p99_stretch']:.3g})")
     return tuple(info), tuple(result)
+
+
+def legend(classes: tuple[str, ...]) -> tuple[str, ...]:
+    """The legend's rows: 'class A', 'class 3', or a name as it is ('inner')."""
+    return tuple(f"class {c}" if len(c) == 1 or c.lstrip("-").isdigit() else c for c in classes)
 
 
 def wrong(rec: Recording, net) -> tuple[np.ndarray, np.ndarray]:

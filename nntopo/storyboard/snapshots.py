@@ -79,11 +79,13 @@ def training(rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0,
     counters = np.array([f"step {int(snaps.steps[i])}: training accuracy {100 * snaps.accuracy[i]:.1f}%"
                          for i in range(S)])
 
+    sep_v, sep_c = snaps.separators()
+
     def source(start: int, stop: int) -> Frames:
         c, h = center[start:stop], half[start:stop]
         scr = camera.screen(blend(reps, start, stop), c, h, layout)
         nearest = blend.nearest[start:stop]
-        line, meets = camera.lines_on_screen(isotopy.pad(snaps.head_w[nearest], 2), snaps.head_b[nearest],
+        line, meets = camera.lines_on_screen(isotopy.pad(sep_v[nearest], 2), sep_c[nearest],
                                              c, h, layout)
         opacity = meets.astype(float)
         pts = scr[:, L * Sg :]

@@ -7,7 +7,7 @@ from nntopo import metrics
 from nntopo.datasets import make_dataset
 from nntopo.config import NetConfig
 from nntopo.model import MLP
-from nntopo.train import TrainConfig, identity_penalty, record, train
+from nntopo.training import TrainConfig, identity_penalty, record, train
 
 
 def test_same_seed_same_recording():

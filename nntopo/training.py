@@ -70,7 +70,7 @@ def network(net: MLP) -> Network:
             layers.append(Dense(p[f"hidden.{i}.weight"], p[f"hidden.{i}.bias"], net.cfg.activation))
         else:
             layers.append(layer.to_numpy())
-    return Network(tuple(layers), p["head.weight"][0], float(p["head.bias"][0]))
+    return Network(tuple(layers), p["head.weight"], p["head.bias"])
 
 
 def train(
@@ -179,8 +179,8 @@ def record_points(
              for name, t_name in zip(layer.trained, _TORCH_NAMES[layer.kind])}
             for i, layer in enumerate(net.layers)
         ),
-        head_w=np.stack([p["head.weight"][0] for p in sp]),
-        head_b=np.array([p["head.bias"][0] for p in sp]),
+        head_w=np.stack([p["head.weight"] for p in sp]),  # (S, 1, k)
+        head_b=np.stack([p["head.bias"] for p in sp]),  # (S, 1)
     )
     # The accuracy is recomputed from the recorded (float64) parameters, so it is the one the
     # recording itself reproduces.
@@ -214,6 +214,8 @@ def record_points(
             "python": platform.python_version(),
         },
     }
+    if "labels" in data_meta:  # the user's CSV: its own names for the classes
+        meta["classes"] = list(data_meta["labels"])
     if dataset in DATASETS:
         meta["metrics"]["test_accuracy"] = metrics.dense_test_accuracy(net, dataset, seed)
         meta["metrics"]["test_points"] = 2 * metrics.DENSE_PER_CLASS
