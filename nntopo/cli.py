@@ -23,7 +23,7 @@ from .knn.digits import DIGITS
 from .options import (ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Background, BackgroundOpt,
                       DataOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt, Format, FormatOpt,
                       FpsOpt, FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt, NoOverwriteOpt,
-                      OverlayOpt, PointsOpt, Quality, QualityOpt, SeedOpt, StepsOpt, TransparentOpt,
+                      OverlayOpt, PointsOpt, Quality, QualityOpt, Scene, SceneOpt, SeedOpt, StepsOpt, TransparentOpt,
                       VerboseOpt, WidthOpt)
 
 app = typer.Typer(
@@ -49,9 +49,9 @@ def _training(steps: int, seed: int, points: int) -> TrainConfig:
 
 
 def _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop=False,
-             overlay=False) -> RenderOptions:
+             overlay=False, scene=None) -> RenderOptions:
     return RenderOptions(quality.value, fps, verbose, fmt.value, transparent, all_frames,
-                         background.value, aspect.value, loop, overlay)
+                         background.value, aspect.value, loop, overlay, scene.value if scene else "layers")
 
 
 def _output(output: Path | None, name: str, folder: str, opts: RenderOptions, no_overwrite: bool) -> Path:
@@ -135,7 +135,7 @@ def render(
     fmt: FormatOpt = Format["mp4"], background: BackgroundOpt = Background["light"],
     transparent: TransparentOpt = False, all_frames: FramesOpt = False, aspect: AspectOpt = Aspect["16:9"],
     loop: LoopOpt = False, no_overwrite: NoOverwriteOpt = False, verbose: VerboseOpt = False,
-    overlay: OverlayOpt = False, model: ModelOpt = None,
+    overlay: OverlayOpt = False, model: ModelOpt = None, scene: SceneOpt = Scene["layers"],
 ) -> None:
     """Train (or load, or read your --model), then render the layer-by-layer video and print its
     path.
@@ -145,7 +145,7 @@ def render(
     if model is not None and data is None:
         raise NntopoError("--model needs --data: the points (a CSV of x, y[, z], label rows) to carry through it")
     _one_source(dataset=dataset, data=data, from_file=from_file)
-    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay)
+    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay, scene)
     if from_file is None and model is None:
         net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
         cfg = _training(steps, seed, points)

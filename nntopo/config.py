@@ -22,6 +22,8 @@ QUALITIES: dict[str, tuple[int, int, int]] = {
     "4k": (3840, 2160, 60),
 }
 FORMATS = ("mp4", "gif", "webm", "png")
+# What a render shows: every layer's stages, or the last representation while the network trains
+SCENES = ("layers", "training")
 BACKGROUNDS = ("light", "dark", "transparent")
 ASPECTS: dict[str, float] = {"16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0}  # width / height
 
@@ -134,12 +136,16 @@ class RenderOptions:
     aspect: str = "16:9"  # a key of ASPECTS: the frame's shape (the height is kept)
     loop: bool = False  # end by rewinding to the first frame, so the video loops seamlessly
     overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
+    scene: str = "layers"  # one of SCENES; "training" needs a recording with snapshots
 
     def __post_init__(self) -> None:
         one_of("quality", self.quality, QUALITIES)
         one_of("format", self.format, FORMATS)
         one_of("background", self.background, BACKGROUNDS)
         one_of("aspect", self.aspect, ASPECTS)
+        one_of("scene", self.scene, SCENES)
+        if self.overlay and self.scene != "layers":
+            raise ConfigError("overlay", None, "shows each stage's numbers: only with scene layers")
         if self.fps is not None and not 1 <= self.fps <= 120:
             raise ConfigError("fps", self.fps, "must be between 1 and 120")
         if self.background == "transparent":

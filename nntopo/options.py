@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from .activations import ACTIVATIONS
-from .config import ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, QUALITIES
+from .config import ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, QUALITIES, SCENES
 from .datasets import DATASETS
 from .figures import FIGURES
 from .knn.digits import DIGITS
@@ -28,6 +28,7 @@ Quality = _choices("Quality", QUALITIES)
 Format = _choices("Format", FORMATS)
 Background = _choices("Background", BACKGROUNDS)
 Aspect = _choices("Aspect", ASPECTS)
+Scene = _choices("Scene", SCENES)
 FigureName = _choices("FigureName", FIGURES)
 KnnDataset = _choices("KnnDataset", [*DIGITS, "all"])
 
@@ -69,6 +70,9 @@ LoopOpt = Annotated[bool, typer.Option(
     "--loop", help="End by rewinding to the first frame, so the video loops seamlessly.")]
 NoOverwriteOpt = Annotated[bool, typer.Option(
     "--no-overwrite", help="Refuse to replace an existing output (default: replace atomically).")]
+SceneOpt = Annotated[Scene, typer.Option(
+    "--scene", help="layers (every layer's stages) or training (the last representation while the "
+    "network trains: needs a recording with training snapshots, hidden layers of width 2).")]
 OverlayOpt = Annotated[bool, typer.Option("--overlay", help="Show each stage's numbers (as `nntopo inspect`).")]
 
 

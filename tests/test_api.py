@@ -167,3 +167,29 @@ def test_model_option_refusals_are_one_line(data, tmp_path):
         lines = stderr.strip().splitlines()
         assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], (args, stderr)
         assert not out.exists()
+
+
+@pytest.mark.render
+def test_your_snapshots_play_the_training_scene(data, tmp_path):
+    X, y = data
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))
+    opt = torch.optim.Adam(model.parameters(), 0.03)
+    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    snaps, steps = [], []
+    for step in range(201):
+        if step % 50 == 0:
+            snaps.append({k: v.clone() for k, v in model.state_dict().items()})
+            steps.append(step)
+        opt.zero_grad()
+        F.binary_cross_entropy_with_logits(model(Xt)[:, 0], yt).backward()
+        opt.step()
+    rec = nntopo.record(model, X, y, snapshots=snaps, steps=steps)
+    out = nntopo.render(rec, tmp_path / "training.mp4", scene="training", fps=FPS)
+    shown = frames(out)
+    assert len(shown) > 20 and drawn(shown[len(shown) // 2])
+    with pytest.raises(nntopo.NntopoError, match="needs a recording with training snapshots"):
+        nntopo.render(nntopo.record(model, X, y), tmp_path / "none.mp4", scene="training")
+    with pytest.raises(nntopo.ConfigError, match="overlay: shows each stage's numbers: only with scene layers"):
+        nntopo.render(rec, tmp_path / "none.mp4", scene="training", overlay=True)
+    assert not (tmp_path / "none.mp4").exists()

@@ -36,6 +36,8 @@ def run(*args):
         (["render", "circles", "--layers", "3", "--layer-type", "dense", "--layer-type", "vector-field"],
          "--layer-type: given 2 times"),
         (["render", "spirals", "--seed", "-1"], "--seed -1: must be between 0 and 4294967295"),
+        (["render", "spirals", "--scene", "training", "--overlay"], "--overlay: shows each stage's numbers: only with scene layers"),
+        (["render", "spirals", "--scene", "film"], "'film' is not one of 'layers', 'training'"),
         (["render", "spirals", "--points", "1"], "--points 1: must be 2 or more"),
         (["render", "spirals", "--steps", "0"], "--steps 0: must be 1 or more"),
         (["render", "spirals", "--format", "mp4", "--transparent"], "--transparent: mp4 has no alpha channel"),

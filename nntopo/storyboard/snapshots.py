@@ -66,6 +66,9 @@ def training(rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0,
     in_dim = rec.X.shape[1]
     snaps = rec.snapshots
     S = len(snaps.steps)
+    if S < 2:
+        raise NntopoError("the training scene needs a recording with training snapshots (this one has "
+                          f"{S}); with your own model: nntopo.record(..., snapshots=[state_dict, ...])")
     if not rec.net.layers or max(rec.net.widths + [in_dim]) > 2:
         raise NntopoError("the training scene shows networks with hidden layers of width <= 2")
     grid0 = plane.grid(datasets.extent(rec.meta["dataset"]), in_dim, detail)

@@ -32,15 +32,20 @@ from ..recording import Recording
 from ..storyboard import Storyboard
 
 def storyboard_of(rec: Recording, opts: RenderOptions) -> Storyboard:
-    """The layer-by-layer storyboard of `rec` with the options' layout, overlay and loop."""
+    """The storyboard of `rec` the options ask for (its scene, layout, overlay and loop)."""
     from .. import storyboard
+
+    layout = storyboard.LAYOUTS[opts.aspect]
+    if opts.scene == "training":
+        sb = storyboard.training(rec, opts.frame_rate, layout=layout)
+        return storyboard.looped(sb) if opts.loop else sb
 
     report = None
     if opts.overlay:
         from ..diagnostics import inspect
 
         report = inspect(rec)
-    sb = storyboard.layers(rec, opts.frame_rate, overlay=report, layout=storyboard.LAYOUTS[opts.aspect])
+    sb = storyboard.layers(rec, opts.frame_rate, overlay=report, layout=layout)
     return storyboard.looped(sb) if opts.loop else sb
 
 
