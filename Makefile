@@ -9,7 +9,7 @@ STAMP := $(VENV)/.nntopo-installed
 APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-fast bench setup clean figures figures-all
+.PHONY: demo test test-fast fuzz bench setup clean figures figures-all
 
 demo: $(STAMP)
 	$(VENV)/bin/nntopo render spirals --layers 4 --width 2
@@ -19,6 +19,13 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not render and not claims"
+
+# The property tests with many more examples: thousands of generated command lines and of
+# damaged recordings (tests/test_fuzz_cli.py, tests/test_validate.py). Failures found are kept in
+# tests/hypothesis-db and replayed by every `make test`.
+fuzz: $(STAMP)
+	NNTOPO_FUZZ=nightly $(PY) -m pytest -q -p no:cacheprovider --hypothesis-show-statistics \
+		tests/test_fuzz_cli.py tests/test_validate.py
 
 # BASELINE=REV measures that commit too, in the same run (a git worktree of it).
 BASELINE ?=

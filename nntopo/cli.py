@@ -151,6 +151,10 @@ def render(
         cfg = _training(steps, seed, points)
     name = dataset.value if dataset is not None else (model or data or from_file).stem
     output = _output(output, name, "renders", opts, no_overwrite)
+    if dataset is not None:  # refused before minutes of training, not after
+        from .resources import check_memory
+
+        check_memory(opts, 2 * points)
     if from_file is not None:
         from .recording import load
 
@@ -188,16 +192,16 @@ def knn(
     Prints the Markdown table: test error in %, mean over seeds [min-max].
     """
     from .atomic import check_output, write_text
-    from .config import at_least
+    from .config import in_range
 
-    at_least("seeds", seeds, 1)
-    at_least("epochs", epochs, 1)
+    in_range("seeds", seeds)
+    in_range("epochs", epochs)
     try:
         k_list = tuple(int(k) for k in ks.split(","))
     except ValueError:
         raise NntopoError(f"--k {ks}: give whole numbers separated by commas, e.g. 1,5,15") from None
-    if not k_list or min(k_list) < 1:
-        raise NntopoError(f"--k {ks}: every k must be 1 or more")
+    for k in k_list:
+        in_range("k", k)
     for path, suffix in ((json_out, ".json"), (md_out, ".md")):
         if path is not None:
             check_output(path, suffix)

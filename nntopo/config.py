@@ -32,9 +32,39 @@ ASPECTS: dict[str, float] = {"16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0}  # width 
 Progress = Callable[[int], None]
 
 
-def at_least(field: str, value, low) -> None:
-    if not value >= low:
-        raise ConfigError(field, value, f"must be {low} or more")
+# Every number a user can give, and its range: (lowest, highest, whether the lowest itself is
+# allowed). The checks below and the CLI's errors read this table; nothing else states a range.
+RANGES: dict[str, tuple[float, float, bool]] = {
+    # the network (NetConfig)
+    "layers": (0, 64, True), "width": (1, 4096, True), "anchors": (1, 256, True),
+    "field_width": (0.0, 100.0, False),
+    # training (TrainConfig) and the data
+    "steps": (1, 1_000_000, True), "restarts": (1, 100, True), "snapshot_every": (1, 1_000_000, True),
+    "lr": (0.0, 10.0, False), "identity_l2": (0.0, 100.0, True), "init_scale": (0.0, 10.0, True),
+    "contractive": (0.0, 100.0, True), "lipschitz": (0.0, 1e4, True), "lipschitz_target": (0.0, 100.0, False),
+    "good_enough": (0.0, 1.0, True),
+    "points": (2, 20_000, True),  # per class
+    "seed": (0, MAX_SEED, True),
+    # rendering (RenderOptions)
+    "fps": (1, 120, True),
+    # nntopo knn
+    "seeds": (1, 100, True), "epochs": (1, 1000, True), "k": (1, 1000, True),
+}
+
+
+def in_range(field: str, value):
+    """`value` if it lies in RANGES[field] (NaN never does), else a ConfigError saying the range."""
+    lo, hi, closed = RANGES[field]
+    if not ((lo <= value if closed else lo < value) and value <= hi):
+        raise ConfigError(field, value, "must be " + range_text(field))
+    return value
+
+
+def range_text(field: str) -> str:
+    """RANGES[field] in words: 'between 1 and 256', 'above 0 and at most 100'."""
+    lo, hi, closed = RANGES[field]
+    num = [str(int(v)) if float(v).is_integer() else f"{v:g}" for v in (lo, hi)]
+    return f"between {num[0]} and {num[1]}" if closed else f"above {num[0]} and at most {num[1]}"
 
 
 def one_of(field: str, value, choices) -> None:
@@ -43,15 +73,12 @@ def one_of(field: str, value, choices) -> None:
 
 
 def check_seed(seed: int) -> int:
-    if not 0 <= seed <= MAX_SEED:
-        raise ConfigError("seed", seed, f"must be between 0 and {MAX_SEED}")
-    return seed
+    return in_range("seed", seed)
 
 
 def check_points(points: int) -> int:
     """Data points per class."""
-    at_least("points", points, 2)
-    return points
+    return in_range("points", points)
 
 
 @dataclass(frozen=True)
@@ -68,17 +95,16 @@ class NetConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layer_types", tuple(self.layer_types))
-        at_least("layers", self.layers, 0)
-        at_least("width", self.width, 1)
+        in_range("layers", self.layers)
+        in_range("width", self.width)
         one_of("activation", self.activation, ACTIVATIONS)
         for t in self.layer_types:
             one_of("layer_types", t, LAYER_TYPES)
         if len(self.layer_types) not in (0, 1, self.layers):
             raise ConfigError("layer_types", None, f"given {len(self.layer_types)} times: give it "
                               f"once (all layers) or once per layer (layers {self.layers})")
-        at_least("anchors", self.anchors, 1)
-        if not self.field_width > 0:
-            raise ConfigError("field_width", self.field_width, "must be positive")
+        in_range("anchors", self.anchors)
+        in_range("field_width", self.field_width)
         if self.layers and max(self.dims()) > MAX_DIM:
             raise ConfigError("width", self.width, f"the scenes show representations of up to "
                               f"{MAX_DIM} dimensions")
@@ -114,14 +140,9 @@ class TrainConfig:
     lipschitz_target: float = 0.9
 
     def __post_init__(self) -> None:
-        at_least("steps", self.steps, 1)
-        at_least("restarts", self.restarts, 1)
-        at_least("snapshot_every", self.snapshot_every, 1)
-        for name in ("lr", "lipschitz_target"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(name, getattr(self, name), "must be positive")
-        for name in ("identity_l2", "init_scale", "contractive", "lipschitz"):
-            at_least(name, getattr(self, name), 0)
+        for name in ("steps", "restarts", "snapshot_every", "lr", "identity_l2", "init_scale",
+                     "contractive", "lipschitz", "lipschitz_target", "good_enough"):
+            in_range(name, getattr(self, name))
 
 
 @dataclass(frozen=True)
@@ -146,8 +167,8 @@ class RenderOptions:
         one_of("scene", self.scene, SCENES)
         if self.overlay and self.scene != "layers":
             raise ConfigError("overlay", None, "shows each stage's numbers: only with scene layers")
-        if self.fps is not None and not 1 <= self.fps <= 120:
-            raise ConfigError("fps", self.fps, "must be between 1 and 120")
+        if self.fps is not None:
+            in_range("fps", self.fps)
         if self.background == "transparent":
             object.__setattr__(self, "transparent", True)
         if self.transparent and self.format not in ("webm", "png"):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ import numpy as np
 from .activations import activation
 from .atomic import write_npz
 from .config import NetConfig
+from . import validate
 from .errors import NntopoError
 from .network import Dense, Network, VectorField
 
@@ -40,8 +42,7 @@ FORMAT_VERSION = 3  # 3: per-layer activations, C-way heads, class names; 2: vec
 READS = (1, 2, 3)
 
 
-class RecordingError(NntopoError):
-    pass
+RecordingError = validate.RecordingError
 
 
 # Array names in the file, per layer kind: each parameter's name there.
@@ -158,39 +159,63 @@ def _hidden(meta: dict, version: int) -> list[dict]:
         hidden = meta["net"]["hidden"]
         if not isinstance(hidden, list) or not all(isinstance(h, dict) for h in hidden):
             raise ValueError("net.hidden")
+        for h in hidden:
+            if h.get("kind") not in FILE_KEYS:
+                raise ValueError(f"layer kind {h.get('kind')!r}")
         return hidden
     meta["net"].setdefault("layer_types", [])  # format 1: all dense
     return [{"kind": t, "activation": meta["net"]["activation"], "param": None}
             for t in net_config(meta).types()]
 
 
+def _read(zf: zipfile.ZipFile, name: str) -> np.ndarray:
+    with zf.open(f"{name}.npy") as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
 def load(path: str | os.PathLike) -> Recording:
-    """Read a recording; anything that is not a readable one of this format raises RecordingError."""
+    """Read a recording; anything that is not a readable one of this format raises RecordingError.
+
+    The file is untrusted input (validate.py): its headers and metadata are checked before any
+    array is read, so no declared size is allocated that its own network does not imply."""
     path = Path(path)
     if not path.is_file():
         raise RecordingError(f"{path}: no such file")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+        with zipfile.ZipFile(path) as zf:
+            heads = validate.headers(zf)
+            if "format" not in heads or "meta" not in heads:
+                raise RecordingError("not an nntopo recording (no format version)")
+            validate.check_small(heads, "format", "iu", 8)
+            validate.check_small(heads, "meta", "U", 4 * validate.MAX_META)
+            version = int(_read(zf, "format"))
+            if version not in READS:
+                raise RecordingError(f"recording format {version}, but this nntopo reads formats "
+                                     f"{', '.join(map(str, READS))}")
+            meta = json.loads(str(_read(zf, "meta")))
+            validate.check_meta(meta)
+            try:
+                hidden = _hidden(meta, version)
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise RecordingError(f"damaged nntopo recording (missing or bad {e})") from None
+            validate.declared(heads, hidden, version)
+            data = {name: _read(zf, name) for name in heads}
+    except RecordingError as e:
+        raise RecordingError(f"{path}: {e}") from None
+    except json.JSONDecodeError as e:
+        raise RecordingError(f"{path}: damaged nntopo recording (its metadata is not JSON: {e.msg})") from None
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, KeyError, RuntimeError) as e:
         raise RecordingError(f"{path}: not a readable .npz file ({type(e).__name__})") from None
-    if "format" not in data or "meta" not in data:
-        raise RecordingError(f"{path}: not an nntopo recording (no format version)")
     # NaN or infinite numbers would surface deep in a render (an SVD that does not converge):
     # refused here, naming the arrays.
     bad = sorted(k for k, a in data.items() if a.dtype.kind in "fc" and not np.isfinite(a).all())
     if bad:
         raise RecordingError(f"{path}: non-finite numbers (NaN or infinity) in {', '.join(bad)}")
-    version = int(data["format"])
-    if version not in READS:
-        raise RecordingError(
-            f"{path}: recording format {version}, but this nntopo reads formats "
-            f"{', '.join(map(str, READS))}"
-        )
+    data = {k: a.astype(np.float64) if a.dtype.kind in "biuf" and k not in ("y", "format", "snap_steps") else a
+            for k, a in data.items()}  # every number float64, whatever the file stored
     try:
-        meta = json.loads(str(data["meta"]))
         layers = []
-        for i, h in enumerate(_hidden(meta, version)):
+        for i, h in enumerate(hidden):
             if h["kind"] == "dense":
                 act = activation(h["activation"], h.get("param"))  # unknown names refused here
                 layers.append(Dense(data[f"W{i}"], data[f"b{i}"], act.name, act.param
@@ -243,7 +268,7 @@ def _check(rec: Recording, path: Path) -> None:
         problems.append(f"labels are not 0 ... {rec.net.classes - 1}")
     if len(rec.classes) != rec.net.classes:
         problems.append(f"{len(rec.classes)} class names for {rec.net.classes} classes")
-    dim = rec.X.shape[1] if rec.X.ndim == 2 else -1
+    dim = dim0 = rec.X.shape[1] if rec.X.ndim == 2 else -1
     for i, layer in enumerate(rec.net.layers):
         if layer.kind == "dense":
             ok = layer.W.ndim == 2 and layer.W.shape[1] == dim and layer.b.shape == (layer.W.shape[0],)
@@ -264,3 +289,20 @@ def _check(rec: Recording, path: Path) -> None:
         problems.append("snapshot arrays disagree")
     if problems:
         raise RecordingError(f"{path}: damaged nntopo recording ({'; '.join(problems)})")
+    # Finite numbers can still overflow (1e300 in a weight): every value the pictures compute
+    # (each stage of each layer, and their squares) must stay finite on the data and the window.
+    e = float(rec.meta["dataset"].get("extent") or 1.0)
+    k = min(dim0, 3)
+    corners = np.stack(np.meshgrid(*[np.linspace(-e, e, 5)] * k), -1).reshape(-1, k)
+    probe = np.concatenate([rec.X, np.pad(corners, ((0, 0), (0, dim0 - k)))])
+    with np.errstate(all="ignore"):
+        values = [probe]
+        for layer in rec.net.layers:
+            if layer.kind == "dense":
+                values.append(values[-1] @ layer.W.T + layer.b)  # the linear and translate stages
+            values.append(layer(values[-2] if layer.kind == "dense" else values[-1]))
+        values.append(rec.net.outputs(values[0]))
+        largest = max(float(np.abs(v).max()) if v.size else 0.0 for v in values)
+    if not largest <= validate.MAX_VALUE:
+        raise RecordingError(f"{path}: its network reaches values of {largest:.3g} on its own data or window "
+                             f"(at most {validate.MAX_VALUE:.0e} can be drawn)")

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import RANGES
 from .errors import NntopoError
 
 MAX_COORDINATES = 3  # x, y, z: the input spaces the scenes draw (representations may be wider)
+MAX_POINTS = 2 * RANGES["points"][1]  # rows of a points file: what --points allows for two classes
+MAX_BYTES = 64 * 2**20  # a points file's size, checked before it is read
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ def load_points(path: str | Path, max_classes: int = 2) -> Points:
     path = Path(path)
     if not path.is_file():
         raise NntopoError(f"{path}: no such file")
+    if path.stat().st_size > MAX_BYTES:
+        raise NntopoError(f"{path}: {path.stat().st_size / 2**20:.0f} MB; a points file holds at most "
+                          f"{MAX_BYTES // 2**20} MB ({MAX_POINTS:,} points)")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -57,6 +63,9 @@ def load_points(path: str | Path, max_classes: int = 2) -> Points:
         rows = rows[1:]
         if not rows:
             raise NntopoError(f"{path}: only a header line, no points")
+    if len(rows) > MAX_POINTS:
+        raise NntopoError(f"{path}: {len(rows):,} points; at most {MAX_POINTS:,} (as --points allows per class, "
+                          "times two)")
     width = len(rows[0][1])
     coords, labels = [], []
     for line, row in rows:

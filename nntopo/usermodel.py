@@ -159,8 +159,7 @@ def record(model, X, y, *, classes=None, name: str | None = None, snapshots=None
                     "center": center.tolist(), "scale": scale, "extent": datasets.EXTENT},
         "seed": None,
         "net": {"source": source, "read": notes},
-        "train": None,
-        "trained_by": "you",
+        "train": None,  # trained by the user, not by nntopo
         "classes": names,
         "metrics": {
             "train_accuracy": float(np.mean(net.predict(Xn) == y)),

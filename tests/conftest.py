@@ -32,3 +32,59 @@ def chromium():
     if path is None:
         pytest.skip("Chromium is not installed and `apt-get install chromium` was not possible here")
     return path
+
+
+# Property-based tests (hypothesis): found failures are kept in tests/hypothesis-db, in the
+# repository, so they are replayed on every run. `make fuzz` sets NNTOPO_FUZZ=nightly: many more
+# examples per test (FUZZ_SCALE), the same properties.
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
+
+FUZZ_PROFILE = os.environ.get("NNTOPO_FUZZ", "ci")
+FUZZ_SCALE = {"ci": 1, "nightly": 40}[FUZZ_PROFILE]
+settings.register_profile(
+    "nntopo", deadline=None, print_blob=True,
+    database=DirectoryBasedExampleDatabase(Path(__file__).parent / "hypothesis-db"),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.data_too_large, HealthCheck.filter_too_much])
+settings.load_profile("nntopo")
+
+
+@pytest.fixture(scope="session")
+def recordings_to_damage(tmp_path_factory, tiny_recording):
+    """Real recordings of every kind, saved once: dense, vector-field, 3D, the user's own model
+    (format 3, no history; and one with three classes), and a format 1 file."""
+    import json
+
+    import numpy as np
+    import torch
+
+    from nntopo import usermodel
+    from nntopo.datasets import make_dataset
+
+    folder = tmp_path_factory.mktemp("to-damage")
+    quick = TrainConfig(steps=20, restarts=1, snapshot_every=10)
+    recs = {
+        "dense": tiny_recording,
+        "field": record("curves", NetConfig(2, 2, 2, "tanh", ("vector-field", "dense"), anchors=4), quick,
+                        seed=1, n_per_class=20),
+        "3d": record("circles", NetConfig(2, 1, 3, "tanh"), quick, seed=0, n_per_class=20),
+    }
+    X, y = make_dataset("circles", 20, 0)
+    torch.manual_seed(0)
+    recs["user"] = usermodel.record(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.LeakyReLU(0.3),
+                                                        torch.nn.Linear(2, 1)), X, y)
+    recs["three"] = usermodel.record(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(),
+                                                         torch.nn.Linear(3, 3)), X, np.arange(len(X)) % 3)
+    paths = [rec.save(folder / f"{name}.npz") for name, rec in recs.items()]
+    with np.load(paths[0]) as z:  # format 1: one activation, a one-logit head of shape (k,)
+        a = {k: z[k] for k in z.files}
+    meta = json.loads(str(a["meta"]))
+    del meta["net"]["hidden"], meta["classes"], meta["net"]["layer_types"]
+    a.update(format=np.array(1), meta=np.array(json.dumps(meta)), head_w=a["head_w"][0], head_b=a["head_b"][0],
+             snap_head_w=a["snap_head_w"][:, 0], snap_head_b=a["snap_head_b"][:, 0])
+    np.savez(folder / "format1.npz", **a)
+    return paths + [folder / "format1.npz"]

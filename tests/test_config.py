@@ -4,22 +4,22 @@ import pytest
 from typer.testing import CliRunner
 
 from nntopo import cli
-from nntopo.config import QUALITIES, NetConfig, RenderOptions, TrainConfig, check_seed
+from nntopo.config import QUALITIES, RANGES, NetConfig, RenderOptions, TrainConfig, check_points, check_seed, in_range
 from nntopo.errors import ConfigError, NntopoError
 
 
 @pytest.mark.parametrize("make,field,words", [
-    (lambda: NetConfig(2, -1, 2), "layers", "layers -1: must be 0 or more"),
-    (lambda: NetConfig(2, 2, 0), "width", "width 0: must be 1 or more"),
+    (lambda: NetConfig(2, -1, 2), "layers", "layers -1: must be between 0 and 64"),
+    (lambda: NetConfig(2, 2, 0), "width", "width 0: must be between 1 and 4096"),
     (lambda: NetConfig(2, 2, 5), "width", "width 5: the scenes show representations of up to 4 dimensions"),
     (lambda: NetConfig(2, 2, 2, "swish"), "activation", "expected one of tanh, sigmoid"),
     (lambda: NetConfig(2, 3, 2, "tanh", ("dense", "dense")), "layer_types", "given 2 times"),
     (lambda: NetConfig(2, 1, 2, "tanh", ("rbf",)), "layer_types", "expected one of dense, vector-field"),
-    (lambda: NetConfig(2, 1, 2, anchors=0), "anchors", "anchors 0: must be 1 or more"),
-    (lambda: NetConfig(2, 1, 2, field_width=0.0), "field_width", "field_width 0.0: must be positive"),
-    (lambda: TrainConfig(steps=0), "steps", "steps 0: must be 1 or more"),
-    (lambda: TrainConfig(lr=-1.0), "lr", "lr -1.0: must be positive"),
-    (lambda: TrainConfig(contractive=-0.1), "contractive", "must be 0 or more"),
+    (lambda: NetConfig(2, 1, 2, anchors=0), "anchors", "anchors 0: must be between 1 and 256"),
+    (lambda: NetConfig(2, 1, 2, field_width=0.0), "field_width", "field_width 0.0: must be above 0 and at most 100"),
+    (lambda: TrainConfig(steps=0), "steps", "steps 0: must be between 1 and 1000000"),
+    (lambda: TrainConfig(lr=-1.0), "lr", "lr -1.0: must be above 0 and at most 10"),
+    (lambda: TrainConfig(contractive=-0.1), "contractive", "contractive -0.1: must be between 0 and 100"),
     (lambda: RenderOptions(quality="8k"), "quality", "expected one of low, medium, high, 4k"),
     (lambda: RenderOptions(fps=0), "fps", "fps 0: must be between 1 and 120"),
     (lambda: RenderOptions(format="mp4", transparent=True), "transparent", "mp4 has no alpha channel"),
@@ -57,3 +57,29 @@ def test_quality_sizes_are_even():
         for aspect in ("16:9", "4:3", "1:1"):
             w, h = RenderOptions(quality=q, aspect=aspect).size
             assert w % 2 == 0 and h % 2 == 0
+
+
+# Every entry of RANGES, just past each end: the object that owns the number refuses it.
+OWNERS = {
+    "layers": lambda v: NetConfig(2, v, 2), "width": lambda v: NetConfig(2, 0, v),
+    "anchors": lambda v: NetConfig(2, 1, 2, anchors=v), "field_width": lambda v: NetConfig(2, 1, 2, field_width=v),
+    "points": check_points, "seed": check_seed, "fps": lambda v: RenderOptions(fps=v),
+    **{name: (lambda name: lambda v: TrainConfig(**{name: v}))(name) for name in
+       ("steps", "restarts", "snapshot_every", "lr", "identity_l2", "init_scale", "contractive", "lipschitz",
+        "lipschitz_target", "good_enough")},
+    **{name: (lambda name: lambda v: in_range(name, v))(name) for name in ("seeds", "epochs", "k")},
+}
+
+
+@pytest.mark.parametrize("field", sorted(RANGES))
+def test_every_range_is_checked_at_both_ends(field):
+    lo, hi, closed = RANGES[field]
+    make = OWNERS[field]
+    integer = isinstance(hi, int) and isinstance(lo, int)
+    step = 1 if integer else 1e-9 * max(1.0, abs(hi))
+    make(lo if closed else lo + step)  # the ends themselves are accepted
+    make(hi)
+    for bad in ([lo - step if closed else lo, hi + step] + ([] if integer else [float("nan"), float("inf")])):
+        with pytest.raises(ConfigError) as e:
+            make(bad)
+        assert e.value.field == field and "must be" in e.value.rule

@@ -93,7 +93,7 @@ def test_knn_command_end_to_end(tmp_path):
 @pytest.mark.parametrize("args,words", [
     (["knn", "cifar"], "'cifar' is not one of"),
     (["knn", "--k", "a,b"], "--k a,b"),
-    (["knn", "--k", "0"], "every k must be 1 or more"),
+    (["knn", "--k", "0"], "--k 0: must be between 1 and 1000"),
     (["knn", "--seeds", "0"], "--seeds 0"),
     (["knn", "--json", "out.txt"], "must end in .json"),
 ])

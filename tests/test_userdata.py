@@ -79,3 +79,12 @@ def test_cli_trains_on_the_users_points_and_refuses_bad_ones(tmp_path):
     result = runner.invoke(cli.app, ["render", "--data", str(four), "-o", str(tmp_path / "v.mp4")])
     assert result.exit_code == 2 and "at most 3" in result.stderr
     assert not (tmp_path / "v.mp4").exists()
+
+
+def test_too_many_points_are_refused_before_work(tmp_path):
+    from nntopo.userdata import MAX_POINTS
+
+    path = tmp_path / "many.csv"
+    path.write_text("".join(f"{i},{i % 7},{i % 2}\n" for i in range(MAX_POINTS + 1)))
+    with pytest.raises(NntopoError, match=f"{MAX_POINTS + 1:,} points; at most {MAX_POINTS:,}"):
+        load_points(path)

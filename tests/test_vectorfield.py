@@ -124,7 +124,10 @@ def test_format_1_files_are_still_read(tiny_recording, tmp_path):
         data = {k: z[k] for k in z.files}
     meta = json.loads(str(data["meta"]))
     del meta["net"]["layer_types"], meta["net"]["anchors"], meta["net"]["field_width"], meta["net"]["learn_widths"]
+    del meta["net"]["hidden"], meta["classes"]
     data["meta"], data["format"] = np.array(json.dumps(meta)), np.array(1)
+    data.update(head_w=data["head_w"][0], head_b=data["head_b"][0],  # format 1: one logit, (k,) and ()
+                snap_head_w=data["snap_head_w"][:, 0], snap_head_b=data["snap_head_b"][:, 0])
     np.savez(tmp_path / "old.npz", **data)
     old = recording.load(tmp_path / "old.npz")
     assert [l.kind for l in old.net.layers] == ["dense", "dense"]

@@ -120,8 +120,11 @@ def clip_line(p: np.ndarray, d: np.ndarray, layout: Layout) -> np.ndarray | None
 
 def line_on_screen(w: np.ndarray, c: float, center: np.ndarray, half: float,
                    layout: Layout) -> np.ndarray | None:
-    """The line w . h + c = 0 (w padded to 2D) in a frame's view, clipped: (2, 3) or None."""
-    p0 = -c * w / max(w @ w, 1e-12)
+    """The line w . h + c = 0 (w padded to 2D) in a frame's view, clipped: (2, 3) or None (also
+    when w = 0: a classifier that ignores its input has no boundary)."""
+    if not w @ w > 1e-24:
+        return None
+    p0 = -c * w / (w @ w)
     on_screen = (p0 - center) / half * layout.plot_half + np.array(layout.plot_center)
     seg = clip_line(on_screen, np.array([-w[1], w[0]]), layout)
     if seg is None:
@@ -145,13 +148,16 @@ def lines_on_screen(w: np.ndarray, c: np.ndarray, center: np.ndarray, half: np.n
     return ends, shown
 
 
-def plane_patch(w: np.ndarray, c: float, pts: np.ndarray) -> np.ndarray:
+def plane_patch(w: np.ndarray, c: float, pts: np.ndarray) -> np.ndarray | None:
     """Corners (4, 3) of the rectangle of the plane w . h + c = 0 under the points pts (N, 3): the
-    bounding box of their shadow on it, 10% wider, so the plane stays where the data is."""
+    bounding box of their shadow on it, 10% wider, so the plane stays where the data is. None
+    when w = 0: there is no plane."""
     w = w[:3]
-    n = w / max(np.linalg.norm(w), 1e-12)
+    if not w @ w > 1e-24:
+        return None
+    n = w / np.linalg.norm(w)
     centre = pts.mean(0)
-    foot = centre - (centre @ w + c) / max(w @ w, 1e-12) * w  # the centre, dropped onto the plane
+    foot = centre - (centre @ w + c) / (w @ w) * w  # the centre, dropped onto the plane
     u = np.cross(n, [1.0, 0, 0] if abs(n[0]) < 0.9 else [0, 1.0, 0])
     u /= np.linalg.norm(u)
     v = np.cross(n, u)

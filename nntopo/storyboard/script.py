@@ -111,9 +111,13 @@ def with_notes(blocks: list[Block], report) -> list[Block]:
 def training(meta: dict, snapshots) -> str:
     """How the network was trained, in one panel line: 'seed 0, 3000 steps'."""
     if meta.get("train") is None:  # trained elsewhere (nntopo.record of the user's model)
-        return f"trained by {meta.get('trained_by') or 'you'}"
-    text = f"seed {meta['seed']}, {int(snapshots.steps[-1])} steps"
-    return text + (f", contractive {meta['train']['contractive']:g}" if meta["train"].get("contractive") else "")
+        return "trained by you"
+    parts = [f"seed {meta['seed']}"] if meta.get("seed") is not None else []
+    if len(snapshots):
+        parts.append(f"{int(snapshots.steps[-1])} steps")
+    if meta["train"].get("contractive"):
+        parts.append(f"contractive {meta['train']['contractive']:g}")
+    return ", ".join(parts) or "trained by nntopo"
 
 
 def panel(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -127,7 +131,7 @@ def panel(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
     what = [net.activation] if net.activation else []
     if net.anchors is not None:
         what.append(f"F: vector field, {net.anchors} anchors")
-    if "parameters" in m and net.layers:
+    if m.get("parameters") is not None and net.layers:
         what.append(f"{m['parameters']} parameters")
     info = [
         f"data: {meta['dataset']['name']} ({len(rec.X)} points)",
@@ -142,10 +146,12 @@ def panel(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
         cuts = ", ".join(f"{-bi / wi:+.2f}" for wi, bi in zip(W, b) if abs(wi) > 1e-9)
         info.append(f"unit thresholds: x = {cuts}")
     result = [f"training accuracy {100 * m['train_accuracy']:.1f}%"]
-    if "test_accuracy" in m:
-        result.append(f"test accuracy {100 * m['test_accuracy']:.2f}% ({m['test_points']:,} fresh points)")
-    if "max_stretch" in m and net.layers:
-        result.append(f"max stretch |J| = {m['max_stretch']:.3g} (99th pct {m['p99_stretch']:.3g})")
+    if m.get("test_accuracy") is not None:
+        fresh = f" ({m['test_points']:,} fresh points)" if m.get("test_points") is not None else ""
+        result.append(f"test accuracy {100 * m['test_accuracy']:.2f}%{fresh}")
+    if m.get("max_stretch") is not None and net.layers:
+        p99 = f" (99th pct {m['p99_stretch']:.3g})" if m.get("p99_stretch") is not None else ""
+        result.append(f"max stretch |J| = {m['max_stretch']:.3g}{p99}")
     return tuple(info), tuple(result)
 
 

@@ -54,8 +54,10 @@ def render(rec: Recording, output: str | Path, opts: RenderOptions = RenderOptio
     """Render the layer-by-layer video of `rec` to `output` (and its poster); on_start("rendering",
     total frames) first, then progress(n) after every n frames."""
     from ..atomic import check_output
+    from ..resources import check_memory
 
     check_output(output, f".{opts.format}", folder=opts.all_frames)
+    check_memory(opts, len(rec.X))
     board = storyboard_of(rec, opts)
     if on_start is not None:
         on_start("rendering", board.total_frames)

@@ -1,0 +1,37 @@
+"""A render that would not fit in memory is refused up front, with the estimate."""
+
+import pytest
+from typer.testing import CliRunner
+
+from nntopo import cli, resources
+from nntopo.config import RenderOptions
+from nntopo.errors import NntopoError
+
+
+def test_the_estimate_grows_with_the_frame_and_the_points():
+    low, four_k = RenderOptions(quality="low"), RenderOptions(quality="4k")
+    assert resources.needed(low, 500) < resources.needed(four_k, 500) < resources.needed(four_k, 40_000)
+    # within a third of what make bench measured for the flagship (218 MB at 480p, 1025 MB at 4k)
+    assert 150e6 < resources.needed(low, 500) < 300e6 and 0.7e9 < resources.needed(four_k, 500) < 1.4e9
+
+
+def test_this_machine_says_what_it_has():
+    have = resources.available()
+    assert have is None or have > 0
+
+
+def test_a_render_that_would_not_fit_is_refused_before_any_work(tiny_recording, tmp_path, monkeypatch):
+    monkeypatch.setattr(resources, "available", lambda: 300e6)
+    rec_path = tiny_recording.save(tmp_path / "run.npz")
+    out = tmp_path / "big.mp4"
+    result = CliRunner().invoke(cli.app, ["render", "--from", str(rec_path), "--quality", "4k", "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: this render needs about 1.0 GB of memory and 0.3 GB are available")
+    assert not out.exists()
+    result = CliRunner().invoke(cli.app, ["render", "spirals", "--quality", "4k", "-o", str(out)])
+    assert result.exit_code == 2 and "needs about" in result.stderr and "training" not in result.stderr
+    import nntopo
+
+    with pytest.raises(NntopoError, match="needs about"):
+        nntopo.render(tiny_recording, out, quality="4k")
+    assert not out.exists()
