@@ -151,10 +151,16 @@ def render(
         cfg = _training(steps, seed, points)
     name = dataset.value if dataset is not None else (model or data or from_file).stem
     output = _output(output, name, "renders", opts, no_overwrite)
-    if dataset is not None:  # refused before minutes of training, not after
+    if dataset is not None or data is not None:  # refused before minutes of training, not after
+        from .config import check_scene
         from .resources import check_memory
+        from .userdata import load_points
 
-        check_memory(opts, 2 * points)
+        X = load_points(data, 10).X if dataset is None else None
+        in_dim = DATASETS[dataset.value].dim if X is None else X.shape[1]
+        if model is None:
+            check_scene(opts.scene, replace(net, in_dim=in_dim).dims())
+        check_memory(opts, 2 * points if X is None else len(X))
     if from_file is not None:
         from .recording import load
 

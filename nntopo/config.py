@@ -72,6 +72,14 @@ def one_of(field: str, value, choices) -> None:
         raise ConfigError(field, repr(value), f"expected one of {', '.join(map(str, choices))}")
 
 
+def check_scene(scene: str, dims: list[int]) -> None:
+    """The training scene draws the last hidden representation in the plane: every
+    representation (dims, input first) at most 2 wide, and at least one hidden layer."""
+    if scene == "training" and (len(dims) < 2 or max(dims) > 2):
+        raise ConfigError("scene", "training", "shows networks of 1 or more hidden layers, with the data "
+                          "and every layer at most 2 wide")
+
+
 def check_seed(seed: int) -> int:
     return in_range("seed", seed)
 

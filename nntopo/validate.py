@@ -51,8 +51,9 @@ def headers(zf: zipfile.ZipFile) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                 if read is None:
                     raise ValueError(f"npy version {version}")
                 shape, _, dtype = read(f)
-            except (ValueError, EOFError, SyntaxError) as e:
-                raise RecordingError(f"array {info.filename[:-4]!r} has an unreadable header ({e})") from None
+            except Exception as e:  # numpy parses the header as a Python literal: any error is possible
+                raise RecordingError(f"array {info.filename[:-4]!r} has an unreadable header "
+                                     f"({type(e).__name__})") from None
         if dtype.hasobject or dtype.kind not in NUMERIC + "U":
             raise RecordingError(f"array {info.filename[:-4]!r} holds {dtype}, not numbers")
         out[info.filename[:-4]] = (tuple(int(n) for n in shape), dtype)

@@ -38,6 +38,10 @@ def run(*args):
         (["render", "spirals", "--seed", "-1"], "--seed -1: must be between 0 and 4294967295"),
         (["render", "spirals", "--scene", "training", "--overlay"], "--overlay: shows each stage's numbers: only with scene layers"),
         (["render", "spirals", "--scene", "film"], "'film' is not one of 'layers', 'training'"),
+        # found by the fuzzer: refused only after training, under a progress bar
+        (["render", "circles", "--layers", "0", "--scene", "training"],
+         "--scene training: shows networks of 1 or more hidden layers, with the data and every layer at most 2 wide"),
+        (["render", "tori", "--scene", "training"], "--scene training: shows networks of 1 or more"),
         (["render", "spirals", "--points", "1"], "--points 1: must be between 2 and 20000"),
         (["render", "spirals", "--steps", "0"], "--steps 0: must be between 1 and 1000000"),
         (["render", "spirals", "--format", "mp4", "--transparent"], "--transparent: mp4 has no alpha channel"),

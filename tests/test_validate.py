@@ -185,3 +185,24 @@ def test_what_the_fuzzers_found_stays_fixed(recordings_to_damage, tmp_path, case
     frames = sb.source(0, sb.total_frames)
     assert np.isfinite(frames.line).all() and np.isfinite(frames.grid).all()
     assert storyboard.layers(rec, fps=2).info  # the panel's lines were made
+
+
+def test_a_header_that_is_not_a_literal_is_refused(recordings_to_damage, tmp_path):
+    """Found by the fuzzer: flipped bits in a header made numpy's parser raise TokenError."""
+    import zipfile
+
+    a = damage.arrays_of(recordings_to_damage[0])
+    path = tmp_path / "broken.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        for k, v in a.items():
+            if k == "W0":
+                header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (2, "
+                z.writestr("W0.npy", np.lib.format.magic(1, 0) + len(header).to_bytes(2, "little") + header)
+            else:
+                import io
+
+                buf = io.BytesIO()
+                np.save(buf, v)
+                z.writestr(k + ".npy", buf.getvalue())
+    with pytest.raises(RecordingError, match="array 'W0' has an unreadable header"):
+        load(path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import datasets, isotopy
+from ..config import check_scene
 from ..errors import NntopoError
 from ..recording import Recording
 from . import camera, plane, script
@@ -69,8 +70,7 @@ def training(rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0,
     if S < 2:
         raise NntopoError("the training scene needs a recording with training snapshots (this one has "
                           f"{S}); with your own model: nntopo.record(..., snapshots=[state_dict, ...])")
-    if not rec.net.layers or max(rec.net.widths + [in_dim]) > 2:
-        raise NntopoError("the training scene shows networks with hidden layers of width <= 2")
+    check_scene("training", [in_dim] + rec.net.widths)
     grid0 = plane.grid(datasets.extent(rec.meta["dataset"]), in_dim, detail)
     L, Sg = grid0.shape[:2]
     pts_in = np.concatenate([grid0.reshape(-1, in_dim), rec.X])
