@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from pathlib import Path
 
 from .atomic import write_text
+from .errors import NntopoError
 from .figures import FIGURES
 
 STYLE = """
@@ -36,11 +38,33 @@ def sidecar(video: Path, fig_name: str, metrics: list[dict], holds: bool) -> Pat
 
 def _numbers(m: dict) -> str:
     parts = [f"training {100 * m['train_accuracy']:.1f}%"]
-    if "test_accuracy" in m:
-        parts.append(f"test {100 * m['test_accuracy']:.2f}% ({m['test_points']:,} fresh points)")
-    if "max_stretch" in m:
+    if m.get("test_accuracy") is not None:
+        fresh = f" ({m['test_points']:,} fresh points)" if isinstance(m.get("test_points"), int) else ""
+        parts.append(f"test {100 * m['test_accuracy']:.2f}%{fresh}")
+    if m.get("max_stretch") is not None:
         parts.append(f"max stretch |J| {m['max_stretch']:.3g}")
     return ", ".join(parts)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def read_sidecar(path: Path) -> dict:
+    """A figure's NAME.json as `sidecar` wrote it; anything else is refused naming the file."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        ok = (isinstance(meta, dict) and isinstance(meta.get("holds"), bool)
+              and all(isinstance(meta.get(k), str) for k in ("poster", "video", "claim"))
+              and isinstance(meta.get("runs"), list) and all(
+                  isinstance(m, dict) and _number(m.get("train_accuracy"))
+                  and all(m.get(k) is None or _number(m[k]) for k in ("test_accuracy", "max_stretch"))
+                  for m in meta["runs"]))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        ok = False
+    if not ok:
+        raise NntopoError(f"{path}: not the sidecar `nntopo figure` writes (render that figure again)")
+    return meta
 
 
 def write_gallery(folder: str | Path) -> Path:
@@ -51,7 +75,7 @@ def write_gallery(folder: str | Path) -> Path:
         meta_path = folder / f"{name}.json"
         if not meta_path.exists() or not (folder / f"{name}.mp4").exists():
             continue
-        meta = json.loads(meta_path.read_text())
+        meta = read_sidecar(meta_path)
         e = html.escape
         verdict = ('<span class="verdict-ok">the claim holds in this run</span>' if meta["holds"]
                    else '<span class="verdict-no">the claim does not hold in this run</span>')

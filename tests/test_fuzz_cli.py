@@ -70,6 +70,11 @@ CSV = {
 }
 
 
+SIDECARS = ["", "{", "[]", "null", '{"holds": 1}', '{"holds": true, "runs": [{}], "poster": "p", "video": "v", '
+            '"claim": "c"}', '{"holds": false, "runs": [{"train_accuracy": 0.5}], "poster": "p.png", '
+            '"video": "v.mp4", "claim": "c"}', "[" * 5000]
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, recordings_to_damage):
     folder = tmp_path_factory.mktemp("fuzz-inputs")
@@ -174,7 +179,8 @@ def test_train_with_any_options(files, tmp_path_factory, src, net, suffix):
     st.tuples(st.just("figure"), st.sampled_from(["spirals", "nope", "tori"]),
               st.sampled_from([["--quality", "8k"], ["--fps", "0"], ["--format", "avi"], ["--frames"],
                                ["--transparent"], ["--output", "x.avi"]])),
-    st.tuples(st.just("gallery"), st.sampled_from(["missing-folder", "empty-folder"]), st.just([])),
+    st.tuples(st.just("gallery"), st.sampled_from(["missing-folder", "empty-folder", "sidecar"]),
+              st.sampled_from(SIDECARS)),
 ))
 def test_the_other_commands_with_any_options(files, tmp_path_factory, command):
     """inspect on every kind of recording; knn and figure with at least one bad option (a valid
@@ -186,8 +192,11 @@ def test_the_other_commands_with_any_options(files, tmp_path_factory, command):
         args = ["inspect", str(path), *extra]
     elif name == "gallery":
         folder = tmp_path / "figures"
-        if target == "empty-folder":
+        if target != "missing-folder":
             folder.mkdir()
+        if target == "sidecar":  # a rendered figure whose NAME.json is whatever a disk holds
+            for suffix, data in ((".mp4", b"\0"), (".png", b""), (".json", extra.encode())):
+                (folder / f"spirals{suffix}").write_bytes(data)
         args = ["gallery", str(folder)]
     else:
         args = [name, target, *extra]

@@ -35,3 +35,17 @@ def test_the_browser_check_catches_a_broken_video(tmp_path, chromium):
     fake_figure(tmp_path, "spirals")
     with pytest.raises(AssertionError):
         check_in_chromium(gallery.write_gallery(tmp_path), n_videos=1)
+
+
+@pytest.mark.parametrize("text", [
+    "", "{", "[]", "null", '{"holds": "yes"}', '{"holds": true, "runs": 3, "poster": "p", "video": "v", "claim": "c"}',
+    '{"holds": true, "runs": [{"train_accuracy": "x"}], "poster": "p", "video": "v", "claim": "c"}',
+    '{"holds": true, "runs": [{}], "poster": "p", "video": "v", "claim": "c"}', "\udcff" * 3, "[" * 100000,
+])
+def test_a_damaged_sidecar_is_refused_naming_it(tmp_path, text):
+    """Found while fuzzing the commands by hand: a sidecar of junk ended in KeyError or JSONDecodeError."""
+    fake_figure(tmp_path, "spirals")
+    (tmp_path / "spirals.json").write_text(text, errors="surrogateescape")
+    with pytest.raises(gallery.NntopoError, match=r"spirals.json: not the sidecar `nntopo figure` writes"):
+        gallery.write_gallery(tmp_path)
+    assert not (tmp_path / "index.html").exists()

@@ -10,7 +10,7 @@ import shutil
 import av
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -68,7 +68,9 @@ def test_a_damaged_recording_is_refused_or_works_through(recordings_to_damage, t
     except RecordingError as e:
         one_line(e)
         assert str(e).startswith(str(path))
+        event("refused: " + str(e)[len(str(path)) + 2:].split("(")[0].split(";")[0][:40])  # the kind
         return
+    event("loaded")
     for use in (inspect, lambda r: storyboard.layers(r, fps=2)):
         try:
             result = use(rec)
