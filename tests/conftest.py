@@ -44,7 +44,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
 
 FUZZ_PROFILE = os.environ.get("NNTOPO_FUZZ", "ci")
-FUZZ_SCALE = {"ci": 1, "nightly": 40}[FUZZ_PROFILE]
+FUZZ_SCALE = {"ci": 1, "medium": 5, "nightly": 40}[FUZZ_PROFILE]
 settings.register_profile(
     "nntopo", deadline=None, print_blob=True,
     database=DirectoryBasedExampleDatabase(Path(__file__).parent / "hypothesis-db"),

@@ -40,22 +40,28 @@ def quick(monkeypatch):
     monkeypatch.setattr(apart, "record_apart", in_process)
 
 
-# Each option is valid about nine times in ten, so that many cases run all the way to a video.
-def number(field, valid=None):
-    """Values of an option: a few valid ones (small, for speed), its ends, and beyond them."""
+# Three cases in four draw only valid values (so that they run all the way to a video), the
+# fourth any value, valid or not: at and beyond each end of its range, and invalid choices.
+def number(field, valid, bad):
+    """Values of an option: a few valid ones (small, for speed); with bad, its ends and beyond."""
     lo, hi, closed = RANGES[field]
     edges = [lo - 1, hi + 1, -(2**63), 2**63, 10**30] if isinstance(hi, int) else \
         [lo, -1.0, hi * 2, math.nan, math.inf, -math.inf, 1e308]
-    valid = valid or [lo, hi]
-    return st.sampled_from(valid * (3 * len(edges) // len(valid) + 1) + edges)
+    return st.sampled_from(valid + edges) if bad else st.sampled_from(valid)
 
 
-def flag(name):
-    return st.sampled_from([[], [name]])
+def flag(name, rarely=False):
+    """An on/off option; rarely: on one time in four (it rules out most other choices)."""
+    return st.sampled_from([[], [], [], [name]] if rarely else [[], [name]])
 
 
-def choice(name, values):
-    return st.sampled_from(list(values) * 3 + ["nope"]).map(lambda v: [name, str(v)])
+def choice(name, values, bad):
+    return st.sampled_from(list(values) + ["nope"] * bad).map(lambda v: [name, str(v)])
+
+
+def mostly_valid(make):
+    """make(bad) -> strategy; three times in four with valid values only."""
+    return st.one_of(make(False), make(False), make(False), make(True))
 
 
 CSV = {
@@ -93,30 +99,48 @@ def files(tmp_path_factory, recordings_to_damage):
     return out
 
 
-network = st.tuples(
-    number("layers", [0, 1, 2]), number("width", [1, 2, 3, 4]),
-    choice("--activation", list(ACTIVATIONS)),
-    st.sampled_from([[], [], [], ["--layer-type", "dense"], ["--layer-type", "vector-field"],
-                     ["--layer-type", "dense", "--layer-type", "vector-field"], ["--layer-type", "rbf"]]),
-    number("anchors", [1, 3]), number("field_width", [0.5]), flag("--fixed-widths"),
-    number("seed", [0, 2**32 - 1]), number("steps", [1, 3]), number("points", [2, 6]),
-).map(lambda t: ["--layers", str(t[0]), "--width", str(t[1]), *t[2], *t[3], "--anchors", str(t[4]),
-                 "--field-width", str(t[5]), *t[6], "--seed", str(t[7]), "--steps", str(t[8]),
-                 "--points", str(t[9])])
+def _network(bad):
+    return st.tuples(
+        number("layers", [0, 1, 2], bad), number("width", [1, 2, 3, 4], bad),
+        choice("--activation", list(ACTIVATIONS), bad),
+        st.sampled_from([[], ["--layer-type", "dense"], ["--layer-type", "vector-field"],
+                         ["--layer-type", "dense", "--layer-type", "vector-field"]] + [["--layer-type", "rbf"]] * bad),
+        number("anchors", [1, 3], bad), number("field_width", [0.5], bad), flag("--fixed-widths"),
+        number("seed", [0, 2**32 - 1], bad), number("steps", [1, 3], bad), number("points", [2, 6], bad),
+    ).map(lambda t: ["--layers", str(t[0]), "--width", str(t[1]), *t[2], *t[3], "--anchors", str(t[4]),
+                     "--field-width", str(t[5]), *t[6], "--seed", str(t[7]), "--steps", str(t[8]),
+                     "--points", str(t[9])])
 
-looks = st.tuples(
-    choice("--quality", list(QUALITIES)), st.one_of(st.just([]), number("fps", [1, 2]).map(lambda v: ["--fps", str(v)])),
-    st.sampled_from(FORMATS * 3 + ("avi",)), choice("--background", list(BACKGROUNDS)),
-    flag("--transparent"), flag("--frames"), choice("--aspect", list(ASPECTS)), flag("--loop"),
-    flag("--no-overwrite"),
-)
 
-source = st.one_of(
-    st.sampled_from(sorted(DATASETS) + ["nope"]).map(lambda d: ("dataset", d)),
-    st.sampled_from(sorted(CSV)).map(lambda c: ("data", f"csv:{c}")),
-    st.sampled_from(["dense", "field", "3d", "user", "three", "format1", "missing"]).map(lambda r: ("from", r)),
-    st.sampled_from(["pt2", "pickle"]).map(lambda m: ("model", m)),
-)
+def _looks(bad):
+    """Quality, frame rate, format and its options; valid ones only ask --transparent of webm or
+    png and --frames of png."""
+    return st.tuples(
+        choice("--quality", list(QUALITIES), bad),
+        st.one_of(st.just([]), number("fps", [1, 2], bad).map(lambda v: ["--fps", str(v)])),
+        st.sampled_from(FORMATS + ("avi",) * bad), choice("--background", list(BACKGROUNDS), bad),
+        flag("--transparent", rarely=True), flag("--frames", rarely=True), choice("--aspect", list(ASPECTS), bad),
+        flag("--loop"), flag("--no-overwrite"),
+    ).filter(lambda t: bad or ((not t[4] or t[2] in ("webm", "png")) and (not t[5] or t[2] == "png")
+                               and (t[3][1] != "transparent" or t[2] in ("webm", "png"))))
+
+
+def _data(bad):
+    return st.one_of(
+        st.sampled_from(sorted(DATASETS) + ["nope"] * bad).map(lambda d: ("dataset", d)),
+        st.sampled_from(["2d", "3d", "1d"] + sorted(set(CSV) - {"2d", "3d", "1d"}) * bad).map(lambda c: ("data", f"csv:{c}")))
+
+
+def _source(bad):
+    return st.one_of(
+        _data(bad),
+        st.sampled_from(["dense", "field", "3d", "user", "format1"] + ["three", "missing"] * bad).map(lambda r: ("from", r)),
+        st.sampled_from(["pt2"] + ["pickle"] * bad).map(lambda m: ("model", m)),
+    )
+
+
+network, looks, source, data = (mostly_valid(_network), mostly_valid(_looks), mostly_valid(_source),
+                                mostly_valid(_data))
 
 
 def source_args(src, files):
@@ -132,7 +156,8 @@ def source_args(src, files):
 
 def check(args, out, tmp_path):
     result = CliRunner().invoke(cli.app, args)
-    event(f"{args[0]}: exit {result.exit_code}")  # how many ran through (make fuzz prints the counts)
+    # how each case ended (make fuzz prints the counts): a video, or which refusal
+    event(f"{args[0]}: exit {result.exit_code}" + (f": {result.stderr[7:].split(':')[0][:30]}" if result.exit_code else ""))
     assert result.exit_code in (0, 2), (args, result.exit_code, repr(result.exception))
     if result.exit_code == 2:
         lines = result.stderr.strip().splitlines()
@@ -146,8 +171,9 @@ def check(args, out, tmp_path):
     return result
 
 
-@settings(max_examples=25 * FUZZ_SCALE)
-@given(src=source, net=network, look=looks, overlay=flag("--overlay"), scene=choice("--scene", ["layers", "training"]))
+@settings(max_examples=20 * FUZZ_SCALE)
+@given(src=source, net=network, look=looks, overlay=flag("--overlay", rarely=True),
+       scene=mostly_valid(lambda bad: choice("--scene", ["layers", "layers", "layers", "training"], bad)))
 def test_render_with_any_options(files, tmp_path_factory, src, net, look, overlay, scene):
     tmp_path = tmp_path_factory.mktemp("render")
     quality, fps, fmt, background, transparent, frames, aspect, loop, no_overwrite = look
@@ -160,9 +186,8 @@ def test_render_with_any_options(files, tmp_path_factory, src, net, look, overla
 
 
 @settings(max_examples=15 * FUZZ_SCALE)
-@given(src=st.one_of(st.sampled_from(sorted(DATASETS) + ["nope"]).map(lambda d: ("dataset", d)),
-                     st.sampled_from(sorted(CSV)).map(lambda c: ("data", f"csv:{c}"))),
-       net=network, suffix=st.sampled_from([".npz"] * 4 + [".txt", ""]))
+@given(src=data, net=network,
+       suffix=mostly_valid(lambda bad: st.sampled_from([".npz"] + [".txt", ""] * bad)))
 def test_train_with_any_options(files, tmp_path_factory, src, net, suffix):
     tmp_path = tmp_path_factory.mktemp("train")
     out = tmp_path / f"run{suffix}"
