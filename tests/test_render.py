@@ -81,22 +81,24 @@ def test_render_trains_then_renders_the_picture(tmp_path):
 def test_interrupted_render_leaves_the_old_file_and_no_litter(tiny_recording, tmp_path):
     """Ctrl-C mid-render: exit 130, the previous video untouched, no temporary files anywhere."""
     import glob
+    import os
     import signal
     import subprocess
     import sys
     import time
 
-    import tempfile
-
     rec_path = recording.save(tiny_recording, tmp_path / "tiny.npz")
     out = tmp_path / "keep.mp4"
     out.write_bytes(b"the previous video")
-    pattern = str(Path(tempfile.gettempdir()) / "nntopo-render-*")  # where render() works
+    private = tmp_path / "tmp"  # the child's own temporary folder: other renders on this machine do not count
+    private.mkdir()
+    pattern = str(private / "nntopo-render-*")  # where render() works
     before = set(glob.glob(pattern))
     proc = subprocess.Popen(
         [sys.executable, "-m", "nntopo", "render", "--from", str(rec_path), "--fps", "30",
          "--quality", "medium", "-o", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
+        env={**os.environ, "TMPDIR": str(private)},
     )
     deadline = time.time() + 60
     while not set(glob.glob(pattern)) - before:  # wait until rendering started
@@ -108,8 +110,8 @@ def test_interrupted_render_leaves_the_old_file_and_no_litter(tiny_recording, tm
     assert proc.returncode == 130, err
     assert "aborted" in err and "Traceback" not in err
     assert out.read_bytes() == b"the previous video"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4", "tiny.npz"]
-    assert set(glob.glob(pattern)) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4", "tiny.npz", "tmp"]
+    assert list(private.iterdir()) == []
 
 
 def test_interrupted_training_stops_the_child_too(tmp_path):
@@ -120,15 +122,17 @@ def test_interrupted_training_stops_the_child_too(tmp_path):
     import signal
     import subprocess
     import sys
-    import tempfile
     import time
 
-    pattern = str(Path(tempfile.gettempdir()) / "nntopo-train-*")  # where record_apart works
+    private = tmp_path.parent / f"{tmp_path.name}-tmp"  # the child's own temporary folder
+    private.mkdir()
+    pattern = str(private / "nntopo-train-*")  # where record_apart works
     before = set(glob.glob(pattern))
     out = tmp_path / "v.mp4"
     proc = subprocess.Popen([sys.executable, "-m", "nntopo", "render", "spirals", "--steps", "100000",
                              "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, preexec_fn=default_sigint)
+                            start_new_session=True, preexec_fn=default_sigint,
+                            env={**os.environ, "TMPDIR": str(private)})
     deadline = time.time() + 60
     while not set(glob.glob(pattern)) - before:  # wait until training started
         assert proc.poll() is None and time.time() < deadline, proc.communicate()
@@ -138,7 +142,7 @@ def test_interrupted_training_stops_the_child_too(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "aborted" in err and "Traceback" not in err, err
     assert not out.exists() and list(tmp_path.iterdir()) == []
-    assert set(glob.glob(pattern)) == before
+    assert list(private.iterdir()) == []
     deadline = time.time() + 10  # nothing of the group is left (the helpers exit after the parent)
     while True:
         try:
