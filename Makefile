@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not render and not claims"
+	$(PY) -m pytest -q -m "not render and not claims and not fuzz"
 
 # The property tests with many more examples: thousands of generated command lines and of
 # damaged recordings (tests/test_fuzz_cli.py, tests/test_validate.py). Failures found are kept in

@@ -23,7 +23,7 @@ from conftest import FUZZ_SCALE
 from nntopo import ACTIVATIONS, DATASETS, apart, cli
 from nntopo.config import ASPECTS, BACKGROUNDS, FORMATS, QUALITIES, RANGES
 
-pytestmark = pytest.mark.render  # every case may render
+pytestmark = pytest.mark.fuzz
 
 
 def in_process(kind, progress=None, **job):

@@ -56,6 +56,7 @@ def memory_cap():
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
+@pytest.mark.fuzz
 @settings(max_examples=150 * FUZZ_SCALE)
 @given(base=st.integers(0, 5), array_damage=damages, file_damage=file_damage)
 def test_a_damaged_recording_is_refused_or_works_through(recordings_to_damage, tmp_path_factory, base,
@@ -86,7 +87,7 @@ def test_a_damaged_recording_is_refused_or_works_through(recordings_to_damage, t
                         assert a.dtype.kind not in "fc" or np.isfinite(a).all(), f.name
 
 
-@pytest.mark.render
+@pytest.mark.fuzz
 @settings(max_examples=8 * FUZZ_SCALE)
 @given(base=st.integers(0, 5), array_damage=damages)
 def test_the_commands_on_a_damaged_recording_end_well(recordings_to_damage, tmp_path_factory, base, array_damage):
