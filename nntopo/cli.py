@@ -176,6 +176,9 @@ def render(
     else:
         rec = _train(dataset, data, net, cfg, seed, points)
     if overlay:
+        from .storyboard.flow import drawable
+
+        drawable(rec)  # a network the video cannot show is refused before the slow measuring starts
         say("measuring every stage for the overlay")
     from .video import render as render_video
 

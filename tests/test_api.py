@@ -116,6 +116,10 @@ def test_render_refuses_what_the_cli_refuses(tiny_recording, tmp_path):
     with pytest.raises(nntopo.NntopoError, match="tells 3 classes apart"):
         nntopo.render(three, tmp_path / "three.mp4")
     assert list(tmp_path.iterdir()) == []  # nothing written by any refusal
+    # found by the command fuzzer: with --overlay, a status line came before the refusal
+    saved = three.save(tmp_path.parent / f"{tmp_path.name}-three.npz")
+    code, _, stderr = cli_run("render", "--from", str(saved), "--overlay", "-o", str(tmp_path / "t.mp4"))
+    assert code == 2 and stderr.count("\n") == 1 and stderr.startswith("error: this network tells 3 classes apart")
 
 
 def test_train_is_the_commands_train():

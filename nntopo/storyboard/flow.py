@@ -23,6 +23,16 @@ from .timeline import Block, Frames, Kind, Storyboard
 CHUNK = 64  # frames computed at once in the view's pass
 
 
+def drawable(rec: Recording) -> isotopy.Plan:
+    """The layer-by-layer plan of `rec`, if the video can show it: two classes (one separating
+    hyperplane) and representations of up to MAX_DIM dimensions; else a one-line NntopoError."""
+    plan = isotopy.plan(rec.net, rec.X.shape[1])  # a C-way head has no separator: HeadError
+    if plan.dim > MAX_DIM:
+        raise NntopoError(f"this network has a {plan.dim}-dimensional representation; the scenes "
+                          f"show up to {MAX_DIM} dimensions")
+    return plan
+
+
 def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing | None = None,
          input_only: bool = False, overlay=None, layout: Layout = LAYOUTS["16:9"]) -> Storyboard:
     """The layer-by-layer video of `rec` at `fps` frames per second.
@@ -32,10 +42,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     """
     timing = timing or Timing(fps)
     in_dim = rec.X.shape[1]
-    plan = isotopy.plan(rec.net, in_dim)
-    if plan.dim > MAX_DIM:
-        raise NntopoError(f"this network has a {plan.dim}-dimensional representation; the scenes "
-                          f"show up to {MAX_DIM} dimensions")
+    plan = drawable(rec)
     D = plan.dim
     extent = datasets.extent(rec.meta["dataset"])
     if input_only:
