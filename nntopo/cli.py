@@ -64,16 +64,21 @@ def _output(output: Path | None, name: str, folder: str, opts: RenderOptions, no
     return check_output(output, f".{opts.format}", not no_overwrite, folder=opts.all_frames)
 
 
-def _train(dataset, data: Path | None, net: NetConfig, cfg: TrainConfig, seed: int, points: int):
-    """Train on a dataset of the registry or on the user's CSV points, with a progress bar; in a
-    child process, so that a render after it does not carry torch."""
+def _points(data: Path | None, max_classes: int = 2):
+    """The user's CSV points, read and checked once (None without --data)."""
+    if data is None:
+        return None
+    from .userdata import load_points
+
+    return load_points(data, max_classes)
+
+
+def _train(dataset, data: Path | None, net: NetConfig, cfg: TrainConfig, seed: int, points: int, pts=None):
+    """Train on a dataset of the registry or on the user's CSV points (pts: the file, already
+    read), with a progress bar; in a child process, so that a render after it does not carry torch."""
     from .apart import record_apart
 
-    pts = None
-    if data is not None:
-        from .userdata import load_points
-
-        pts = load_points(data)  # a bad file is refused before the bar appears
+    pts = pts or _points(data)  # a bad file is refused before the bar appears
     name = dataset.value if dataset is not None else data.name
     with bar(f"training {name}", cfg.restarts * cfg.steps) as advance:
         if data is not None:
@@ -151,16 +156,15 @@ def render(
         cfg = _training(steps, seed, points)
     name = dataset.value if dataset is not None else (model or data or from_file).stem
     output = _output(output, name, "renders", opts, no_overwrite)
-    if dataset is not None or data is not None:  # refused before minutes of training, not after
+    pts = _points(data, 10 if model is not None else 2)
+    if dataset is not None or pts is not None:  # refused before minutes of training, not after
         from .config import check_scene
         from .resources import check_memory
-        from .userdata import load_points
 
-        X = load_points(data, 10).X if dataset is None else None
-        in_dim = DATASETS[dataset.value].dim if X is None else X.shape[1]
+        in_dim = DATASETS[dataset.value].dim if pts is None else pts.X.shape[1]
         if model is None:
             check_scene(opts.scene, replace(net, in_dim=in_dim).dims())
-        check_memory(opts, 2 * points if X is None else len(X))
+        check_memory(opts, 2 * points if pts is None else len(pts.X))
     if from_file is not None:
         from .recording import load
 
@@ -168,13 +172,11 @@ def render(
     elif model is not None:
         from .apart import record_apart
         from .torchnet import file_kind
-        from .userdata import load_points
 
         file_kind(model)  # a file that is no model, or a pickle, is refused before torch loads
-        load_points(data, max_classes=10)
         rec = record_apart("model", model=model, data=data)
     else:
-        rec = _train(dataset, data, net, cfg, seed, points)
+        rec = _train(dataset, data, net, cfg, seed, points, pts)
     if overlay:
         from .storyboard.flow import drawable
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from pathlib import Path
 
 from .atomic import write_text
 from .errors import NntopoError
+from .validate import is_number
 from .figures import FIGURES
 
 STYLE = """
@@ -46,10 +46,6 @@ def _numbers(m: dict) -> str:
     return ", ".join(parts)
 
 
-def _number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
 def read_sidecar(path: Path) -> dict:
     """A figure's NAME.json as `sidecar` wrote it; anything else is refused naming the file."""
     try:
@@ -57,8 +53,8 @@ def read_sidecar(path: Path) -> dict:
         ok = (isinstance(meta, dict) and isinstance(meta.get("holds"), bool)
               and all(isinstance(meta.get(k), str) for k in ("poster", "video", "claim"))
               and isinstance(meta.get("runs"), list) and all(
-                  isinstance(m, dict) and _number(m.get("train_accuracy"))
-                  and all(m.get(k) is None or _number(m[k]) for k in ("test_accuracy", "max_stretch"))
+                  isinstance(m, dict) and is_number(m.get("train_accuracy"))
+                  and all(m.get(k) is None or is_number(m[k]) for k in ("test_accuracy", "max_stretch"))
                   for m in meta["runs"]))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         ok = False

@@ -32,33 +32,28 @@ Scene = _choices("Scene", SCENES)
 FigureName = _choices("FigureName", FIGURES)
 KnnDataset = _choices("KnnDataset", [*DIGITS, "all"])
 
-def _range(field: str) -> str:
-    """How help texts state a range (config.RANGES holds it): 'between 1 and 256'."""
-    return range_text(field)
-
-
 DataOpt = Annotated[Optional[Path], typer.Option(
     "--data", help="Your own points instead of a dataset: a CSV of x, y[, z], label rows.")]
 ModelOpt = Annotated[Optional[Path], typer.Option(
     "--model", help="Your own trained network: a .pt2 (torch.export.save) or TorchScript file, "
     "rendered on the points of --data (never a torch.save pickle).")]
-LayersOpt = Annotated[int, typer.Option("--layers", help=f"Hidden layers (0: a linear classifier only; {_range('layers')}).")]
+LayersOpt = Annotated[int, typer.Option("--layers", help=f"Hidden layers (0: a linear classifier only; {range_text('layers')}).")]
 WidthOpt = Annotated[int, typer.Option("--width", help=f"Units per hidden layer (1 to {MAX_DIM}).")]
 ActOpt = Annotated[ActivationName, typer.Option("--activation", help="Activation of the hidden layers.")]
 LayerTypeOpt = Annotated[Optional[list[LayerType]], typer.Option(
     "--layer-type", help="dense (act(W x + b)) or vector-field (x + F(x), the essay's proposed "
     "layer). Once: every hidden layer; repeated once per layer: mixed, in order.")]
 AnchorsOpt = Annotated[int, typer.Option(
-    "--anchors", help=f"Vector-field layers: Gaussians per layer, centred on training points ({_range('anchors')}).")]
+    "--anchors", help=f"Vector-field layers: Gaussians per layer, centred on training points ({range_text('anchors')}).")]
 FieldWidthOpt = Annotated[float, typer.Option(
-    "--field-width", help=f"Vector-field layers: the Gaussians' initial standard deviation ({_range('field_width')}).")]
+    "--field-width", help=f"Vector-field layers: the Gaussians' initial standard deviation ({range_text('field_width')}).")]
 FixedWidthsOpt = Annotated[bool, typer.Option(
     "--fixed-widths", help="Vector-field layers: keep the widths fixed (default: learned).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the data and the initialisations (0 to 2^32-1).")]
-StepsOpt = Annotated[int, typer.Option("--steps", help=f"Full-batch training steps per restart ({_range('steps')}).")]
-PointsOpt = Annotated[int, typer.Option("--points", help=f"Data points per class ({_range('points')}).")]
+StepsOpt = Annotated[int, typer.Option("--steps", help=f"Full-batch training steps per restart ({range_text('steps')}).")]
+PointsOpt = Annotated[int, typer.Option("--points", help=f"Data points per class ({range_text('points')}).")]
 QualityOpt = Annotated[Quality, typer.Option("--quality", help="Size: low 480p15, medium 720p30, high 1080p60, 4k.")]
-FpsOpt = Annotated[Optional[int], typer.Option("--fps", help=f"Frames per second (default: by quality; {_range('fps')}).")]
+FpsOpt = Annotated[Optional[int], typer.Option("--fps", help=f"Frames per second (default: by quality; {range_text('fps')}).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")]
 FormatOpt = Annotated[Format, typer.Option(
     "--format", help="mp4 (H.264, plays everywhere), gif (loops; READMEs), webm (VP9; alpha with "

@@ -132,7 +132,8 @@ def record(model, X, y, *, classes=None, name: str | None = None, snapshots=None
     path of a .pt2 / TorchScript file. X (N, d), y (N,) labels 0 ... C-1 (numpy or torch).
     classes: C names (default '0', '1', ...). snapshots: state_dicts or models while training,
     with their training steps (default 0, 1, ...)."""
-    width = _array(X, "X").shape[-1] if _array(X, "X").ndim == 2 else 0
+    X = _array(X, "X")
+    width = X.shape[-1] if X.ndim == 2 else 0
     if isinstance(model, (str, Path)):
         raw, notes = read_file(model)
         source = Path(model).name

@@ -154,35 +154,36 @@ def declared(heads: dict, hidden: list[dict], version: int) -> None:
 
 # --- the metadata --------------------------------------------------------------------------------
 
-def _number(v) -> bool:
+def is_number(v) -> bool:
+    """A finite int or float from JSON (not a bool)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _fraction(v) -> bool:
-    return _number(v) and 0 <= v <= 1
+    return is_number(v) and 0 <= v <= 1
 
 
 # path -> (what it must be, its test, required). Optional fields may also be null.
 META = {
     ("dataset",): ("an object", lambda v: isinstance(v, dict), True),
     ("dataset", "name"): ("text", lambda v: isinstance(v, str), True),
-    ("dataset", "extent"): ("a positive number up to 1e6", lambda v: _number(v) and 0 < v <= 1e6, False),
+    ("dataset", "extent"): ("a positive number up to 1e6", lambda v: is_number(v) and 0 < v <= 1e6, False),
     ("seed",): ("an integer 0 ... 2^32-1", lambda v: isinstance(v, int) and not isinstance(v, bool)
                 and 0 <= v < 2**32, False),
     ("net",): ("an object", lambda v: isinstance(v, dict), True),
     ("train",): ("an object", lambda v: isinstance(v, dict), False),
-    ("train", "contractive"): ("a number", _number, False),
+    ("train", "contractive"): ("a number", is_number, False),
     ("classes",): ("a list of text", lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v), False),
     ("metrics",): ("an object", lambda v: isinstance(v, dict), True),
     ("metrics", "train_accuracy"): ("a number 0 ... 1", _fraction, True),
     ("metrics", "test_accuracy"): ("a number 0 ... 1", _fraction, False),
     ("metrics", "test_points"): ("a whole number", lambda v: isinstance(v, int) and v >= 0, False),
-    ("metrics", "max_stretch"): ("a number", _number, False),
-    ("metrics", "p99_stretch"): ("a number", _number, False),
+    ("metrics", "max_stretch"): ("a number", is_number, False),
+    ("metrics", "p99_stretch"): ("a number", is_number, False),
     ("metrics", "parameters"): ("a whole number", lambda v: isinstance(v, int) and v >= 0, False),
     ("metrics", "field_steps"): ("a list of objects", lambda v: isinstance(v, list) and all(
         isinstance(s, dict) and isinstance(s.get("layer"), int) and isinstance(s.get("invertible"), bool)
-        and _number(s.get("lipschitz")) and isinstance(s.get("folds"), int) for s in v), False),
+        and is_number(s.get("lipschitz")) and isinstance(s.get("folds"), int) for s in v), False),
 }
 
 
