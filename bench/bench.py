@@ -14,7 +14,8 @@ numbers before and after a change are compared in one run. Printed:
   each quality: wall time per frame, peak RSS; at 480p15 and 1080p60 also the encode-only floor
   (the same frames, decoded, then encoded again by libx264 alone) and the ratio to it;
 - `render spirals` with training included: peak RSS;
-- the 3D, 4D and vector-field scenes at 480p15: wall time per frame.
+- the 3D, 4D, wide (8, 16, 64 units: projected) and vector-field scenes at 480p15: wall time
+  per frame, to set against the flagship's at 480p15.
 
 Timing lives here, never in the tests.
 """
@@ -40,7 +41,10 @@ STARTUP = (["--help"], ["datasets"], ["figures"], ["render", "spirals", "--width
 # Recordings of the other scenes: (name, `nntopo train` arguments).
 SCENES = (
     ("circles 2 -> 3 (3D)", ["circles", "--layers", "1", "--width", "3"]),
-    ("tori 3 -> 4 -> 4 (4D)", ["tori", "--layers", "2", "--width", "4"]),
+    ("tori 3 -> 4 -> 4 (4D, projected)", ["tori", "--layers", "2", "--width", "4"]),
+    ("spirals 4 x 8 (projected)", ["spirals", "--layers", "4", "--width", "8"]),
+    ("spirals 4 x 16 (projected)", ["spirals", "--layers", "4", "--width", "16"]),
+    ("spirals 4 x 64 (projected)", ["spirals", "--layers", "4", "--width", "64"]),
     ("spirals 4 field steps", ["spirals", "--layers", "4", "--layer-type", "vector-field", "--anchors", "4"]),
 )
 FLAGSHIP = ["spirals", "--layers", "4", "--width", "2"]
@@ -182,7 +186,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--qualities", nargs="+", default=list(QUALITIES), choices=QUALITIES)
     ap.add_argument("--baseline", metavar="REV", help="also measure this commit (a git worktree)")
-    ap.add_argument("--no-scenes", action="store_true", help="skip the 3D, 4D and vector-field scenes")
+    ap.add_argument("--no-scenes", action="store_true", help="skip the 3D, 4D, wide and vector-field scenes")
     args = ap.parse_args()
     trees = []
     worktree = None

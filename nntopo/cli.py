@@ -24,7 +24,7 @@ from .options import (ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Bac
                       DataOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt, Format, FormatOpt,
                       FpsOpt, FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt, NoOverwriteOpt,
                       OverlayOpt, PointsOpt, Quality, QualityOpt, Scene, SceneOpt, SeedOpt, StepsOpt, TransparentOpt,
-                      VerboseOpt, WidthOpt)
+                      VerboseOpt, View, ViewOpt, WidthOpt)
 
 app = typer.Typer(
     cls=OneLineErrors,
@@ -49,9 +49,10 @@ def _training(steps: int, seed: int, points: int) -> TrainConfig:
 
 
 def _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop=False,
-             overlay=False, scene=None) -> RenderOptions:
+             overlay=False, scene=None, view=None) -> RenderOptions:
     return RenderOptions(quality.value, fps, verbose, fmt.value, transparent, all_frames,
-                         background.value, aspect.value, loop, overlay, scene.value if scene else "layers")
+                         background.value, aspect.value, loop, overlay, scene.value if scene else "layers",
+                         view.value if view else "3d")
 
 
 def _output(output: Path | None, name: str, folder: str, opts: RenderOptions, no_overwrite: bool) -> Path:
@@ -141,6 +142,7 @@ def render(
     transparent: TransparentOpt = False, all_frames: FramesOpt = False, aspect: AspectOpt = Aspect["16:9"],
     loop: LoopOpt = False, no_overwrite: NoOverwriteOpt = False, verbose: VerboseOpt = False,
     overlay: OverlayOpt = False, model: ModelOpt = None, scene: SceneOpt = Scene["layers"],
+    view: ViewOpt = View["3d"],
 ) -> None:
     """Train (or load, or read your --model), then render the layer-by-layer video and print its
     path.
@@ -150,7 +152,8 @@ def render(
     if model is not None and data is None:
         raise NntopoError("--model needs --data: the points (a CSV of x, y[, z], label rows) to carry through it")
     _one_source(dataset=dataset, data=data, from_file=from_file)
-    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay, scene)
+    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay,
+                    scene, view)
     if from_file is None and model is None:
         net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
         cfg = _training(steps, seed, points)
@@ -268,6 +271,7 @@ def render_figure(
     fmt: FormatOpt = Format["mp4"], background: BackgroundOpt = Background["light"],
     transparent: TransparentOpt = False, all_frames: FramesOpt = False, aspect: AspectOpt = Aspect["16:9"],
     loop: LoopOpt = False, no_overwrite: NoOverwriteOpt = False, verbose: VerboseOpt = False,
+    view: ViewOpt = View["3d"],
 ) -> None:
     """Render one figure of the essay to an MP4 and a poster PNG; print the video's path.
 
@@ -275,7 +279,7 @@ def render_figure(
     """
     from . import figures
 
-    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop)
+    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, view=view)
     output = _output(output, name.value, "figures", opts, no_overwrite)
     with Bars(name.value) as bars:
         holds = figures.render(name.value, output, opts, bars.advance, bars.advance, bars.start)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from .activations import ACTIVATIONS
 from .errors import ConfigError
 
-MAX_DIM = 4  # the widest representation the scenes show (3D turning, 4D turned into view)
+MAX_DIM = 256  # the widest representation the videos show (wider than 3: through a projection)
 MAX_SEED = 2**32 - 1  # seeds are 0 ... 2^32 - 1, like numpy's
 LAYER_TYPES = ("dense", "vector-field")  # the kinds of hidden layer (network.LAYERS)
 # name -> (width, height, default frames per second)
@@ -25,6 +25,8 @@ FORMATS = ("mp4", "gif", "webm", "png")
 # What a render shows: every layer's stages, or the last representation while the network trains
 SCENES = ("layers", "training")
 BACKGROUNDS = ("light", "dark", "transparent")
+# How a representation wider than the picture is seen: its dimensions (storyboard/projection.py)
+VIEWS: dict[str, int] = {"3d": 3, "2d": 2}
 ASPECTS: dict[str, float] = {"16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0}  # width / height
 
 # Long work reports progress by calling progress(n) after n more units of it are done
@@ -36,7 +38,7 @@ Progress = Callable[[int], None]
 # allowed). The checks below and the CLI's errors read this table; nothing else states a range.
 RANGES: dict[str, tuple[float, float, bool]] = {
     # the network (NetConfig)
-    "layers": (0, 64, True), "width": (1, 4096, True), "anchors": (1, 256, True),
+    "layers": (0, 64, True), "width": (1, MAX_DIM, True), "anchors": (1, 256, True),
     "field_width": (0.0, 100.0, False),
     # training (TrainConfig) and the data
     "steps": (1, 1_000_000, True), "restarts": (1, 100, True), "snapshot_every": (1, 1_000_000, True),
@@ -114,7 +116,7 @@ class NetConfig:
         in_range("anchors", self.anchors)
         in_range("field_width", self.field_width)
         if self.layers and max(self.dims()) > MAX_DIM:
-            raise ConfigError("width", self.width, f"the scenes show representations of up to "
+            raise ConfigError("width", self.width, f"the videos show representations of up to "
                               f"{MAX_DIM} dimensions")
 
     def types(self) -> tuple[str, ...]:
@@ -166,6 +168,7 @@ class RenderOptions:
     loop: bool = False  # end by rewinding to the first frame, so the video loops seamlessly
     overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
     scene: str = "layers"  # one of SCENES; "training" needs a recording with snapshots
+    view: str = "3d"  # a key of VIEWS: a representation wider than this is projected to it
 
     def __post_init__(self) -> None:
         one_of("quality", self.quality, QUALITIES)
@@ -173,6 +176,7 @@ class RenderOptions:
         one_of("background", self.background, BACKGROUNDS)
         one_of("aspect", self.aspect, ASPECTS)
         one_of("scene", self.scene, SCENES)
+        one_of("view", self.view, VIEWS)
         if self.overlay and self.scene != "layers":
             raise ConfigError("overlay", None, "shows each stage's numbers: only with scene layers")
         if self.fps is not None:

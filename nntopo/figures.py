@@ -268,7 +268,8 @@ def storyboards(fig: Figure, recs: list, opts: RenderOptions) -> list:
 
                 report = inspect(rec)
             board = sb.layers(rec, fps, _detail(run), sb.Timing(fps, stage=run.stage_seconds),
-                              input_only=run.scene == "input", overlay=report, layout=layout)
+                              input_only=run.scene == "input", overlay=report, layout=layout,
+                              view=opts.view)
         out.append(board.titled(run.title) if run.title else board)
     if opts.loop:  # the last part rewinds to its own first frame; the first part then follows
         out[-1] = sb.looped(out[-1])

@@ -43,20 +43,21 @@ SINGULAR_RTOL = 1e-9  # |det| below this times the scale of W counts as singular
 # --- paths in GL+(n) ------------------------------------------------------------------------
 
 
-def rotation_path(U: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """exp(t log U) for a rotation U (n, n), det U = +1, at times t (T,) -> (T, n, n).
+def _schur_planes(U: np.ndarray) -> tuple[np.ndarray, tuple[tuple[int, int, float], ...]]:
+    """A rotation U (n, n), det U = +1, as Q B Q^T with B turning planes of the Schur basis Q:
+    returns Q and the planes (i, j, angle).
 
-    Uses the real Schur form U = Q B Q^T, B block-diagonal with 2x2 rotations and +-1 entries;
-    the -1 entries come in pairs (det = +1) and each pair is a rotation by pi.
+    In the real Schur form B is block-diagonal with 2x2 rotations and +-1 entries; the -1
+    entries come in pairs (det = +1) and each pair is a rotation by pi.
     """
     n = U.shape[0]
     B, Q = scipy.linalg.schur(U, output="real")
-    planes = []  # (i, j, angle): rotate the (i, j) plane of the Schur basis by t * angle
+    planes = []
     minus_ones = []
     i = 0
     while i < n:
         if i + 1 < n and abs(B[i + 1, i]) > 1e-12:
-            planes.append((i, i + 1, np.arctan2(B[i + 1, i], B[i, i])))
+            planes.append((i, i + 1, float(np.arctan2(B[i + 1, i], B[i, i]))))
             i += 2
         else:
             if B[i, i] < 0:
@@ -65,32 +66,74 @@ def rotation_path(U: np.ndarray, t: np.ndarray) -> np.ndarray:
     if len(minus_ones) % 2:
         raise ValueError("rotation_path needs det U = +1")
     planes += [(a, b, np.pi) for a, b in zip(minus_ones[::2], minus_ones[1::2])]
-    t = np.asarray(t, dtype=np.float64)
-    R = np.broadcast_to(np.eye(n), (len(t), n, n)).copy()  # (T, n, n) in the Schur basis
+    return Q, tuple(planes)
+
+
+def _turn(x: np.ndarray, planes, t: np.ndarray) -> np.ndarray:
+    """x (T, m, n) times R(t), R turning each plane (i, j, angle) of `planes` by t * angle."""
+    out = x.copy()
     for a, b, angle in planes:
-        c, s = np.cos(t * angle), np.sin(t * angle)
-        R[:, a, a], R[:, b, b], R[:, b, a], R[:, a, b] = c, c, s, -s
-    return Q @ R @ Q.T
+        c, s = np.cos(t * angle)[:, None], np.sin(t * angle)[:, None]
+        out[..., a] = c * x[..., a] + s * x[..., b]
+        out[..., b] = c * x[..., b] - s * x[..., a]
+    return out
 
 
-def linear_path(M: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """p(t) (T, n, n) from I to M (n, n), det M >= 0: invertible for every t < 1.
+def rotation_path(U: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """exp(t log U) for a rotation U (n, n), det U = +1, at times t (T,) -> (T, n, n)."""
+    Q, planes = _schur_planes(U)
+    t = np.asarray(t, dtype=np.float64)
+    eye = np.broadcast_to(np.eye(len(U)), (len(t),) + U.shape)
+    return Q @ _turn(eye, planes, t) @ Q.T
+
+
+@dataclass(frozen=True)
+class LinearPath:
+    """p(t) = exp(t log U) ((1 - t) I + t P) from I to M = U P (polar), held factored (U = Q R Q^T,
+    R turning planes of the Schur basis Q) so that each frame costs little: made once per layer.
 
     For det M > 0, det p(t) > 0 on all of [0, 1]. For a singular M the path is invertible until
     t = 1, where it collapses onto M's image.
     """
-    n = M.shape[0]
-    U, P = scipy.linalg.polar(M)  # M = U P
-    if np.linalg.det(U) < 0:
-        # Only possible for a singular M (det M = det U det P >= 0): flip U along a null
-        # direction v of P, which leaves U P unchanged because P v = 0.
-        w, V = np.linalg.eigh(P)
-        if w[0] > SINGULAR_RTOL * max(1.0, w[-1]):
-            raise ValueError("linear_path needs det M >= 0")
-        v = V[:, :1]
-        U = U @ (np.eye(n) - 2.0 * v @ v.T)
-    t = np.asarray(t, dtype=np.float64)[:, None, None]
-    return rotation_path(U, t[:, 0, 0]) @ ((1.0 - t) * np.eye(n) + t * P)
+
+    Q: np.ndarray  # (n, n) the Schur basis of U
+    planes: tuple[tuple[int, int, float], ...]  # (i, j, angle): U turns these planes of Q
+    P: np.ndarray  # (n, n) the symmetric positive semi-definite factor
+
+    @staticmethod
+    def of(M: np.ndarray) -> "LinearPath":
+        n = M.shape[0]
+        U, P = scipy.linalg.polar(M)  # M = U P
+        if np.linalg.det(U) < 0:
+            # Only possible for a singular M (det M = det U det P >= 0): flip U along a null
+            # direction v of P, which leaves U P unchanged because P v = 0.
+            w, V = np.linalg.eigh(P)
+            if w[0] > SINGULAR_RTOL * max(1.0, w[-1]):
+                raise ValueError("linear_path needs det M >= 0")
+            v = V[:, :1]
+            U = U @ (np.eye(n) - 2.0 * v @ v.T)
+        Q, planes = _schur_planes(U)
+        return LinearPath(Q, planes, P)
+
+    def matrices(self, t: np.ndarray) -> np.ndarray:
+        """p(t) at times t (T,): (T, n, n)."""
+        t = np.asarray(t, dtype=np.float64)
+        eye = np.broadcast_to(np.eye(len(self.P)), (len(t),) + self.P.shape)
+        return self.rows(eye, t)
+
+    def rows(self, A: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """A(t) p(t) for rows A (T, m, n) at times t (T,): (T, m, n), without forming p(t).
+
+        A view of m dimensions asks only for m rows, so a wide layer costs O(m n^2) per frame."""
+        t = np.asarray(t, dtype=np.float64)
+        y = _turn(A @ self.Q, self.planes, t) @ self.Q.T  # A Q R(t) Q^T
+        tt = t[:, None, None]
+        return (1.0 - tt) * y + tt * (y @ self.P)
+
+
+def linear_path(M: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """p(t) (T, n, n) from I to M (n, n), det M >= 0: invertible for every t < 1 (LinearPath)."""
+    return LinearPath.of(M).matrices(t)
 
 
 # --- a network laid out in the padded space ---------------------------------------------------
@@ -106,6 +149,7 @@ class LayerPlan:
     collapse: bool  # the linear stage is not a homeomorphism (narrowing or det W = 0)
     note: str  # what the viewer should be told about the linear stage, "" if nothing
     step: VectorField | None = None  # a vector-field step (M, b unused), acting on out_dim
+    path: LinearPath | None = None  # the linear stage's path from I to M (None: a field step)
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -199,7 +243,7 @@ def plan(net: Network, in_dim: int, min_dim: int = 2) -> Plan:
             raise AssertionError("plan: the padded map must have det > 0")
         b = np.zeros(D)
         b[:m] = net.layers[l].b
-        plans.append(LayerPlan(l, M, b, m, net.layers[l].act, collapse, note))
+        plans.append(LayerPlan(l, M, b, m, net.layers[l].act, collapse, note, path=LinearPath.of(M)))
     v, c = net.separator
     return Plan(D, in_dim, tuple(plans), net, pad(v, D), c, tuple(swaps))
 
@@ -217,24 +261,33 @@ STAGES = ("linear", "translate", "activate")
 FIELD_STAGES = ("flow",)
 
 
-def stage(layer: LayerPlan, name: str, x: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Points x (P, D) at the start of stage `name`, moved to times t (T,) -> (T, P, D)."""
+def stage(layer: LayerPlan, name: str, x: np.ndarray, t: np.ndarray,
+          basis: np.ndarray | None = None) -> np.ndarray:
+    """Points x (P, D) at the start of stage `name`, moved to times t (T,) -> (T, P, D).
+
+    basis: a view's orthonormal basis at each time (T, D, m); the points are then returned in
+    it, (T, P, m), without forming them in all D dimensions (a wide layer stays cheap)."""
     t = np.asarray(t, dtype=np.float64)
+    if name == "linear":
+        if basis is None:
+            return np.einsum("tij,pj->tpi", layer.path.matrices(t), x)
+        return np.einsum("tmj,pj->tpm", layer.path.rows(basis.transpose(0, 2, 1), t), x)
+    # The other stages move every point along a straight line: x + t d.
     if name == "flow":
         k = layer.out_dim
-        F = np.zeros_like(x)
-        F[:, :k] = layer.step.field(x[:, :k])
-        return x[None] + t[:, None, None] * F[None]
-    if name == "linear":
-        return np.einsum("tij,pj->tpi", linear_path(layer.M, t), x)
-    if name == "translate":
-        return x[None] + t[:, None, None] * layer.b
-    if name == "activate":
+        d = np.zeros_like(x)
+        d[:, :k] = layer.step.field(x[:, :k])
+    elif name == "translate":
+        d = np.broadcast_to(layer.b, x.shape)
+    elif name == "activate":
         k = layer.out_dim
-        target = x.copy()
-        target[:, :k] = layer.activation.numpy_fn(x[:, :k])
-        return x[None] + t[:, None, None] * (target - x)[None]
-    raise ValueError(f"unknown stage {name!r}; expected one of {STAGES}")
+        d = np.zeros_like(x)
+        d[:, :k] = layer.activation.numpy_fn(x[:, :k]) - x[:, :k]
+    else:
+        raise ValueError(f"unknown stage {name!r}; expected one of {STAGES + FIELD_STAGES}")
+    if basis is None:
+        return x[None] + t[:, None, None] * d[None]
+    return np.einsum("pd,tdm->tpm", x, basis) + t[:, None, None] * np.einsum("pd,tdm->tpm", d, basis)
 
 
 def stage_end(layer: LayerPlan, name: str, x: np.ndarray) -> np.ndarray:

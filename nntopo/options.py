@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from .activations import ACTIVATIONS
-from .config import ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, MAX_DIM, QUALITIES, SCENES, range_text
+from .config import ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, QUALITIES, SCENES, VIEWS, range_text
 from .datasets import DATASETS
 from .figures import FIGURES
 from .knn.digits import DIGITS
@@ -29,6 +29,7 @@ Format = _choices("Format", FORMATS)
 Background = _choices("Background", BACKGROUNDS)
 Aspect = _choices("Aspect", ASPECTS)
 Scene = _choices("Scene", SCENES)
+View = _choices("View", VIEWS)
 FigureName = _choices("FigureName", FIGURES)
 KnnDataset = _choices("KnnDataset", [*DIGITS, "all"])
 
@@ -38,7 +39,7 @@ ModelOpt = Annotated[Optional[Path], typer.Option(
     "--model", help="Your own trained network: a .pt2 (torch.export.save) or TorchScript file, "
     "rendered on the points of --data (never a torch.save pickle).")]
 LayersOpt = Annotated[int, typer.Option("--layers", help=f"Hidden layers (0: a linear classifier only; {range_text('layers')}).")]
-WidthOpt = Annotated[int, typer.Option("--width", help=f"Units per hidden layer (1 to {MAX_DIM}).")]
+WidthOpt = Annotated[int, typer.Option("--width", help=f"Units per hidden layer ({range_text('width')}; wider than 3: projected, see --view).")]
 ActOpt = Annotated[ActivationName, typer.Option("--activation", help="Activation of the hidden layers.")]
 LayerTypeOpt = Annotated[Optional[list[LayerType]], typer.Option(
     "--layer-type", help="dense (act(W x + b)) or vector-field (x + F(x), the essay's proposed "
@@ -73,6 +74,10 @@ NoOverwriteOpt = Annotated[bool, typer.Option(
 SceneOpt = Annotated[Scene, typer.Option(
     "--scene", help="layers (every layer's stages) or training (the last representation while the "
     "network trains: needs a recording with training snapshots, hidden layers of width 2).")]
+ViewOpt = Annotated[View, typer.Option(
+    "--view", help="How a representation wider than the picture is seen: 3d (projected to 3 "
+    "dimensions, a turning camera) or 2d (projected to the plane); the projection ends on the "
+    "classifier's normal.")]
 OverlayOpt = Annotated[bool, typer.Option("--overlay", help="Show each stage's numbers (as `nntopo inspect`).")]
 
 

@@ -70,3 +70,18 @@ def to_torch(net, cfg):
         m.head.weight.copy_(torch.tensor(net.head_w))
         m.head.bias.copy_(torch.tensor(net.head_b))
     return m
+
+
+def sides_of_the_drawn_plane(sb, frame: int):
+    """On screen, at `frame` (when the separating plane is seen edge on): how flat the drawn plane
+    is (the spread of its corners across their line, over their length) and, per class, the side
+    of that line each data point is on (+1 / -1)."""
+    import numpy as np
+
+    fr = sb.frames(frame, frame + 1)
+    corners = fr.plane[0][::4, :2].astype(float)  # the first control point of each straight piece
+    centre = corners.mean(0)
+    _, s, Vt = np.linalg.svd(corners - centre)
+    flatness = s[1] / s[0]
+    normal = Vt[1]
+    return flatness, [np.sign((p[0][:, :2] - centre) @ normal) for p in fr.points]

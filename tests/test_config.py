@@ -10,8 +10,9 @@ from nntopo.errors import ConfigError, NntopoError
 
 @pytest.mark.parametrize("make,field,words", [
     (lambda: NetConfig(2, -1, 2), "layers", "layers -1: must be between 0 and 64"),
-    (lambda: NetConfig(2, 2, 0), "width", "width 0: must be between 1 and 4096"),
-    (lambda: NetConfig(2, 2, 5), "width", "width 5: the scenes show representations of up to 4 dimensions"),
+    (lambda: NetConfig(2, 2, 0), "width", "width 0: must be between 1 and 256"),
+    (lambda: NetConfig(2, 2, 257), "width", "width 257: must be between 1 and 256"),
+    (lambda: RenderOptions(view="4d"), "view", "expected one of 3d, 2d"),
     (lambda: NetConfig(2, 2, 2, "swish"), "activation", "expected one of tanh, sigmoid"),
     (lambda: NetConfig(2, 3, 2, "tanh", ("dense", "dense")), "layer_types", "given 2 times"),
     (lambda: NetConfig(2, 1, 2, "tanh", ("rbf",)), "layer_types", "expected one of dense, vector-field"),

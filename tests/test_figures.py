@@ -127,3 +127,12 @@ def test_linked_tori_need_a_fourth_dimension():
         assert rec.meta["metrics"]["test_accuracy"] < 1.0, depth
     rec = record("tori", NetConfig(3, 2, 4, "tanh"), TrainConfig(), seed=0, n_per_class=60)
     assert rec.meta["metrics"]["test_accuracy"] == 1.0
+    # ... and the video shows it: halfway through the outro the plane is seen edge on, the two
+    # tori on either side of it (measured on the drawn frame, not by eye)
+    from helpers import sides_of_the_drawn_plane
+    from nntopo import storyboard
+
+    sb = storyboard.layers(rec, fps=10)
+    outro = sb.blocks[-1].frames + sb.blocks[-2].frames
+    flatness, (a, b) = sides_of_the_drawn_plane(sb, sb.n_frames - outro // 2)
+    assert flatness < 0.02 and len(set(a)) == len(set(b)) == 1 and a[0] == -b[0]

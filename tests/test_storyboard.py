@@ -167,18 +167,10 @@ def test_smooth_paths_do_not_loop_on_uneven_anchors():
     assert bez[:, 0].min() >= -1e-6 and bez[:, 0].max() <= 3.01 + 1e-6  # stays on [0, 3.01]
 
 
-def test_rotation_in_the_x_w_plane():
-    x = np.random.default_rng(0).standard_normal((2, 50, 4))
-    r = camera.rotate_xw(x, np.array([0.0, np.pi / 2]))
-    assert np.allclose(r[0], x[0])  # angle 0: nothing moves
-    assert np.allclose(np.linalg.norm(r, axis=-1), np.linalg.norm(x, axis=-1))  # a rotation
-    assert np.allclose(r[1][:, 3], x[1][:, 0]) and np.allclose(r[1][:, 1:3], x[1][:, 1:3])
-
-
 def test_camera_and_projection():
     x = np.array([[[1.0, 2.0, 3.0]]])
     assert np.allclose(camera.camera(x, np.zeros(1), elevation=0.0), [[[1.0, 3.0]]])  # front view
-    flat = camera.project(np.random.default_rng(0).standard_normal((5, 10, 4)), np.arange(5), fps=10)
+    flat = camera.project(np.random.default_rng(0).standard_normal((5, 10, 3)), np.arange(5), fps=10)
     assert flat.shape == (5, 10, 2)
     two = np.random.default_rng(1).standard_normal((3, 7, 2))
     assert np.array_equal(camera.project(two, np.arange(3), fps=10), two)  # the plane as it is

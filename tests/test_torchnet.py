@@ -141,7 +141,7 @@ def test_a_final_sigmoid_or_softmax_is_dropped_and_said():
     assert any("softmax dropped" in n for n in usermodel.record(model, X, y).meta["net"]["read"])
 
 
-def test_many_classes_and_wide_layers_are_recorded_exactly_but_not_yet_drawn():
+def test_many_classes_and_wide_layers_are_recorded_exactly_and_wide_ones_drawn():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(90, 2))
     y = np.repeat([0, 1, 2], 30)
@@ -154,8 +154,11 @@ def test_many_classes_and_wide_layers_are_recorded_exactly_but_not_yet_drawn():
     X2, y2 = points()
     rec = usermodel.record(wide, X2, y2)
     assert rec.net.widths == [16, 16] and disagreement(wide, rec, X2) < 1e-5
-    with pytest.raises(NntopoError, match="16-dimensional representation"):
-        storyboard.layers(rec, fps=5)
+    sb = storyboard.layers(rec, fps=5)  # through a projection to 3D
+    assert "R^16 → R^3: principal directions" in sb.info
+    too_wide = shaken(nn.Sequential(nn.Linear(2, 300), nn.Tanh(), nn.Linear(300, 1)))
+    with pytest.raises(NntopoError, match="300-dimensional representation"):
+        storyboard.layers(usermodel.record(too_wide, X2, y2), fps=5)
 
 
 def test_files_are_read_by_kind_and_pickles_never(tmp_path):

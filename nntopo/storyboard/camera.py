@@ -1,5 +1,5 @@
-"""From representation space to the screen: seeing 3 and 4 dimensions, fitting the view to what
-moves, and the separating line or plane in that view.
+"""From the picture's space to the screen: a turning camera for 3 dimensions, fitting the view to
+what moves, and the separating line or plane in that view.
 
 The view is fitted from per-frame bounding boxes alone (the projected grid's, and in 3D/4D its
 radius), so it can be computed in one streaming pass without holding the frames.
@@ -14,18 +14,8 @@ from .layout import CLIP, Layout
 CAMERA_ELEVATION = 0.42  # radians the turning camera looks down
 CAMERA_START = 0.6  # its azimuth at frame 0
 CAMERA_TURN = 2 * np.pi / 40.0  # its azimuth speed: one turn in 40 s
-W_TURN = 2 * np.pi / 24.0  # 4D: speed of the rotation in the x-w plane
 VIEW_MARGIN = 1.05  # the view is this much larger than the grid's box
 VIEW_SNUG = 1.02  # ... and never crops the grid by more than this
-
-
-def rotate_xw(x: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rotate 4D points x (T, P, 4) in the plane of the 1st and 4th axes by angle (T,)."""
-    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    out = x.copy()
-    out[..., 0] = c * x[..., 0] - s * x[..., 3]
-    out[..., 3] = s * x[..., 0] + c * x[..., 3]
-    return out
 
 
 def camera(x: np.ndarray, azimuth: np.ndarray, elevation: float = CAMERA_ELEVATION) -> np.ndarray:
@@ -40,27 +30,22 @@ def camera(x: np.ndarray, azimuth: np.ndarray, elevation: float = CAMERA_ELEVATI
     return np.stack([xr, up], -1)
 
 
+def across(frame: int, fps: int, elevation: float = CAMERA_ELEVATION) -> np.ndarray:
+    """The picture's direction (3,) that the turning camera shows as the screen's horizontal axis
+    at `frame`: a plane with this normal is then seen edge on."""
+    a = CAMERA_START + CAMERA_TURN * frame / fps
+    return np.array([np.cos(a), -np.sin(a), 0.0])
+
+
 def project(x: np.ndarray, frames: np.ndarray, fps: int) -> np.ndarray:
-    """Padded points (T, P, D) at frames (T,) of the video -> plane coordinates (T, P, 2).
+    """Points of the picture (T, P, E) at frames (T,) of the video -> plane coordinates (T, P, 2).
 
-    D = 2: as they are. D = 3: a camera turning slowly around the vertical axis. D = 4: first a
-    rotation in the x-w plane (so the 4th axis turns into view), then w is dropped, then the camera.
+    E = 2: as they are. E = 3: a camera turning slowly around the vertical axis. (A wider
+    representation is first projected to E dimensions: projection.py.)
     """
-    D = x.shape[-1]
-    if D <= 2:
+    if x.shape[-1] <= 2:
         return x[..., :2]
-    seconds = np.asarray(frames) / fps
-    if D == 4:
-        x = rotate_xw(x, W_TURN * seconds)[..., :3]
-    return camera(x, CAMERA_START + CAMERA_TURN * seconds)
-
-
-def projection_note(D: int) -> str:
-    if D == 3:
-        return "3D: a turning camera (orthographic)"
-    if D == 4:
-        return "4D: turned in the x-w plane, w dropped"
-    return ""
+    return camera(x, CAMERA_START + CAMERA_TURN * np.asarray(frames) / fps)
 
 
 def fit_view(lo: np.ndarray, hi: np.ndarray, fps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +56,7 @@ def fit_view(lo: np.ndarray, hi: np.ndarray, fps: int) -> tuple[np.ndarray, np.n
 
 def fit_round_view(mid: np.ndarray, radius: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                    fps: int) -> tuple[np.ndarray, np.ndarray]:
-    """The view for 3D and 4D: centred on the projected centre `mid` (T, 2) of the grid's box,
+    """The view for 3D: centred on the projected centre `mid` (T, 2) of the grid's box,
     sized by its farthest point, `radius` (T,). The size does not change as the camera turns
     (a distance, not a projected box), so only the layers zoom the view, never the camera."""
     return glide(mid, radius * VIEW_SNUG, lo, hi, fps)

@@ -15,7 +15,7 @@ from .. import datasets, isotopy
 from ..config import MAX_DIM
 from ..errors import NntopoError
 from ..recording import Recording
-from . import camera, plane, script
+from . import camera, plane, projection, script
 from .layout import LAYOUTS, Detail, Layout, Timing
 from .paths import PathIndex, arrow_paths, ease
 from .timeline import Block, Frames, Kind, Storyboard
@@ -25,30 +25,35 @@ CHUNK = 64  # frames computed at once in the view's pass
 
 def drawable(rec: Recording) -> isotopy.Plan:
     """The layer-by-layer plan of `rec`, if the video can show it: two classes (one separating
-    hyperplane) and representations of up to MAX_DIM dimensions; else a one-line NntopoError."""
-    plan = isotopy.plan(rec.net, rec.X.shape[1])  # a C-way head has no separator: HeadError
-    if plan.dim > MAX_DIM:
-        raise NntopoError(f"this network has a {plan.dim}-dimensional representation; the scenes "
-                          f"show up to {MAX_DIM} dimensions")
-    return plan
+    hyperplane) and representations of up to MAX_DIM dimensions (wider than the picture: through
+    a projection, projection.py); else a one-line NntopoError."""
+    widest = max([rec.X.shape[1]] + rec.net.widths)
+    if widest > MAX_DIM:  # before the plan, which costs O(width^3) per layer
+        raise NntopoError(f"this network has a {widest}-dimensional representation; the videos "
+                          f"show up to {MAX_DIM} dimensions (inspect measures any width)")
+    return isotopy.plan(rec.net, rec.X.shape[1])  # a C-way head has no separator: HeadError
 
 
 def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing | None = None,
-         input_only: bool = False, overlay=None, layout: Layout = LAYOUTS["16:9"]) -> Storyboard:
+         input_only: bool = False, overlay=None, layout: Layout = LAYOUTS["16:9"],
+         view: str = "3d") -> Storyboard:
     """The layer-by-layer video of `rec` at `fps` frames per second.
 
     input_only: stay in the input plane (the data, the heat map and the decision boundary).
     overlay: a diagnostics.Report; each stage's numbers are then shown while it plays.
+    view: how a representation wider than the picture is seen (projection.VIEWS): projected to
+    3D, turning, or to the plane.
     """
     timing = timing or Timing(fps)
     in_dim = rec.X.shape[1]
     plan = drawable(rec)
     D = plan.dim
+    E = min(D, projection.VIEWS[view])  # dimensions of the picture
     extent = datasets.extent(rec.meta["dataset"])
     if input_only:
         blocks = script.input_blocks(rec, timing)
     else:
-        blocks = script.flow_blocks(plan, timing, rec.accuracy == 1.0, script.step_notes(rec, extent))
+        blocks = script.flow_blocks(plan, timing, rec.accuracy == 1.0, script.step_notes(rec, extent), E)
     if overlay is not None:
         blocks = script.with_notes(blocks, overlay)
 
@@ -82,9 +87,16 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     final = x
     starts = np.cumsum([0] + [b.frames for b in blocks])
     T = int(starts[-1])
+    N = len(rec.X)
+    # The picture's basis at every key, ending on the classifier's normal (projection.py), which
+    # in 3D faces the camera's screen axis halfway through the outro: the plane is seen edge on.
+    n_end = blocks[-1].frames + (blocks[-2].frames if len(blocks) >= 2 and blocks[-2].kind is Kind.FADE else 0)
+    facing = camera.across(T - n_end // 2, fps) if E == 3 and not input_only else None
+    proj = projection.fit(keys + [final], slice(G, G + N), plan.head_w[None], E, facing)
 
     def positions(start: int, stop: int, sel=slice(None)) -> np.ndarray:
-        """Padded positions (stop - start, P', D) of the points `sel` in frames start .. stop - 1."""
+        """Positions in the picture (stop - start, P', E) of the points `sel` in frames
+        start .. stop - 1."""
         out = []
         for i, b in enumerate(blocks):
             a, e = max(start, starts[i]), min(stop, starts[i + 1])
@@ -93,9 +105,10 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
             x = keys[i][sel]
             if b.kind is Kind.STAGE:
                 t = script.stage_times(b)[a - starts[i] : e - starts[i]]
-                out.append(isotopy.stage(plan.layers[b.layer], b.stage, x, t))
+                out.append(isotopy.stage(plan.layers[b.layer], b.stage, x, t, proj.bases(i, t)))
             else:
-                out.append(np.broadcast_to(x, (e - a,) + x.shape))
+                y = x @ proj.keys[i]
+                out.append(np.broadcast_to(y, (e - a,) + y.shape))
         return np.concatenate(out)
 
     arrows = _arrows(plan, blocks, rec.X, grid0.reshape(-1, in_dim), detail) if D == 2 and not input_only else None
@@ -105,7 +118,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     mid, radius = np.zeros((T, 2)), np.zeros(T)
     for a in range(0, T, CHUNK):
         e = min(a + CHUNK, T)
-        g = positions(a, e, slice(0, G))  # (n, G, D)
+        g = positions(a, e, slice(0, G))  # (n, G, E)
         flat = camera.project(g, np.arange(a, e), fps)
         lo[a:e], hi[a:e] = flat.min(1), flat.max(1)
         if arrows is not None:  # the view takes in the arrows' tips while they show
@@ -113,11 +126,11 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
                 if arrows["opacity"][f] > 0:
                     tips = arrows["quivers"][arrows["layer"][f]][1]
                     lo[f], hi[f] = np.minimum(lo[f], tips.min(0)), np.maximum(hi[f], tips.max(0))
-        if D >= 3:
-            m = (g.min(1) + g.max(1)) / 2  # (n, D)
+        if E == 3:
+            m = (g.min(1) + g.max(1)) / 2  # (n, 3)
             radius[a:e] = np.linalg.norm(g - m[:, None, :], axis=-1).max(1)
             mid[a:e] = camera.project(m[:, None, :], np.arange(a, e), fps)[:, 0]
-    if D <= 2:
+    if E == 2:
         center, half = camera.fit_view(lo, hi, fps)
     else:
         center, half = camera.fit_round_view(mid, radius, lo, hi, fps)
@@ -127,10 +140,13 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     n_out = blocks[-2].frames + blocks[-1].frames if has_fade else 0
     n_fade = blocks[-2].frames if has_fade else 0
     fade = np.zeros(T)
-    if D in (2, 3):
-        fade[T - n_out :] = 1.0
+    fade[T - n_out :] = 1.0
     fade[T - n_out : T - n_out + n_fade] *= ease(np.linspace(0, 1, n_fade + 1)[1:])
-    patch = camera.plane_patch(plan.head_w, plan.head_b, final[G : G + len(rec.X)]) if D == 3 and has_fade else None
+    # The separator in the picture: the last basis holds the head's normal, so w . h + c = 0 is
+    # the plane (line) w_E . y + c = 0 of the picture, y = B^T h.
+    end = proj.keys[-1]  # (D, E)
+    w_E = plan.head_w @ end  # (E,)
+    patch = camera.plane_patch(w_E, plan.head_b, final[G : G + N] @ end) if E == 3 and has_fade else None
     classes = [rec.y == 0, rec.y == 1]
 
     def source(start: int, stop: int) -> Frames:
@@ -143,9 +159,9 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         bound = np.concatenate(pieces[2 + len(rings) :], axis=1) if bounds else scr[:, :0]
         line = np.zeros((n, 2, 3), np.float32)
         opacity = fade[start:stop].copy()
-        if D == 2:  # the line, in the outro's frames where it meets the plot
+        if E == 2:  # the line, in the outro's frames where it meets the plot
             out = idx >= T - n_out
-            line[out], meets = camera.lines_on_screen(np.broadcast_to(plan.head_w[:2], (out.sum(), 2)),
+            line[out], meets = camera.lines_on_screen(np.broadcast_to(w_E, (out.sum(), 2)),
                                                       np.full(out.sum(), plan.head_b), c[out], h[out], layout)
             opacity[~out] = 0.0
             opacity[out] *= meets
@@ -163,7 +179,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
             counter=np.full(n, ""),
         )
 
-    info, result = script.panel(rec)
+    info, result = script.panel(rec, proj.note() if proj.projected else None)
     return Storyboard(fps, tuple(blocks), source, info, result, script.wrong(rec, plan.net),
                       heat_levels, classes=script.legend(rec.classes), layout=layout)
 

@@ -10,12 +10,11 @@ import numpy as np
 
 from .. import isotopy
 from ..recording import Recording
-from .camera import projection_note
 from .layout import Timing
 from .paths import ease
 from .timeline import Block, Kind
 
-SEPARATOR = {2: "a line", 3: "a plane", 4: "a hyperplane"}  # by the last representation's dimension
+SEPARATOR = {2: "a line", 3: "a plane"}  # by the last representation's dimension; wider: a hyperplane
 
 
 def stage_times(block: Block) -> np.ndarray:
@@ -25,14 +24,15 @@ def stage_times(block: Block) -> np.ndarray:
 
 
 def flow_blocks(plan: isotopy.Plan, timing: Timing, separated: bool,
-                step_notes: dict[int, str] | None = None) -> list[Block]:
+                step_notes: dict[int, str] | None = None, picture: int = 2) -> list[Block]:
     """The layer-by-layer video: intro, every stage of every layer with a pause after it, outro.
 
     A vector-field step gets a block of its own first (ARROWS): the arrows of F appear over the
     still representation, then the points flow along them. step_notes: per vector-field layer,
-    whether its step is invertible. In 3D the camera turns, so nothing is still.
+    whether its step is invertible. picture: the dimensions of the picture; in 3D the camera
+    turns, so nothing is still.
     """
-    still = plan.dim <= 2
+    still = picture <= 2
     step_notes = step_notes or {}
     n = len(plan.layers)
     blocks = [Block(Kind.HOLD, timing.frames(timing.intro),
@@ -57,7 +57,7 @@ def flow_blocks(plan: isotopy.Plan, timing: Timing, separated: bool,
     n_out = timing.frames(timing.outro)
     n_fade = min(timing.frames(timing.line_fade), n_out - 1)
     where = "The last representation" if plan.layers else "No hidden layer: the boundary is a line"
-    line = SEPARATOR[max(2, plan.dim)]
+    line = SEPARATOR.get(max(2, plan.dim), "a hyperplane")
     if separated:
         outro = f"{where}: {line} separates the classes"
     elif not plan.layers:
@@ -120,8 +120,10 @@ def training(meta: dict, snapshots) -> str:
     return ", ".join(parts) or "trained by nntopo"
 
 
-def panel(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Side-panel lines describing the run, and the result lines shown at the end."""
+def panel(rec: Recording, projection: tuple[str, ...] | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Side-panel lines describing the run, and the result lines shown at the end.
+
+    projection: how a representation wider than the picture is shown (Projection.note())."""
     meta, m, net = rec.meta, rec.meta["metrics"], rec.net
     middle = []  # a run of equal layers, as "2 ×8": long networks stay one short line
     for name, group in itertools.groupby(net.labels()):
@@ -137,9 +139,10 @@ def panel(rec: Recording) -> tuple[tuple[str, ...], tuple[str, ...]]:
         f"data: {meta['dataset']['name']} ({len(rec.X)} points)",
         f"network: {' → '.join(shown)}" + ("" if net.layers else ", linear classifier"),
     ] + ([", ".join(what)] if net.layers else []) + [training(meta, rec.snapshots)]
-    dmax = max([rec.X.shape[1]] + net.widths + [2])
-    if dmax >= 3:
-        info.append(projection_note(dmax))
+    if projection:
+        info += projection
+    elif max([rec.X.shape[1]] + net.widths) == 3:
+        info.append("3D: a turning camera (orthographic)")
     if rec.X.shape[1] == 1 and net.layers and net.layers[0].kind == "dense":
         # where each first-layer unit switches on
         W, b = net.layers[0].W[:, 0], net.layers[0].b

@@ -45,7 +45,7 @@ def storyboard_of(rec: Recording, opts: RenderOptions) -> Storyboard:
         from ..diagnostics import inspect
 
         report = inspect(rec)
-    sb = storyboard.layers(rec, opts.frame_rate, overlay=report, layout=layout)
+    sb = storyboard.layers(rec, opts.frame_rate, overlay=report, layout=layout, view=opts.view)
     return storyboard.looped(sb) if opts.loop else sb
 
 

@@ -1,0 +1,160 @@
+"""Seeing a representation wider than the picture: a linear projection from the padded space R^D
+to the view (3 dimensions, seen by the turning camera, or 2 with `--view 2d`).
+
+One orthonormal basis (D, m) is chosen at every key, the positions at the start of a block and
+at the end, and the basis glides from key to key along with the points, so the picture never
+jumps:
+
+- at each key, the principal directions of the data there (what spreads it most), turned
+  (orthogonal Procrustes) to match the key before as closely as that subspace allows;
+- at the end, the classifier's direction(s) first: a binary head's normal, or the directions in
+  which a C-way head's scores differ; the hyperplane w . h + c = 0 is then a plane (a line) of
+  the picture, and the classes are as far apart on screen as the network has them apart;
+- in between, the bases are interpolated and made orthonormal again (the polar factor).
+
+A representation that fits (D <= m) is shown as it is: the basis is the identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import VIEWS  # the --view choices: dimensions of the picture
+FLAT = 1e-9  # a principal direction with less variance than this times the largest carries nothing
+
+
+@dataclass(frozen=True)
+class Projection:
+    dims: int  # m: dimensions of the picture
+    keys: np.ndarray  # (K, D, m) the basis at every key (the start of each block, then the end)
+    kept: float  # the share of the data's variance the last basis shows (1.0 when D <= m)
+    head: int  # how many of the last basis' directions are the classifier's (0: as it is)
+    width: int  # D: the padded dimension projected from
+
+    @property
+    def projected(self) -> bool:
+        return self.width > self.dims
+
+    def bases(self, key: int, t: np.ndarray) -> np.ndarray:
+        """The basis (T, D, m) at times t (T,) of the block that starts at `key`: from keys[key]
+        at t = 0 to keys[key + 1] at t = 1."""
+        a, b = self.keys[key], self.keys[min(key + 1, len(self.keys) - 1)]
+        if a is b or np.array_equal(a, b):
+            return np.broadcast_to(a, (len(t),) + a.shape)
+        t = np.asarray(t, dtype=np.float64)[:, None, None]
+        return orthonormal((1.0 - t) * a + t * b)
+
+    def note(self) -> tuple[str, ...]:
+        """What the panel says about the projection, in short lines; () when there is none."""
+        if not self.projected:
+            return ()
+        last = "+ classifier's normal" if self.head == 1 else "+ classifier's directions"
+        kept = f"{100 * self.kept:.0f}% variance"
+        return (f"R^{self.width} → R^{self.dims}: principal directions",
+                f"{last}; {kept}" if self.head else kept)
+
+
+def orthonormal(M: np.ndarray) -> np.ndarray:
+    """The nearest orthonormal frames to M (..., D, m): the polar factor U V^T of M = U S V^T."""
+    U, _, Vt = np.linalg.svd(M, full_matrices=False)
+    return U @ Vt
+
+
+def identity(D: int, keys: int) -> Projection:
+    """The view of a representation that fits the picture: its own axes."""
+    eye = np.eye(D)
+    return Projection(D, np.broadcast_to(eye, (keys,) + eye.shape), 1.0, 0, D)
+
+
+def fit(keys: list[np.ndarray], rows: slice, head: np.ndarray | None, m: int,
+        facing: np.ndarray | None = None) -> Projection:
+    """The view at every key: the padded positions keys[k] (P, D), of which `rows` are the data
+    (the same array object where nothing moved in between); the last key's array is the final
+    representation, shown along the classifier's directions `head` (r, D) (None: principal only).
+
+    facing: a direction (m,) of the picture that a binary head's normal should end on (the turning
+    camera's screen axis at the end: the separating plane is then seen edge on, the classes side
+    by side); the last basis is turned by the least rotation that does it.
+    """
+    D = keys[0].shape[1]
+    if D <= m:
+        return identity(D, len(keys))
+    final = id(keys[-1])
+    given = _head_directions(head, m) if head is not None else np.zeros((D, 0))
+    bases, memo = [], {}
+    prev = np.eye(D, m)  # the first key falls back on the input's own axes
+    for k, x in enumerate(keys):
+        if id(x) not in memo:
+            X = x[rows]
+            mine = given if id(x) == final else np.zeros((D, 0))
+            B = _complete(np.concatenate([mine, _principal(X, mine, m)], 1), prev, m)
+            B = B @ _procrustes(B, prev)  # the first key: as close to the input's axes as it can be
+            memo[id(x)] = prev = B
+        bases.append(memo[id(x)])
+    if facing is not None and given.shape[1] == 1:
+        turn = _least_rotation(bases[-1].T @ given[:, 0], facing)
+        last = bases[-1] @ turn.T
+        bases = [last if b is bases[-1] else b for b in bases]
+    X = keys[-1][rows] - keys[-1][rows].mean(0)
+    total = float((X * X).sum())
+    kept = float(((X @ bases[-1]) ** 2).sum()) / total if total > 0 else 1.0
+    return Projection(m, np.stack(bases), kept, given.shape[1], D)
+
+
+def _head_directions(head: np.ndarray, m: int) -> np.ndarray:
+    """Orthonormal directions (D, r), r <= m, in which the head's outputs differ: a binary head's
+    normal; for C scores, the span of the differences of their rows (top m if wider)."""
+    W = head if len(head) == 1 else head - head.mean(0)
+    _, s, Vt = np.linalg.svd(W, full_matrices=False)
+    keep = s > FLAT * max(s.max(initial=0.0), 1e-300)
+    return Vt[keep][:m].T
+
+
+def _principal(X: np.ndarray, given: np.ndarray, m: int) -> np.ndarray:
+    """The principal directions (D, <= m - given) of X (N, D) orthogonal to `given` (D, r)."""
+    Xc = X - X.mean(0)
+    Xc = Xc - (Xc @ given) @ given.T
+    w, V = np.linalg.eigh(Xc.T @ Xc)
+    order = np.argsort(w)[::-1][: m - given.shape[1]]
+    order = [j for j in order if w[j] > FLAT * max(w.max(), 1e-300)]
+    return V[:, order]
+
+
+def _complete(B: np.ndarray, fallback: np.ndarray, m: int) -> np.ndarray:
+    """B (D, r) completed to m orthonormal columns from the fallback's columns, then the axes
+    (Gram-Schmidt): a key whose data spans fewer than m directions borrows the key before's."""
+    D = B.shape[0]
+    cols = [c for c in B.T]
+    for c in list(fallback.T) + list(np.eye(D)):
+        if len(cols) == m:
+            break
+        v = c - sum((c @ q) * q for q in cols) if cols else c.copy()
+        norm = np.linalg.norm(v)
+        if norm > 1e-6:
+            cols.append(v / norm)
+    return np.stack(cols, 1)
+
+
+def _least_rotation(u: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The rotation (m, m) by the smallest angle that takes unit u (m,) to +-target (whichever
+    is nearer: a normal and its opposite give the same plane)."""
+    v = target / np.linalg.norm(target) * (1.0 if u @ target >= 0 else -1.0)
+    c = float(np.clip(u @ v, -1.0, 1.0))
+    w = v - c * u
+    s = np.linalg.norm(w)
+    m = len(u)
+    if s < 1e-12:
+        return np.eye(m)
+    w /= s
+    # In the plane of u and w: turn u onto v (cos c, sin s); leave its complement alone.
+    return (np.eye(m) + (c - 1.0) * (np.outer(u, u) + np.outer(w, w))
+            + s * (np.outer(w, u) - np.outer(u, w)))
+
+
+def _procrustes(B: np.ndarray, prev: np.ndarray) -> np.ndarray:
+    """The orthogonal R (m, m) that brings B R closest to prev (both (D, m)): same subspace,
+    its axes turned to follow the previous key's."""
+    U, _, Vt = np.linalg.svd(B.T @ prev)
+    return U @ Vt
