@@ -35,9 +35,10 @@ def options(opts: RenderOptions | None = None, **given) -> RenderOptions:
 
 
 def train(dataset: str | Path, *, seed: int = 0, points: int = 250, training: TrainConfig | None = None,
-          progress: Progress | None = None, **net) -> Recording:
+          progress: Progress | None = None, classes: int | None = None, **net) -> Recording:
     """Train on a built-in dataset (a name) or a CSV of points (a path), as `nntopo train` does.
 
+    classes: how many, for a dataset of any number of classes (blobs); a CSV's are its labels.
     net: NetConfig's fields by name (layers=4, width=2, activation="tanh", ...)."""
     from . import training as trainer
 
@@ -50,7 +51,7 @@ def train(dataset: str | Path, *, seed: int = 0, points: int = 250, training: Tr
 
     in_dim = DATASETS[dataset].dim if dataset in DATASETS else 2  # an unknown name is refused by record
     cfg = NetConfig(**{"in_dim": in_dim, "layers": 4, "width": 2, **net})
-    return trainer.record(dataset, cfg, training, seed, points, progress)
+    return trainer.record(dataset, cfg, training, seed, points, progress, classes)
 
 
 def render(rec: Recording, output: str | Path, opts: RenderOptions | None = None,

@@ -20,7 +20,7 @@ from .datasets import DATASETS
 from .errors import NntopoError
 from .figures import FIGURES
 from .knn.digits import DIGITS
-from .options import (ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Background, BackgroundOpt,
+from .options import (ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Background, BackgroundOpt, ClassesOpt,
                       DataOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt, Format, FormatOpt,
                       FpsOpt, FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt, NoOverwriteOpt,
                       OverlayOpt, PointsOpt, Quality, QualityOpt, Scene, SceneOpt, SeedOpt, StepsOpt, TransparentOpt,
@@ -65,16 +65,17 @@ def _output(output: Path | None, name: str, folder: str, opts: RenderOptions, no
     return check_output(output, f".{opts.format}", not no_overwrite, folder=opts.all_frames)
 
 
-def _points(data: Path | None, max_classes: int = 2):
+def _points(data: Path | None):
     """The user's CSV points, read and checked once (None without --data)."""
     if data is None:
         return None
     from .userdata import load_points
 
-    return load_points(data, max_classes)
+    return load_points(data)
 
 
-def _train(dataset, data: Path | None, net: NetConfig, cfg: TrainConfig, seed: int, points: int, pts=None):
+def _train(dataset, data: Path | None, net: NetConfig, cfg: TrainConfig, seed: int, points: int, pts=None,
+           classes: int | None = None):
     """Train on a dataset of the registry or on the user's CSV points (pts: the file, already
     read), with a progress bar; in a child process, so that a render after it does not carry torch."""
     from .apart import record_apart
@@ -87,10 +88,20 @@ def _train(dataset, data: Path | None, net: NetConfig, cfg: TrainConfig, seed: i
         else:
             net = replace(net, in_dim=DATASETS[dataset.value].dim)
             rec = record_apart("dataset", advance, dataset=dataset.value, net_cfg=net, cfg=cfg,
-                                     seed=seed, n_per_class=points)
+                               seed=seed, n_per_class=points, classes=classes)
     m = rec.meta["metrics"]
     say(f"training accuracy {100 * m['train_accuracy']:.1f}% (restart {m['restart'] + 1})")
     return rec
+
+
+def _classes(dataset, data: Path | None, classes: int | None) -> int:
+    """How many classes a built-in dataset gives (checked before training); --classes is only for
+    datasets of any number of classes (blobs)."""
+    from .datasets import classes_of
+
+    if data is not None and classes is not None:
+        raise NntopoError("--classes is for the blobs dataset; a --data CSV's classes are its labels")
+    return classes_of(dataset.value, classes) if dataset is not None else 2
 
 
 def _one_source(**given) -> None:
@@ -114,7 +125,7 @@ def train(
     data: DataOpt = None, layers: LayersOpt = 4, width: WidthOpt = 2,
     activation: ActOpt = ActivationName["tanh"], layer_type: LayerTypeOpt = None,
     anchors: AnchorsOpt = 8, field_width: FieldWidthOpt = 0.5, fixed_widths: FixedWidthsOpt = False,
-    seed: SeedOpt = 0, steps: StepsOpt = 3000, points: PointsOpt = 250,
+    seed: SeedOpt = 0, steps: StepsOpt = 3000, points: PointsOpt = 250, classes: ClassesOpt = None,
 ) -> None:
     """Train a network and write its recording (.npz) without rendering."""
     from .atomic import check_output
@@ -125,7 +136,8 @@ def train(
     net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
     cfg = _training(steps, seed, points)
     check_output(output, ".npz")
-    typer.echo(_train(dataset, data, net, cfg, seed, points).save(output))
+    _classes(dataset, data, classes)
+    typer.echo(_train(dataset, data, net, cfg, seed, points, classes=classes).save(output))
 
 
 @app.command()
@@ -134,7 +146,7 @@ def render(
     layers: LayersOpt = 4, width: WidthOpt = 2, activation: ActOpt = ActivationName["tanh"],
     layer_type: LayerTypeOpt = None, anchors: AnchorsOpt = 8, field_width: FieldWidthOpt = 0.5,
     fixed_widths: FixedWidthsOpt = False, seed: SeedOpt = 0, steps: StepsOpt = 3000,
-    points: PointsOpt = 250, data: DataOpt = None,
+    points: PointsOpt = 250, classes: ClassesOpt = None, data: DataOpt = None,
     from_file: Annotated[Optional[Path], typer.Option("--from", help="Render this recording instead of training.")] = None,
     quality: QualityOpt = Quality["low"], fps: FpsOpt = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write (default renders/NAME.mp4).")] = None,
@@ -159,7 +171,8 @@ def render(
         cfg = _training(steps, seed, points)
     name = dataset.value if dataset is not None else (model or data or from_file).stem
     output = _output(output, name, "renders", opts, no_overwrite)
-    pts = _points(data, 10 if model is not None else 2)
+    _classes(dataset, data, classes)
+    pts = _points(data)
     if dataset is not None or pts is not None:  # refused before minutes of training, not after
         from .config import check_scene
         from .resources import check_memory
@@ -167,7 +180,7 @@ def render(
         in_dim = DATASETS[dataset.value].dim if pts is None else pts.X.shape[1]
         if model is None:
             check_scene(opts.scene, replace(net, in_dim=in_dim).dims())
-        check_memory(opts, 2 * points if pts is None else len(pts.X))
+        check_memory(opts, _classes(dataset, data, classes) * points if pts is None else len(pts.X))
     if from_file is not None:
         from .recording import load
 
@@ -179,11 +192,13 @@ def render(
         file_kind(model)  # a file that is no model, or a pickle, is refused before torch loads
         rec = record_apart("model", model=model, data=data)
     else:
-        rec = _train(dataset, data, net, cfg, seed, points, pts)
+        rec = _train(dataset, data, net, cfg, seed, points, pts, classes)
     if overlay:
+        from .diagnostics import measurable
         from .storyboard.flow import drawable
 
         drawable(rec)  # a network the video cannot show is refused before the slow measuring starts
+        measurable(rec)
         say("measuring every stage for the overlay")
     from .video import render as render_video
 

@@ -46,6 +46,7 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "contractive": (0.0, 100.0, True), "lipschitz": (0.0, 1e4, True), "lipschitz_target": (0.0, 100.0, False),
     "good_enough": (0.0, 1.0, True),
     "points": (2, 20_000, True),  # per class
+    "classes": (2, 10, True),  # of a dataset of any number of classes (blobs), or a CSV's labels
     "seed": (0, MAX_SEED, True),
     # rendering (RenderOptions)
     "fps": (1, 120, True),

@@ -2,7 +2,7 @@
 
 Every maker takes the number of points per class and a ``numpy.random.Generator`` and returns
 ``(X, y)``: ``X`` of shape (N, d) float64 and ``y`` of shape (N,) int64 with labels 0 (class A)
-and 1 (class B). Class sizes are equal, so N = 2 * n.
+and 1 (class B), or 0 ... C-1 for the datasets of C classes. Class sizes are equal, so N = C n.
 """
 
 from __future__ import annotations
@@ -24,11 +24,16 @@ class Dataset:
     make: Callable[[int, np.random.Generator], tuple[Array, Array]]
     params: dict  # the parameters `make` uses, recorded in every run's metadata
     extent: float  # half-width of the input window the scenes show (grid and heat map)
+    classes: int = 2  # how many classes it has; 0: as many as asked (`--classes`, config.RANGES)
 
 
-def _stack(a: Array, b: Array) -> tuple[Array, Array]:
-    X = np.concatenate([a, b]).astype(np.float64)
-    y = np.concatenate([np.zeros(len(a), np.int64), np.ones(len(b), np.int64)])
+DEFAULT_CLASSES = 3  # a dataset of any number of classes, when none is asked for
+
+
+def _stack(*parts: Array) -> tuple[Array, Array]:
+    """Points of class 0, 1, ... stacked: X (N, d), y (N,)."""
+    X = np.concatenate(parts).astype(np.float64)
+    y = np.concatenate([np.full(len(p), c, np.int64) for c, p in enumerate(parts)])
     return X, y
 
 
@@ -55,12 +60,15 @@ SPIRALS = dict(turns=0.85, r0=0.15, noise=0.02)
 SPIRALS_HARD = dict(turns=1.5, r0=0.15, noise=0.02)
 
 
-def _spiral_arms(n: int, rng: np.random.Generator, turns: float, r0: float, noise: float):
+SPIRALS_3 = dict(turns=0.6, r0=0.15, noise=0.02)  # three arms, a third of a turn apart
+
+
+def _spiral_arms(n: int, rng: np.random.Generator, turns: float, r0: float, noise: float, count: int = 2):
     arms = []
-    for k in range(2):
+    for k in range(count):
         s = np.sqrt(rng.uniform(0.0, 1.0, n))  # sqrt: even density along the growing arm
         r = r0 + (1.0 - r0) * s
-        theta = 2.0 * np.pi * turns * s + np.pi * k
+        theta = 2.0 * np.pi * turns * s + 2.0 * np.pi * k / count
         pts = np.stack([r * np.cos(theta), r * np.sin(theta)], 1)
         arms.append(pts + noise * rng.standard_normal(pts.shape))
     return _stack(*arms)
@@ -73,6 +81,22 @@ def _spirals(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
 def _spirals_hard(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
     return _spiral_arms(n, rng, **SPIRALS_HARD)
 
+
+def _spirals_3(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    return _spiral_arms(n, rng, **SPIRALS_3, count=3)
+
+
+# --- Gaussian blobs -------------------------------------------------------------------------------
+# C round clusters with centres evenly on a circle, class 0 at the top: linearly separable from
+# each other but for their tails, the simplest data of many classes.
+BLOBS = dict(radius=0.7, spread=0.09)
+
+
+def _blobs(n: int, rng: np.random.Generator, classes: int = DEFAULT_CLASSES) -> tuple[Array, Array]:
+    p = BLOBS
+    angles = np.pi / 2 + 2.0 * np.pi * np.arange(classes) / classes
+    centres = p["radius"] * np.stack([np.cos(angles), np.sin(angles)], 1)
+    return _stack(*(c + p["spread"] * rng.standard_normal((n, 2)) for c in centres))
 
 # --- disk and annulus -----------------------------------------------------------------------
 # Exactly the essay's sets: A = {d(x, 0) < 1/3}, B = {2/3 < d(x, 0) < 1}, sampled uniformly by area.
@@ -179,6 +203,10 @@ DATASETS: dict[str, Dataset] = {
             SPIRALS_HARD,
             EXTENT,
         ),
+        Dataset("spirals-3", 2, "three spiral arms, three classes (a softmax head)", _spirals_3, SPIRALS_3,
+                EXTENT, classes=3),
+        Dataset("blobs", 2, "C round clusters on a circle, one class each (--classes C, 2 to 10)", _blobs,
+                BLOBS, EXTENT, classes=0),
         Dataset(
             "circles",
             2,
@@ -203,9 +231,28 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
-def make_dataset(name: str, n_per_class: int, seed: int) -> tuple[Array, Array]:
-    """Sample dataset ``name``: X (2n, d) float64 and y (2n,) int64, the same for the same seed."""
-    return DATASETS[name].make(n_per_class, np.random.default_rng(seed))
+def classes_of(name: str, classes: int | None = None) -> int:
+    """How many classes dataset `name` has when `classes` are asked for (None: its own number)."""
+    d = DATASETS[name]
+    if d.classes:
+        if classes not in (None, d.classes):
+            from .errors import ConfigError
+
+            raise ConfigError("classes", classes, f"{name} has {d.classes} classes; only blobs takes --classes")
+        return d.classes
+    if classes is None:
+        return DEFAULT_CLASSES
+    from .config import in_range
+
+    return in_range("classes", classes)
+
+
+def make_dataset(name: str, n_per_class: int, seed: int, classes: int | None = None) -> tuple[Array, Array]:
+    """Sample dataset ``name``: X (C n, d) float64 and y (C n,) int64, the same for the same seed.
+    classes: for a dataset of any number of classes (blobs), how many (default DEFAULT_CLASSES)."""
+    C = classes_of(name, classes)
+    rng = np.random.default_rng(seed)
+    return DATASETS[name].make(n_per_class, rng, C) if not DATASETS[name].classes else DATASETS[name].make(n_per_class, rng)
 
 
 def extent(meta: dict) -> float:

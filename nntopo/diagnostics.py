@@ -211,10 +211,20 @@ def _step_facts(step: VectorField, x: np.ndarray, dense: np.ndarray) -> tuple[fl
     return det, cond, not inv.folds, inv.describe()
 
 
+def measurable(rec: Recording) -> None:
+    """Refuse, in one line, a recording that inspect cannot measure yet: more than two classes."""
+    from .network import HeadError
+
+    if rec.net.classes > 2:
+        raise HeadError(f"this network tells {rec.net.classes} classes apart; inspect and --overlay measure "
+                        "two classes (one separating hyperplane) for now; the video shows all of them")
+
+
 def inspect(rec: Recording) -> Report:
     """Measure every stage of every layer of `rec` (see the module docstring)."""
     import time
 
+    measurable(rec)
     t0 = time.perf_counter()
     in_dim = rec.X.shape[1]
     plan = isotopy.plan(rec.net, in_dim)

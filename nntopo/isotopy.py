@@ -162,8 +162,8 @@ class Plan:
     in_dim: int  # dimension of the data
     layers: tuple[LayerPlan, ...]
     net: Network  # the network as laid out (neurons possibly swapped): same function
-    head_w: np.ndarray  # (D,) classifier weights, padded
-    head_b: float
+    head_w: np.ndarray  # (C', D) the head's rows, padded: the binary normal v (C' = 1), or C scores
+    head_b: np.ndarray  # (C',)
     swaps: tuple[int, ...]  # layers whose first two neurons were swapped
 
 
@@ -244,8 +244,12 @@ def plan(net: Network, in_dim: int, min_dim: int = 2) -> Plan:
         b = np.zeros(D)
         b[:m] = net.layers[l].b
         plans.append(LayerPlan(l, M, b, m, net.layers[l].act, collapse, note, path=LinearPath.of(M)))
-    v, c = net.separator
-    return Plan(D, in_dim, tuple(plans), net, pad(v, D), c, tuple(swaps))
+    if net.classes == 2:
+        v, c = net.separator
+        head_w, head_b = pad(v, D)[None], np.array([c])
+    else:
+        head_w, head_b = pad(net.head_w, D), net.head_b
+    return Plan(D, in_dim, tuple(plans), net, head_w, head_b, tuple(swaps))
 
 
 def pad(x: np.ndarray, D: int) -> np.ndarray:

@@ -18,8 +18,14 @@ def accuracy(net: Network, X: np.ndarray, y: np.ndarray) -> float:
 
 def dense_test_accuracy(net: Network, dataset: str, seed: int, n_per_class: int = DENSE_PER_CLASS) -> float:
     """Accuracy on a fresh, dense sample of the true sets (not the training points)."""
-    X, y = make_dataset(dataset, n_per_class, seed + DENSE_SEED_OFFSET)
+    X, y = make_dataset(dataset, n_per_class, seed + DENSE_SEED_OFFSET, net.classes if net.classes > 2 else None)
     return accuracy(net, X, y)
+
+
+def class_accuracy(net: Network, X: np.ndarray, y: np.ndarray) -> list[float]:
+    """The accuracy on each class's points, class 0 first: (C,)."""
+    pred = net.predict(X)
+    return [float((pred[y == c] == c).mean()) if (y == c).any() else float("nan") for c in range(net.classes)]
 
 
 def jacobians(net: Network, X: np.ndarray) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 A hidden layer is either dense, sigma(W x + b) of a fixed width, or a vector-field step
 x -> x + F(x) (the essay's proposed layer, network.VectorField), which keeps the dimension of its
-input. The classifier is one logit, v . h + c. Training turns it into the numpy
+input. The classifier is one logit, v . h + c, for two classes, or C scores (a softmax) for C.
+Training turns it into the numpy
 network.Network that a recording holds (training.network).
 """
 
@@ -74,16 +75,16 @@ class VectorFieldLayer(nn.Module):
 
 
 class MLP(nn.Module):
-    def __init__(self, cfg: NetConfig):
+    def __init__(self, cfg: NetConfig, classes: int = 2):
         super().__init__()
-        self.cfg = cfg
+        self.cfg, self.classes = cfg, classes
         dims = cfg.dims()
         self.hidden = nn.ModuleList(
             nn.Linear(a, b) if t == "dense"
             else VectorFieldLayer(torch.zeros(cfg.anchors, a), cfg.field_width, cfg.learn_widths)
             for t, a, b in zip(cfg.types(), dims[:-1], dims[1:])
         )
-        self.head = nn.Linear(dims[-1], 1)
+        self.head = nn.Linear(dims[-1], 1 if classes == 2 else classes)
         self.act = ACTIVATIONS[cfg.activation].torch_fn
 
     def representations(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -141,19 +142,20 @@ class MLP(nn.Module):
         return total
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (N,) for points x (N, in_dim); positive means class B."""
-        return self.head(self.representations(x)[-1]).squeeze(-1)
+        """Logits (N,) for points x (N, in_dim), positive means class B; for C classes, scores (N, C)."""
+        out = self.head(self.representations(x)[-1])
+        return out.squeeze(-1) if self.classes == 2 else out
 
 
 def init_anchors(net: MLP, X: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> None:
     """Put each vector-field layer's anchors on training points, as the essay suggests ("take
     some fixed points from the training set to use as anchors"): the same number from each class,
     drawn with `gen`, carried through the (initialised) layers before it. X (N, d), y (N,)."""
-    K = net.cfg.anchors
-    classes = [torch.nonzero(y == c).flatten() for c in (0, 1)]
+    K, C = net.cfg.anchors, net.classes
+    classes = [torch.nonzero(y == c).flatten() for c in range(C)]
     picks = []
     for i, idx in enumerate(classes):
-        n = K // 2 + (K % 2 if i == 0 else 0)
+        n = K // C + (1 if i < K % C else 0)
         picks.append(idx[torch.randperm(len(idx), generator=gen)[:n]])
     chosen = torch.cat(picks)
     with torch.no_grad():

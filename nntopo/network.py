@@ -185,8 +185,8 @@ class Network:
             return self.head_w[0], float(self.head_b[0])
         if len(self.head_b) == 2:
             return self.head_w[1] - self.head_w[0], float(self.head_b[1] - self.head_b[0])
-        raise HeadError(f"this network tells {len(self.head_b)} classes apart; the videos and inspect "
-                        "show two classes (one separating hyperplane), and the recording keeps all of them")
+        raise HeadError(f"this network tells {len(self.head_b)} classes apart; it has no single separating "
+                        "hyperplane (the recording keeps all of its classes)")
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """(N,) the binary logit; positive means class 1 (B). Binary heads only."""
@@ -196,6 +196,15 @@ class Network:
     def probability(self, x: np.ndarray) -> np.ndarray:
         """(N,) probability of class 1 (B). Binary heads only."""
         return 0.5 * (1.0 + np.tanh(0.5 * self.logits(x)))
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """(N, C) the probability of every class (the softmax; two classes: 1 - p, p)."""
+        out = self.outputs(x)
+        if out.shape[1] == 1:
+            p = 0.5 * (1.0 + np.tanh(0.5 * out[:, 0]))
+            return np.stack([1.0 - p, p], 1)
+        e = np.exp(out - out.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """(N,) the class: 0 or 1 for a binary head, the most probable of C otherwise."""

@@ -52,6 +52,9 @@ FixedWidthsOpt = Annotated[bool, typer.Option(
     "--fixed-widths", help="Vector-field layers: keep the widths fixed (default: learned).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the data and the initialisations (0 to 2^32-1).")]
 StepsOpt = Annotated[int, typer.Option("--steps", help=f"Full-batch training steps per restart ({range_text('steps')}).")]
+ClassesOpt = Annotated[Optional[int], typer.Option(
+    "--classes", help=f"blobs: how many classes ({range_text('classes')}; default 3). Other datasets "
+    "have their own number; a --data CSV's classes are its labels (up to 10).")]
 PointsOpt = Annotated[int, typer.Option("--points", help=f"Data points per class ({range_text('points')}).")]
 QualityOpt = Annotated[Quality, typer.Option("--quality", help="Size: low 480p15, medium 720p30, high 1080p60, 4k.")]
 FpsOpt = Annotated[Optional[int], typer.Option("--fps", help=f"Frames per second (default: by quality; {range_text('fps')}).")]

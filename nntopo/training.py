@@ -18,7 +18,7 @@ import torch
 
 from . import datasets, metrics
 from .config import NetConfig, Progress, TrainConfig, check_points, check_seed, one_of
-from .datasets import DATASETS, make_dataset
+from .datasets import DATASETS, classes_of, make_dataset
 from .model import MLP, init_anchors, init_near_identity
 from .network import Dense, Network
 from .recording import Recording, Snapshots
@@ -81,22 +81,29 @@ def train(
     seed: int,
     progress: Progress | None = None,
 ) -> TrainResult:
-    """Train on X (N, d) with labels y (N,) in {0, 1}; deterministic for a given seed."""
+    """Train on X (N, d) with labels y (N,) in 0 ... C-1; deterministic for a given seed.
+
+    Two classes: one logit and the binary cross-entropy (the essay's); more: C scores under a
+    softmax and the cross-entropy."""
     torch.set_num_threads(1)  # tiny matrices: threads only add noise and overhead
+    classes = max(2, int(y.max()) + 1) if len(y) else 2
     xt = torch.as_tensor(X, dtype=torch.float32)
-    yt = torch.as_tensor(y, dtype=torch.float32)
+    yt = torch.as_tensor(y, dtype=torch.float32 if classes == 2 else torch.int64)
     best = None
     accuracies = []
     for restart in range(cfg.restarts):
         gen = torch.Generator().manual_seed(seed * 1000 + restart)
-        net = MLP(net_cfg)
+        net = MLP(net_cfg, classes)
         init_near_identity(net, gen, cfg.init_scale)
         init_anchors(net, xt, yt, gen)
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         steps, params, losses, accs = [], [], [], []
         for step in range(cfg.steps + 1):
             logits = net(xt)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yt)
+            if classes == 2:
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yt)
+            else:
+                loss = torch.nn.functional.cross_entropy(logits, yt)
             loss = loss + cfg.identity_l2 * identity_penalty(net)
             if cfg.contractive:
                 loss = loss + cfg.contractive * net.contractive(xt)
@@ -106,7 +113,8 @@ def train(
                 steps.append(step)
                 params.append(_params(net))
                 losses.append(float(loss.detach()))
-                accs.append(float(((logits > 0).float() == yt).float().mean()))
+                pred = (logits > 0).float() if classes == 2 else logits.argmax(1)
+                accs.append(float((pred == yt).float().mean()))
             if step == cfg.steps:
                 break
             opt.zero_grad()
@@ -141,14 +149,20 @@ def record(
     seed: int,
     n_per_class: int = 250,
     progress: Progress | None = None,
+    classes: int | None = None,
 ) -> Recording:
-    """Sample `dataset`, train, and describe everything in a Recording (see recording.py)."""
+    """Sample `dataset`, train, and describe everything in a Recording (see recording.py).
+    classes: how many, for a dataset of any number of classes (blobs)."""
     one_of("dataset", dataset, DATASETS)
     check_points(n_per_class)
     check_seed(seed)
-    X, y = make_dataset(dataset, n_per_class, seed)
+    C = classes_of(dataset, classes)
+    X, y = make_dataset(dataset, n_per_class, seed, C)
     d = DATASETS[dataset]
-    data_meta = {"name": dataset, "params": d.params, "n_per_class": n_per_class, "extent": d.extent}
+    params = d.params if d.classes else {**d.params, "classes": C}
+    data_meta = {"name": dataset, "params": params, "n_per_class": n_per_class, "extent": d.extent}
+    if C > 2:  # the classes' names: A, B, C, ... (two classes: A and B, the recording's default)
+        data_meta["labels"] = [chr(ord("A") + c) for c in range(C)]
     return record_points(X, y, data_meta, net_cfg, cfg, seed, progress)
 
 
@@ -179,8 +193,8 @@ def record_points(
              for name, t_name in zip(layer.trained, _TORCH_NAMES[layer.kind])}
             for i, layer in enumerate(net.layers)
         ),
-        head_w=np.stack([p["head.weight"] for p in sp]),  # (S, 1, k)
-        head_b=np.stack([p["head.bias"] for p in sp]),  # (S, 1)
+        head_w=np.stack([p["head.weight"] for p in sp]),  # (S, C, k), C = 1 for two classes
+        head_b=np.stack([p["head.bias"] for p in sp]),  # (S, C)
     )
     # The accuracy is recomputed from the recorded (float64) parameters, so it is the one the
     # recording itself reproduces.
@@ -214,11 +228,13 @@ def record_points(
             "python": platform.python_version(),
         },
     }
-    if "labels" in data_meta:  # the user's CSV: its own names for the classes
+    if "labels" in data_meta:  # the classes' names: a dataset's letters, a CSV's own labels
         meta["classes"] = list(data_meta["labels"])
+    if net.classes > 2:
+        meta["metrics"]["class_accuracy"] = metrics.class_accuracy(net, X, y)
     if dataset in DATASETS:
         meta["metrics"]["test_accuracy"] = metrics.dense_test_accuracy(net, dataset, seed)
-        meta["metrics"]["test_points"] = 2 * metrics.DENSE_PER_CLASS
+        meta["metrics"]["test_points"] = net.classes * metrics.DENSE_PER_CLASS
     return Recording(meta, X, y, net, snaps)
 
 

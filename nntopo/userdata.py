@@ -41,7 +41,7 @@ def _number(text: str) -> float | None:
     return v
 
 
-def load_points(path: str | Path, max_classes: int = 2) -> Points:
+def load_points(path: str | Path, max_classes: int = RANGES["classes"][1]) -> Points:
     """Read and check `path`; see the module docstring for the format."""
     path = Path(path)
     if not path.is_file():
@@ -94,8 +94,8 @@ def load_points(path: str | Path, max_classes: int = 2) -> Points:
         raise NntopoError(f"{path}: every point has label {distinct[0]!r}: two classes are needed")
     if len(distinct) > max_classes:
         shown = ", ".join(repr(d) for d in distinct[:5])
-        raise NntopoError(f"{path}: {len(distinct)} labels ({shown}); the networks here tell "
-                          f"{max_classes} classes apart")
+        raise NntopoError(f"{path}: {len(distinct)} labels ({shown}, ...); the networks here tell "
+                          f"up to {max_classes} classes apart")
     X = np.asarray(coords, dtype=np.float64)
     y = np.array([distinct.index(lab) for lab in labels], dtype=np.int64)
     Xn, center, scale = normalize(X)

@@ -182,6 +182,6 @@ def record_file(model: str | Path, data: str | Path) -> Recording:
     order (integers numerically) are the head's outputs 0, 1, ..."""
     from .userdata import load_points
 
-    pts = load_points(data, max_classes=10)
+    pts = load_points(data)
     X = pts.X * pts.scale + pts.center  # the file's own coordinates: what the model was trained on
     return record(model, X, pts.y, classes=pts.labels, name=Path(data).name)

@@ -113,8 +113,8 @@ def test_render_refuses_what_the_cli_refuses(tiny_recording, tmp_path):
         nntopo.render(tiny_recording, tmp_path / "x.avi")
     X = np.random.default_rng(0).normal(size=(30, 2))
     three = nntopo.record(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 3)), X, np.arange(30) % 3)
-    with pytest.raises(nntopo.NntopoError, match="tells 3 classes apart"):
-        nntopo.render(three, tmp_path / "three.mp4")
+    with pytest.raises(nntopo.NntopoError, match="tells 3 classes apart; inspect and --overlay measure two"):
+        nntopo.render(three, tmp_path / "three.mp4", overlay=True)
     assert list(tmp_path.iterdir()) == []  # nothing written by any refusal
     # found by the command fuzzer: with --overlay, a status line came before the refusal
     saved = three.save(tmp_path.parent / f"{tmp_path.name}-three.npz")

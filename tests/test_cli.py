@@ -26,6 +26,8 @@ def run(*args):
         (["render", "spirals", "--fps", "0"], "--fps 0"),
         (["render", "spirals", "--width", "257"], "--width 257: must be between 1 and 256"),
         (["render", "spirals", "--view", "4d"], "--view"),
+        (["render", "blobs", "--classes", "11"], "--classes 11: must be between 2 and 10"),
+        (["render", "spirals", "--classes", "3"], "--classes 3: spirals has 2 classes; only blobs takes --classes"),
         (["render"], "give exactly one of a DATASET, --data CSV or --from RECORDING"),
         (["render", "spirals", "--from", "x.npz"], "give exactly one of"),
         (["train", "--data", "p.csv", "spirals", "-o", "r.npz"], "give exactly one of"),

@@ -5,6 +5,7 @@ from typer.testing import CliRunner
 
 from nntopo import cli
 from nntopo.config import QUALITIES, RANGES, NetConfig, RenderOptions, TrainConfig, check_points, check_seed, in_range
+from nntopo.datasets import make_dataset
 from nntopo.errors import ConfigError, NntopoError
 
 
@@ -64,7 +65,7 @@ def test_quality_sizes_are_even():
 OWNERS = {
     "layers": lambda v: NetConfig(2, v, 2), "width": lambda v: NetConfig(2, 0, v),
     "anchors": lambda v: NetConfig(2, 1, 2, anchors=v), "field_width": lambda v: NetConfig(2, 1, 2, field_width=v),
-    "points": check_points, "seed": check_seed, "fps": lambda v: RenderOptions(fps=v),
+    "points": check_points, "seed": check_seed, "classes": lambda v: make_dataset("blobs", 2, 0, v), "fps": lambda v: RenderOptions(fps=v),
     **{name: (lambda name: lambda v: TrainConfig(**{name: v}))(name) for name in
        ("steps", "restarts", "snapshot_every", "lr", "identity_l2", "init_scale", "contractive", "lipschitz",
         "lipschitz_target", "good_enough")},

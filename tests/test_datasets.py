@@ -8,8 +8,9 @@ from nntopo.diagnostics import separable as linearly_separable
 @pytest.mark.parametrize("name", list(DATASETS))
 def test_shapes_labels_and_determinism(name):
     X, y = make_dataset(name, 100, seed=7)
-    assert X.shape == (200, DATASETS[name].dim) and X.dtype == np.float64
-    assert y.shape == (200,) and set(np.unique(y)) == {0, 1} and (y == 0).sum() == 100
+    C = DATASETS[name].classes or 3  # blobs: three unless asked
+    assert X.shape == (100 * C, DATASETS[name].dim) and X.dtype == np.float64
+    assert y.shape == (100 * C,) and set(np.unique(y)) == set(range(C)) and (np.bincount(y) == 100).all()
     X2, y2 = make_dataset(name, 100, seed=7)
     assert np.array_equal(X, X2) and np.array_equal(y, y2)
     X3, _ = make_dataset(name, 100, seed=8)
@@ -82,3 +83,19 @@ def test_solid_tori_keep_apart(name):
     X, y = make_dataset(name, 2000, seed=0)
     gap = cKDTree(X[y == 0]).query(X[y == 1])[0].min()
     assert gap > 0.03  # the two solids do not touch: the classes are well defined
+
+
+def test_blobs_take_any_number_of_classes_and_others_refuse():
+    from nntopo.errors import ConfigError
+
+    for C in (2, 5, 10):
+        X, y = make_dataset("blobs", 30, 0, C)
+        assert np.bincount(y).tolist() == [30] * C
+        centres = np.stack([X[y == c].mean(0) for c in range(C)])
+        assert np.linalg.norm(centres - centres[:, None], axis=-1)[~np.eye(C, dtype=bool)].min() > 0.3
+    with pytest.raises(ConfigError, match="classes 11: must be between 2 and 10"):
+        make_dataset("blobs", 30, 0, 11)
+    with pytest.raises(ConfigError, match="spirals has 2 classes; only blobs takes --classes"):
+        make_dataset("spirals", 30, 0, 3)
+    X, y = make_dataset("spirals-3", 50, 0)
+    assert np.bincount(y).tolist() == [50, 50, 50]

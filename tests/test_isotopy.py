@@ -83,7 +83,7 @@ def test_stage_ends_equal_torch_layers(activation, in_dim, width, layers):
                 order[[0, 1]] = order[[1, 0]]
             assert np.allclose(h[:, :k], rep.numpy()[:, order], atol=1e-5)
         # the laid-out network computes the same function, swaps included
-        assert np.allclose(h @ plan.head_w + plan.head_b, logits, atol=1e-5)
+        assert np.allclose(h @ plan.head_w[0] + plan.head_b[0], logits, atol=1e-5)
 
 
 def test_negative_determinant_swaps_two_neurons_and_keeps_the_function():

@@ -102,8 +102,8 @@ def test_the_drawn_separator_separates_what_the_network_separates(wide):
     plan = isotopy.plan(wide.net, 2)
     reps = isotopy.pad(wide.net.representations(wide.X)[-1], plan.dim)
     v, c = wide.net.separator
-    p = projection.fit([reps], slice(None), plan.head_w[None], 2)
+    p = projection.fit([reps], slice(None), plan.head_w, 2)
     y = reps @ p.keys[-1]
-    w_E = plan.head_w @ p.keys[-1]
-    assert np.allclose(y @ w_E + plan.head_b, reps @ plan.head_w + plan.head_b)
-    assert np.array_equal(y @ w_E + plan.head_b > 0, wide.net.predict(wide.X) == 1)
+    w_E, c = plan.head_w[0] @ p.keys[-1], plan.head_b[0]
+    assert np.allclose(y @ w_E + c, reps @ plan.head_w[0] + c)
+    assert np.array_equal(y @ w_E + c > 0, wide.net.predict(wide.X) == 1)

@@ -228,3 +228,30 @@ def test_looping_extends_every_per_frame_quantity(which, sb, recording_3d):
 def test_a_title_card_adds_its_frames(sb):
     titled = sb.titled("Part one", seconds=1.0)
     assert titled.total_frames == sb.n_frames + sb.fps and titled.title == "Part one"
+
+
+def test_regions_are_where_two_scores_tie_and_beat_the_rest():
+    rng = np.random.default_rng(0)
+    for E in (2, 3):
+        W, b = rng.standard_normal((5, E)), rng.standard_normal(5)
+        pieces = camera.regions(W, b, rng.uniform(-1, 1, (200, E)))
+        assert pieces
+        for piece in pieces:
+            z = piece @ W.T + b  # (V, C): at every vertex the two best scores tie
+            top = np.sort(z, 1)
+            assert np.allclose(top[:, -1], top[:, -2], atol=1e-9)
+
+
+def test_a_c_way_storyboard_shows_every_class_and_the_regions_between_them():
+    rec = record("blobs", NetConfig(2, 1, 2, "tanh"), TrainConfig(steps=150, restarts=1), seed=0,
+                 n_per_class=20, classes=4)
+    sb = storyboard.layers(rec, fps=5)
+    assert sb.classes == ("class A", "class B", "class C", "class D")
+    assert set(sb.heat_classes) == {-1, 0, 1, 2, 3} and len(sb.heat_classes) == len(sb.heat_levels)
+    last = sb.frames(sb.n_frames - 1, sb.n_frames)
+    assert len(last.points) == 4 and [len(p[0]) for p in last.points] == [20] * 4
+    assert last.plane.shape[1] > 0 and not last.line.any()  # region boundaries, not one line
+    first = sb.frames(0, 1)
+    assert first.line_opacity[0] == 0 and last.line_opacity[0] == 1  # faded in by the end
+    assert "the head's regions" in sb.blocks[-1].caption
+    assert any(line.startswith(("per class", "lowest per class")) for line in sb.result)

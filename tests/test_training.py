@@ -89,3 +89,18 @@ def test_contractive_training_lowers_the_stretch():
     plain = record("circles", cfg, TrainConfig(steps=300, restarts=1), seed=0, n_per_class=60)
     tame = record("circles", cfg, TrainConfig(steps=300, restarts=1, contractive=0.1), seed=0, n_per_class=60)
     assert tame.meta["metrics"]["max_stretch"] < plain.meta["metrics"]["max_stretch"]
+
+
+def test_three_classes_train_a_softmax_head(tmp_path):
+    from nntopo import metrics
+    from nntopo.recording import load
+
+    rec = record("spirals-3", NetConfig(2, 2, 3, "tanh"), TrainConfig(steps=200, restarts=1), seed=0,
+                 n_per_class=30)
+    m = rec.meta["metrics"]
+    assert rec.net.head_w.shape == (3, 3) and rec.classes == ("A", "B", "C")
+    assert m["train_accuracy"] == metrics.accuracy(rec.net, rec.X, rec.y) > 0.5  # well above chance (1/3)
+    assert len(m["class_accuracy"]) == 3 and m["test_points"] == 3 * metrics.DENSE_PER_CLASS
+    assert rec.snapshots.head_w.shape[1:] == (3, 3)
+    back = load(rec.save(tmp_path / "three.npz"))
+    assert back.classes == rec.classes and np.array_equal(back.net.predict(back.X), rec.net.predict(rec.X))

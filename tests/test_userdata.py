@@ -36,7 +36,7 @@ def test_three_dimensions_and_numeric_labels(tmp_path):
         ("0,0,a\n1,oops,b\n", "p.csv:2: column 2 is not a number: 'oops'"),
         ("0,0,a\n1,nan,b\n", "p.csv:2: column 2 is nan: not a finite number"),
         ("0,0,a\n1,1,a\n", "two classes are needed"),
-        ("0,0,a\n1,1,b\n2,2,c\n", "3 labels"),
+        ("".join(f"{k},0,c{k}\n" for k in range(11)), "11 labels"),
         ("0,0,0,0,a\n1,1,1,1,b\n", "p.csv:1: 4 coordinates; at most 3"),
         ("0,0,a\n1,1, \n", "p.csv:2: the label (last column) is empty"),
         ("5\n", "at least 2 columns"),

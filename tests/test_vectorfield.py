@@ -158,7 +158,7 @@ def test_flow_stage_runs_from_the_identity_to_the_step(field_recording):
         h = isotopy.layer_output(lp, h)
     # (the plan may swap two neurons of a dense layer: the same function, the swapped network)
     assert np.allclose(h[:, :2], plan.net.representations(rec.X)[-1])
-    assert np.allclose(h[:, :2] @ plan.head_w[:2] + plan.head_b, rec.net.logits(rec.X))
+    assert np.allclose(h[:, :2] @ plan.head_w[0, :2] + plan.head_b[0], rec.net.logits(rec.X))
 
 
 def test_jacobian_chain_through_field_layers(field_recording):

@@ -150,3 +150,66 @@ def plane_patch(w: np.ndarray, c: float, pts: np.ndarray) -> np.ndarray | None:
     pad = 0.1 * max(np.ptp(a), np.ptp(b), 1e-9)
     (a0, a1), (b0, b1) = (a.min() - pad, a.max() + pad), (b.min() - pad, b.max() + pad)
     return np.stack([foot + x * u + y * v for x, y in ((a0, b0), (a1, b0), (a1, b1), (a0, b1))])
+
+
+def regions(W: np.ndarray, b: np.ndarray, pts: np.ndarray) -> list[np.ndarray]:
+    """The boundaries between the decision regions of a C-way head, scores W y + b (W (C, E)), in
+    the box around the points pts (N, E), 10% wider: for every pair of classes i < j, the piece of
+    the hyperplane where their scores tie and beat every other class's. In the plane (E = 2) each
+    is a segment (2, 2); in 3D a convex polygon (V, 3). Pairs that never meet in the box give none.
+    """
+    lo, hi = pts.min(0), pts.max(0)
+    pad = 0.1 * max(float((hi - lo).max()), 1e-9)
+    lo, hi = lo - pad, hi + pad
+    E = pts.shape[1]
+    walls = [(np.eye(E)[k], -lo[k]) for k in range(E)] + [(-np.eye(E)[k], hi[k]) for k in range(E)]
+    out = []
+    C = len(b)
+    for i in range(C):
+        for j in range(i + 1, C):
+            n, c = W[i] - W[j], b[i] - b[j]
+            if not n @ n > 1e-24:
+                continue
+            beats = [(W[i] - W[k], b[i] - b[k]) for k in range(C) if k not in (i, j)]
+            piece = _hyperplane_in_box(n, c, lo, hi)
+            for a, d in walls + beats:  # keep a . y + d >= 0
+                if len(piece) < 2:
+                    break
+                piece = _clip(piece, a, d, closed=E == 3)
+            if len(piece) >= (3 if E == 3 else 2):
+                out.append(piece)
+    return out
+
+
+def _hyperplane_in_box(n: np.ndarray, c: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """A piece of n . y + c = 0 that covers the box lo..hi: a segment (2, 2) or a square (4, 3)."""
+    centre = (lo + hi) / 2
+    size = float(np.linalg.norm(hi - lo))
+    foot = centre - (centre @ n + c) / (n @ n) * n
+    u = n / np.linalg.norm(n)
+    if len(n) == 2:
+        t = np.array([-u[1], u[0]])
+        return np.stack([foot - size * t, foot + size * t])
+    a = np.cross(u, [1.0, 0, 0] if abs(u[0]) < 0.9 else [0, 1.0, 0])
+    a /= np.linalg.norm(a)
+    v = np.cross(u, a)
+    return np.stack([foot + size * (x * a + y * v) for x, y in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
+
+
+def _clip(poly: np.ndarray, a: np.ndarray, d: float, closed: bool) -> np.ndarray:
+    """The part of a polygon (closed) or segment of vertices (V, E) where a . y + d >= 0
+    (Sutherland-Hodgman)."""
+    s = poly @ a + d
+    if (s >= 0).all():
+        return poly
+    out = []
+    V = len(poly)
+    for k in range(V if closed else V - 1):
+        p, q, sp, sq = poly[k], poly[(k + 1) % V], s[k], s[(k + 1) % V]
+        if sp >= 0:
+            out.append(p)
+        if (sp >= 0) != (sq >= 0):
+            out.append(p + sp / (sp - sq) * (q - p))
+    if not closed and s[-1] >= 0:
+        out.append(poly[-1])
+    return np.array(out).reshape(-1, poly.shape[1])

@@ -60,12 +60,16 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     # What moves: grid anchors, data, heat-map rings, decision boundary, in one padded array.
     grid0 = plane.grid(extent, in_dim, detail)  # (L, S, d)
     L, S = grid0.shape[:2]
-    if in_dim <= 2:
-        rings, heat_levels, bounds = plane.heat_map(plan.net.probability, extent, in_dim, detail)
-    else:  # a 3D input: the heat map would fill the space and hide the data
+    C = rec.net.classes
+    heat_classes = np.zeros(0, int)  # C-way: each heat level's class (-1: the window)
+    if in_dim > 2:  # a 3D input: the heat map would fill the space and hide the data
         rings, heat_levels, bounds = [], np.zeros(0), []
+    elif C == 2:
+        rings, heat_levels, bounds = plane.heat_map(plan.net.probability, extent, in_dim, detail)
+    else:
+        rings, heat_classes, heat_levels, bounds = plane.class_map(plan.net.probabilities, extent, in_dim, detail)
     if not detail.heat_levels:  # no colours, but the boundary stays
-        rings, heat_levels = [], np.zeros(0)
+        rings, heat_levels, heat_classes = [], np.zeros(0), np.zeros(0, int)
     ring_pts = [np.concatenate(level) if level else np.zeros((0, 2)) for level in rings]
     parts = ([grid0.reshape(-1, in_dim), rec.X] + ring_pts + list(bounds))
     x0 = np.concatenate([isotopy.pad(p, D) for p in parts])  # (P, D)
@@ -75,7 +79,6 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         "grid": PathIndex.build([S] * L, closed=False),
         "heat": [PathIndex.build([len(x) for x in level], closed=True) for level in rings],
         "boundary": PathIndex.build([len(b) for b in bounds], closed=False, smooth=False),
-        "plane": PathIndex.build([4], closed=True, smooth=False),  # 3D: the separating plane's patch
     }
 
     # Positions at the start of every block (a stage block ends where its path does at t = 1).
@@ -92,7 +95,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     # in 3D faces the camera's screen axis halfway through the outro: the plane is seen edge on.
     n_end = blocks[-1].frames + (blocks[-2].frames if len(blocks) >= 2 and blocks[-2].kind is Kind.FADE else 0)
     facing = camera.across(T - n_end // 2, fps) if E == 3 and not input_only else None
-    proj = projection.fit(keys + [final], slice(G, G + N), plan.head_w[None], E, facing)
+    proj = projection.fit(keys + [final], slice(G, G + N), plan.head_w, E, facing)
 
     def positions(start: int, stop: int, sel=slice(None)) -> np.ndarray:
         """Positions in the picture (stop - start, P', E) of the points `sel` in frames
@@ -143,11 +146,20 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     fade[T - n_out :] = 1.0
     fade[T - n_out : T - n_out + n_fade] *= ease(np.linspace(0, 1, n_fade + 1)[1:])
     # The separator in the picture: the last basis holds the head's normal, so w . h + c = 0 is
-    # the plane (line) w_E . y + c = 0 of the picture, y = B^T h.
+    # the plane (line) w_E . y + c = 0 of the picture, y = B^T h. A C-way head: the pieces of
+    # hyperplanes between its decision regions (exact while its directions fit the picture).
     end = proj.keys[-1]  # (D, E)
-    w_E = plan.head_w @ end  # (E,)
-    patch = camera.plane_patch(w_E, plan.head_b, final[G : G + N] @ end) if E == 3 and has_fade else None
-    classes = [rec.y == 0, rec.y == 1]
+    W_E, b_E = plan.head_w @ end, plan.head_b  # (C', E), (C',)
+    ends = final[G : G + N] @ end  # the data in the last frame's picture, (N, E)
+    sheets = []  # polygons (3D) or segments (2D) drawn in the outro, in the picture's coordinates
+    if has_fade and C == 2 and E == 3:
+        patch = camera.plane_patch(W_E[0], b_E[0], ends)
+        sheets = [patch] if patch is not None else []
+    elif has_fade and C > 2:
+        sheets = camera.regions(W_E, b_E, ends)
+    paths["plane"] = PathIndex.build([len(p) for p in sheets], closed=E == 3, smooth=False)
+    corners = np.concatenate(sheets) if sheets else np.zeros((0, E))
+    classes = [rec.y == c for c in range(C)]
 
     def source(start: int, stop: int) -> Frames:
         n = stop - start
@@ -159,17 +171,17 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         bound = np.concatenate(pieces[2 + len(rings) :], axis=1) if bounds else scr[:, :0]
         line = np.zeros((n, 2, 3), np.float32)
         opacity = fade[start:stop].copy()
-        if E == 2:  # the line, in the outro's frames where it meets the plot
+        if E == 2 and C == 2:  # the line, in the outro's frames where it meets the plot
             out = idx >= T - n_out
-            line[out], meets = camera.lines_on_screen(np.broadcast_to(w_E, (out.sum(), 2)),
-                                                      np.full(out.sum(), plan.head_b), c[out], h[out], layout)
+            line[out], meets = camera.lines_on_screen(np.broadcast_to(W_E[0], (out.sum(), 2)),
+                                                      np.full(out.sum(), b_E[0]), c[out], h[out], layout)
             opacity[~out] = 0.0
             opacity[out] *= meets
         plane_pieces = np.zeros((n, 0, 3), np.float32)
-        if patch is not None:  # before the outro it is hidden, drawn where the outro starts
+        if sheets:  # before the outro they are hidden, drawn where the outro starts
             shown = np.maximum(idx, T - n_out)
-            corners = camera.project(np.broadcast_to(patch, (n, 4, 3)).copy(), shown, fps)
-            plane_pieces = paths["plane"].bezier(camera.screen(corners, center[shown], half[shown], layout))
+            flat = camera.project(np.broadcast_to(corners, (n,) + corners.shape).copy(), shown, fps)
+            plane_pieces = paths["plane"].bezier(camera.screen(flat, center[shown], half[shown], layout))
         arrow_pieces, folds, arrow_opacity = _arrow_frames(arrows, idx, c, h, layout)
         return Frames(
             grid=paths["grid"].bezier(pieces[0]), heat=heat,
@@ -181,7 +193,8 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
 
     info, result = script.panel(rec, proj.note() if proj.projected else None)
     return Storyboard(fps, tuple(blocks), source, info, result, script.wrong(rec, plan.net),
-                      heat_levels, classes=script.legend(rec.classes), layout=layout)
+                      heat_levels, classes=script.legend(rec.classes), layout=layout,
+                      heat_classes=tuple(int(k) for k in heat_classes))
 
 
 def _arrows(plan: isotopy.Plan, blocks: list[Block], X: np.ndarray, grid: np.ndarray,

@@ -48,34 +48,76 @@ def heat_map(
     """
     import contourpy
 
-    n = detail.heat_res
-    xs = np.linspace(-extent, extent, n)
-    h = extent if in_dim == 2 else 0.04 * extent  # on the line: a thin strip
-    ys = np.linspace(-h, h, n if in_dim == 2 else 2)
-    gx, gy = np.meshgrid(xs, ys)
-    inputs = np.stack([gx.ravel(), gy.ravel()], 1)[:, :in_dim]
+    gx, gy, inputs, window = _window(extent, in_dim, detail.heat_res)
     p = net_probability(inputs).reshape(gx.shape)
     K = detail.heat_levels
-    window = np.concatenate(
-        [np.stack([xs, np.full(n, -h)], 1), np.stack([np.full(len(ys), extent), ys], 1)[1:],
-         np.stack([xs[::-1], np.full(n, h)], 1)[1:], np.stack([np.full(len(ys), -extent), ys[::-1]], 1)[1:-1]]
-    )
     rings = [[window]]
     gen = contourpy.contour_generator(gx, gy, p, fill_type=contourpy.FillType.OuterOffset,
                                       line_type=contourpy.LineType.Separate)
     for k in range(1, K):
-        polys, offsets = gen.filled((k - 0.5) / (K - 1), 2.0)
-        level = []
-        for pts, off in zip(polys, offsets):
-            for a, b in zip(off[:-1], off[1:]):
-                ring = pts[a:b]
-                if len(ring) > 1 and np.allclose(ring[0], ring[-1]):
-                    ring = ring[:-1]
-                if len(ring) >= 3:
-                    level.append(ring)
-        rings.append(level)
+        rings.append(_rings(gen, (k - 0.5) / (K - 1), 2.0))
     boundary = [ln for ln in gen.lines(0.5) if len(ln) >= 2] if in_dim == 2 else []
     return rings, np.linspace(0.0, 1.0, K), boundary
+
+
+BANDS = (0.0, 0.6, 0.85)  # the C-way heat map: a class's region, and where it is at least this sure
+
+
+def class_map(net_probabilities, extent: float, in_dim: int, detail: Detail
+              ) -> tuple[list[list[np.ndarray]], np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The heat map of a C-way head: every point of the window in the colour of its most probable
+    class, paler where the network is unsure. Level 0 is the window (no class); then per class c,
+    its region {argmax = c} and where, besides, p_c >= each of BANDS[1:]. Returns the rings per
+    level, each level's class (-1: the window) and strength (0 to 1), and the decision boundary
+    (where the most probable class changes) as polylines (n, 2)."""
+    import contourpy
+
+    gx, gy, inputs, window = _window(extent, in_dim, detail.heat_res)
+    P = net_probabilities(inputs).reshape(gx.shape + (-1,))  # (ny, nx, C)
+    C = P.shape[-1]
+    rings, classes, strength, boundary = [[window]], [-1], [0.0], []
+    for c in range(C):
+        margin = P[..., c] - np.delete(P, c, axis=-1).max(-1)  # > 0 where c is the most probable
+        for k, t in enumerate(BANDS):
+            f = margin if t == 0 else np.minimum(margin, P[..., c] - t)
+            gen = contourpy.contour_generator(gx, gy, f, fill_type=contourpy.FillType.OuterOffset,
+                                              line_type=contourpy.LineType.Separate)
+            rings.append(_rings(gen, 0.0, 2.0))
+            classes.append(c)
+            strength.append((k + 1) / len(BANDS))
+            if t == 0 and in_dim == 2 and c < C - 1:  # every boundary once or twice, never missed
+                boundary += [ln for ln in gen.lines(0.0) if len(ln) >= 2]
+    return rings, np.array(classes), np.array(strength), boundary
+
+
+def _window(extent: float, in_dim: int, n: int):
+    """The heat map's sample grid (gx, gy (ny, nx)), its points as inputs (ny nx, in_dim), and the
+    window's outline (a closed polyline). On the line (1D data) the window is a thin strip."""
+    xs = np.linspace(-extent, extent, n)
+    h = extent if in_dim == 2 else 0.04 * extent
+    ys = np.linspace(-h, h, n if in_dim == 2 else 2)
+    gx, gy = np.meshgrid(xs, ys)
+    inputs = np.stack([gx.ravel(), gy.ravel()], 1)[:, :in_dim]
+    window = np.concatenate(
+        [np.stack([xs, np.full(n, -h)], 1), np.stack([np.full(len(ys), extent), ys], 1)[1:],
+         np.stack([xs[::-1], np.full(n, h)], 1)[1:], np.stack([np.full(len(ys), -extent), ys[::-1]], 1)[1:-1]]
+    )
+    return gx, gy, inputs, window
+
+
+def _rings(gen, lo: float, hi: float) -> list[np.ndarray]:
+    """The closed rings (n, 2) of the filled contour lo <= f <= hi (outer rings and holes), not
+    repeating the first point."""
+    polys, offsets = gen.filled(lo, hi)
+    level = []
+    for pts, off in zip(polys, offsets):
+        for a, b in zip(off[:-1], off[1:]):
+            ring = pts[a:b]
+            if len(ring) > 1 and np.allclose(ring[0], ring[-1]):
+                ring = ring[:-1]
+            if len(ring) >= 3:
+                level.append(ring)
+    return level
 
 
 def quiver(step: VectorField, pts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

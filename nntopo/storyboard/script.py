@@ -58,7 +58,10 @@ def flow_blocks(plan: isotopy.Plan, timing: Timing, separated: bool,
     n_fade = min(timing.frames(timing.line_fade), n_out - 1)
     where = "The last representation" if plan.layers else "No hidden layer: the boundary is a line"
     line = SEPARATOR.get(max(2, plan.dim), "a hyperplane")
-    if separated:
+    if len(plan.head_b) > 1:  # a C-way head: regions bounded by pieces of hyperplanes
+        outro = (f"{where}: the head's regions, each class in its own" if separated
+                 else f"{where}: the head's regions; not every point is in its class's")
+    elif separated:
         outro = f"{where}: {line} separates the classes"
     elif not plan.layers:
         outro = f"{where}, and it does not separate the classes"
@@ -149,8 +152,11 @@ def panel(rec: Recording, projection: tuple[str, ...] | None = None) -> tuple[tu
         cuts = ", ".join(f"{-bi / wi:+.2f}" for wi, bi in zip(W, b) if abs(wi) > 1e-9)
         info.append(f"unit thresholds: x = {cuts}")
     result = [f"training accuracy {100 * m['train_accuracy']:.1f}%"]
+    if m.get("class_accuracy") is not None:  # C classes: each one's, a few to a line
+        result.append(per_class(rec.classes, m["class_accuracy"]))
     if m.get("test_accuracy") is not None:
-        fresh = f" ({m['test_points']:,} fresh points)" if m.get("test_points") is not None else ""
+        n = m.get("test_points")
+        fresh = "" if n is None else f" ({n:,} fresh points)" if n < 100_000 else f" ({n // 1000:,}k fresh points)"
         result.append(f"test accuracy {100 * m['test_accuracy']:.2f}%{fresh}")
     if m.get("max_stretch") is not None and net.layers:
         p99 = f" (99th pct {m['p99_stretch']:.3g})" if m.get("p99_stretch") is not None else ""
@@ -158,12 +164,21 @@ def panel(rec: Recording, projection: tuple[str, ...] | None = None) -> tuple[tu
     return tuple(info), tuple(result)
 
 
+def per_class(names: tuple[str, ...], accuracy: list[float]) -> str:
+    """Each class's accuracy in one short line: the lowest three, unless every one is perfect."""
+    below = sorted((a, name) for name, a in zip(names, accuracy) if a < 1.0)
+    if not below:
+        return "per class: 100% each"
+    shown = ", ".join(f"{name} {100 * a:.1f}%" for a, name in below[:3])
+    return f"lowest per class: {shown}" + (" (others 100%)" if len(below) < 3 and len(below) < len(names) else "")
+
+
 def legend(classes: tuple[str, ...]) -> tuple[str, ...]:
     """The legend's rows: 'class A', 'class 3', or a name as it is ('inner')."""
     return tuple(f"class {c}" if len(c) == 1 or c.lstrip("-").isdigit() else c for c in classes)
 
 
-def wrong(rec: Recording, net) -> tuple[np.ndarray, np.ndarray]:
-    """Which points of each class the network gets wrong: boolean masks (n_A,), (n_B,)."""
+def wrong(rec: Recording, net) -> tuple[np.ndarray, ...]:
+    """Which points of each class the network gets wrong: a boolean mask (n_c,) per class."""
     miss = net.predict(rec.X) != rec.y
-    return miss[rec.y == 0], miss[rec.y == 1]
+    return tuple(miss[rec.y == c] for c in range(net.classes))

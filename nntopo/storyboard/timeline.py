@@ -52,7 +52,8 @@ class Frames:
     boundary: np.ndarray  # (n, 4 * pieces, 3) the decision boundary p = 1/2, carried along
     line: np.ndarray  # (n, 2, 3) the separating line's ends, clipped to the plot
     line_opacity: np.ndarray  # (n,) 0 until the outro, then fading in to 1
-    plane: np.ndarray  # (n, 16, 3) 3D: the separating plane's patch (4 straight pieces); (n, 0, 3)
+    plane: np.ndarray  # (n, 4 * pieces, 3) straight pieces: 3D, the separating plane's patch; a
+    # C-way head, the boundaries between its decision regions (segments, or polygons in 3D); (n, 0, 3)
     arrows: np.ndarray  # (n, 12 * A, 3) vector-field arrows: shaft and two barbs each; (n, 0, 3)
     arrow_folds: np.ndarray  # (n, A) bool: the arrow sits where the step folds space
     arrow_opacity: np.ndarray  # (n,)
@@ -95,12 +96,14 @@ class Storyboard:
     info: tuple[str, ...]  # lines of the side panel: dataset, architecture, seed
     result: tuple[str, ...]  # the closing lines: the numbers the run got
     wrong: tuple[np.ndarray, ...]  # per class (n_c,) bool: misclassified, ringed at the end
-    heat_levels: np.ndarray  # (K,) probability of class B each heat level stands for
+    heat_levels: np.ndarray  # (K,) two classes: the probability of B each heat level stands for;
+    # C classes: how sure the network is there (0 to 1), of the class heat_classes names
     classes: tuple[str, ...] = ("class A", "class B")  # the legend, one per class
     layout: Layout = LAYOUTS["16:9"]  # where the plot and the text go
     counter: bool = False  # a line that changes every frame is shown (Frames.counter)
     title: str = ""  # a title card shown first (for figures in several parts)
     title_frames: int = 0  # how many frames the title card is held
+    heat_classes: tuple[int, ...] = ()  # C-way heat maps: each level's class (-1: none); () two classes
 
     @property
     def n_frames(self) -> int:

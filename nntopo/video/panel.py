@@ -43,8 +43,12 @@ class Panel:
         return Group(dot, self.text(label, lay.size("legend"))).arrange(RIGHT, buff=lay.text.dot_label_gap)
 
     def _arrange_legend(self, many: Callable[[], None]) -> None:
-        if len(self.sb.classes) > 4:  # ten digits: a grid of five columns
-            self.legend.arrange_in_grid(cols=5, buff=self.lay.text.legend_columns_gap, flow_order="rd")
+        if len(self.sb.classes) > 4:  # up to ten classes: a grid, as many columns as fit (at most 5)
+            gap = self.lay.text.legend_columns_gap
+            room = config.frame_width / 2 - self.lay.panel_left - self.lay.text.frame_margin
+            widest = max(row.width for row in self.legend)
+            cols = int(max(1, min(5, (room + gap[0]) // (widest + gap[0]))))
+            self.legend.arrange_in_grid(cols=cols, buff=gap, flow_order="rd")
         else:
             many()
 

@@ -20,7 +20,7 @@ from ..storyboard import DOT_RADIUS, RING_RADIUS, Frames, Kind, Storyboard, dot_
 from .camera import FastCamera
 from .panel import Panel
 from .text import path_mobject, text
-from .theme import DOT_OPACITY, PLANE_FILL, STROKES, THEMES, class_colors
+from .theme import DOT_OPACITY, PLANE_FILL, STROKES, THEMES, class_colors, heat_colors
 
 CHUNK = 32  # frames the storyboard computes at once while the scene draws
 
@@ -148,9 +148,9 @@ class LayerFlow(Scene):
 
     def build_space(self) -> None:
         sb, frame = self.sb, self.frame(0)
-        a, b = ManimColor(self.theme["heat_a"]), ManimColor(self.theme["heat_b"])
-        self.heat = [path_mobject(h[0], fill_color=a.interpolate(b, float(p)), fill_opacity=1.0, stroke_width=0)
-                     for h, p in zip(frame.heat, sb.heat_levels)]
+        fills = heat_colors(self.theme, class_colors(self.theme, len(sb.classes)), sb.heat_classes, sb.heat_levels)
+        self.heat = [path_mobject(h[0], fill_color=f, fill_opacity=1.0, stroke_width=0)
+                     for h, f in zip(frame.heat, fills)]
         self.grid = path_mobject(frame.grid[0], **self.stroke("grid"))
         self.boundary = path_mobject(frame.boundary[0], **self.stroke("boundary", self.theme["ink"]))
         self.dots = [path_mobject(dot_paths(p[0], DOT_RADIUS), fill_color=c, fill_opacity=DOT_OPACITY, stroke_width=0)

@@ -23,3 +23,22 @@ DOT_OPACITY = 0.9
 def class_colors(theme: dict[str, str], n: int) -> list[str]:
     """One colour per class: the essay's red and blue for two, the palette for more."""
     return [theme["a"], theme["b"]] if n == 2 else list(PALETTE[:n])
+
+
+HEAT_MIX = (0.12, 0.26)  # a C-way heat map: a class's colour over the background, unsure + sure * strength
+
+
+def heat_colors(theme: dict[str, str], colors: list[str], classes: tuple[int, ...],
+                levels) -> list:
+    """The fill of every heat level. Two classes (classes == ()): from heat_a to heat_b by the
+    probability of B. C classes: the level's class colour over the background, stronger where the
+    network is surer; the window (-1) a trace of ink."""
+    from manim import ManimColor
+
+    bg = ManimColor(theme["background"])
+    if not classes:
+        a, b = ManimColor(theme["heat_a"]), ManimColor(theme["heat_b"])
+        return [a.interpolate(b, float(p)) for p in levels]
+    return [bg.interpolate(ManimColor(theme["ink"]), 0.04) if c < 0
+            else bg.interpolate(ManimColor(colors[c]), HEAT_MIX[0] + HEAT_MIX[1] * float(s))
+            for c, s in zip(classes, levels)]
