@@ -194,11 +194,9 @@ def render(
     else:
         rec = _train(dataset, data, net, cfg, seed, points, pts, classes)
     if overlay:
-        from .diagnostics import measurable
         from .storyboard.flow import drawable
 
         drawable(rec)  # a network the video cannot show is refused before the slow measuring starts
-        measurable(rec)
         say("measuring every stage for the overlay")
     from .video import render as render_video
 

@@ -6,8 +6,9 @@ plays it (isotopy.plan), `inspect` reports:
 - the linear map: det W (sign and size), its condition number, and whether the stage is a
   homeomorphism of the data's domain (nonsingular linear part, invertible activation; ReLU,
   singular and narrowing layers are flagged);
-- linear separability of the representation after the stage: an exact LP test, and the accuracy
-  of the best linear classifier scikit-learn's LinearSVC finds;
+- linear separability of the representation after the stage: an exact LP test (C classes: is
+  there a linear C-way head that gets every point right, and which classes can one hyperplane
+  cut from all the others), and the accuracy of the best linear classifier LinearSVC finds;
 - Betti numbers of each class's point cloud from persistent homology (ripser), by the rule in
   `betti`;
 - local stretch: the largest singular value of the layer map's Jacobian up to this stage at the
@@ -114,12 +115,30 @@ def betti(X: np.ndarray, maxdim: int = 1) -> tuple[int, ...]:
 
 
 def separable(X: np.ndarray, y: np.ndarray) -> bool:
-    """Exactly: is there (w, c) with s_i (w . x_i + c) >= 1 for all i? (an LP feasibility test)"""
-    s = np.where(y == 1, 1.0, -1.0)
-    A = -s[:, None] * np.hstack([X, np.ones((len(X), 1))])
-    res = linprog(np.zeros(X.shape[1] + 1), A_ub=A, b_ub=-np.ones(len(X)), bounds=(None, None),
-                  method="highs")
+    """Exactly, by an LP feasibility test: two classes, is there (w, c) with s_i (w . x_i + c) >= 1
+    for all i? C classes, are there scores W x + b whose largest is every point's own class, by a
+    margin (w_y - w_k) . x_i + b_y - b_k >= 1 for every other class k?"""
+    X1 = np.hstack([X, np.ones((len(X), 1))])  # (N, d + 1)
+    C = int(y.max()) + 1 if len(y) else 2
+    if C <= 2:
+        s = np.where(y == 1, 1.0, -1.0)
+        A = -s[:, None] * X1
+    else:
+        rows = []
+        for k in range(C):  # the constraints against class k, for the points of every other class
+            other = y != k
+            block = np.zeros((other.sum(), C, X1.shape[1]))
+            block[np.arange(other.sum()), y[other]] = -X1[other]
+            block[:, k] = X1[other]
+            rows.append(block.reshape(len(block), -1))
+        A = np.concatenate(rows)
+    res = linprog(np.zeros(A.shape[1]), A_ub=A, b_ub=-np.ones(len(A)), bounds=(None, None), method="highs")
     return res.status == 0
+
+
+def apart(X: np.ndarray, y: np.ndarray, classes: int) -> tuple[bool, ...]:
+    """Per class: does one hyperplane cut it from all the others? (one-vs-rest, exactly)"""
+    return tuple(separable(X, (y == c).astype(np.int64)) for c in range(classes))
 
 
 def linear_accuracy(X: np.ndarray, y: np.ndarray) -> float:
@@ -132,7 +151,7 @@ def linear_accuracy(X: np.ndarray, y: np.ndarray) -> float:
 
     keep = np.ptp(X, axis=0) > 0
     if not keep.any():
-        return float(max(np.mean(y), 1 - np.mean(y)))
+        return float(np.bincount(y).max() / len(y))
     clf = make_pipeline(StandardScaler(), LinearSVC(C=100.0, max_iter=20000))
     clf.fit(X[:, keep], y)
     return float(clf.score(X[:, keep], y))
@@ -146,10 +165,10 @@ class StageReport:
     cond: float  # condition number of W (ratio of extreme singular values)
     homeomorphism: bool  # is this stage a homeomorphism of the data's domain?
     why: str  # what makes it one or not
-    separable: bool  # does a hyperplane separate the classes after this stage?
+    separable: bool  # does a linear head (two classes: a hyperplane) get every point right after it?
     linear_accuracy: float  # the best linear classifier's accuracy after this stage
-    betti_a: tuple[int, ...]  # Betti numbers of class A after this stage
-    betti_b: tuple[int, ...]
+    betti: tuple[tuple[int, ...], ...]  # per class: its Betti numbers after this stage
+    apart: tuple[bool, ...]  # C > 2, per class: one hyperplane cuts it from the rest; () for two
     stretch_max: float  # largest singular value of the layer's Jacobian so far, over the data
     stretch_p99: float  # its 99th percentile
     # The Betti numbers changed although the stage is a homeomorphism: it squashed a set thinner
@@ -162,10 +181,10 @@ class Report:
     dataset: str
     architecture: str
     activation: str | None  # of the dense layers (None: there are none)
+    classes: tuple[str, ...]  # the classes' names, label 0 first
     train_accuracy: float
     test_accuracy: float | None
-    input_betti_a: tuple[int, ...]
-    input_betti_b: tuple[int, ...]
+    input_betti: tuple[tuple[int, ...], ...]  # per class
     input_separable: bool
     stages: tuple[StageReport, ...]
     first_separable: str | None  # "layer L stage" where the classes first become separable
@@ -211,20 +230,10 @@ def _step_facts(step: VectorField, x: np.ndarray, dense: np.ndarray) -> tuple[fl
     return det, cond, not inv.folds, inv.describe()
 
 
-def measurable(rec: Recording) -> None:
-    """Refuse, in one line, a recording that inspect cannot measure yet: more than two classes."""
-    from .network import HeadError
-
-    if rec.net.classes > 2:
-        raise HeadError(f"this network tells {rec.net.classes} classes apart; inspect and --overlay measure "
-                        "two classes (one separating hyperplane) for now; the video shows all of them")
-
-
 def inspect(rec: Recording) -> Report:
     """Measure every stage of every layer of `rec` (see the module docstring)."""
     import time
 
-    measurable(rec)
     t0 = time.perf_counter()
     in_dim = rec.X.shape[1]
     plan = isotopy.plan(rec.net, in_dim)
@@ -234,15 +243,17 @@ def inspect(rec: Recording) -> Report:
     # Topology is measured on a dense fresh sample of the true sets, carried through the same
     # stages: where a layer stretches space, 250 training points tear apart long before the set
     # does, and the Betti numbers would report the sampling, not the map.
+    C = rec.net.classes
     if rec.sampled:
-        Xd, yd = make_dataset(rec.dataset, TOPOLOGY_POINTS, rec.meta["seed"] + TOPOLOGY_SEED_OFFSET)
+        Xd, yd = make_dataset(rec.dataset, TOPOLOGY_POINTS, rec.meta["seed"] + TOPOLOGY_SEED_OFFSET,
+                              C if C > 2 else None)
     else:  # the user's own points: they are all there is
         Xd, yd = rec.X, rec.y
     xd = isotopy.pad(Xd, plan.dim)
     J = np.broadcast_to(np.eye(plan.dim), (len(x), plan.dim, plan.dim))  # of this layer so far
     stages = []
     first = None
-    input_betti = (betti(Xd[yd == 0], maxdim), betti(Xd[yd == 1], maxdim))
+    input_betti = tuple(betti(Xd[yd == c], maxdim) for c in range(C))
     previous = input_betti
     for lp, layer in zip(plan.layers, plan.net.layers):
         if lp.step is None:
@@ -271,7 +282,7 @@ def inspect(rec: Recording) -> Report:
                 reason = f"{act.label} is invertible" if homeo else f"{act.label} folds"
             sv = np.linalg.svd(J[:, : lp.out_dim], compute_uv=False)[:, 0]
             sep = separable(x, y)
-            betti_now = (betti(xd[yd == 0], maxdim), betti(xd[yd == 1], maxdim))
+            betti_now = tuple(betti(xd[yd == c], maxdim) for c in range(C))
             squashed = homeo and betti_now != previous
             previous = betti_now
             stages.append(StageReport(
@@ -283,8 +294,8 @@ def inspect(rec: Recording) -> Report:
                 why=reason,
                 separable=sep,
                 linear_accuracy=linear_accuracy(x, y),
-                betti_a=betti_now[0],
-                betti_b=betti_now[1],
+                betti=betti_now,
+                apart=apart(x, y, C) if C > 2 else (),
                 stretch_max=float(sv.max()),
                 stretch_p99=float(np.percentile(sv, 99)),
                 squashed=squashed,
@@ -297,12 +308,23 @@ def inspect(rec: Recording) -> Report:
         dataset=rec.dataset,
         architecture=architecture(rec),
         activation=rec.net.activation,
+        classes=rec.classes,
         train_accuracy=float(m["train_accuracy"]),
         test_accuracy=m.get("test_accuracy"),
-        input_betti_a=input_betti[0],
-        input_betti_b=input_betti[1],
+        input_betti=input_betti,
         input_separable=input_sep,
         stages=tuple(stages),
         first_separable="input" if input_sep else first,
         seconds=time.perf_counter() - t0,
     )
+
+
+def betti_words(names: tuple[str, ...], bettis: tuple[tuple[int, ...], ...], fmt=str) -> str:
+    """The Betti numbers of every class in a few words: 'A (1, 0), B (1, 1)' for two classes;
+    for more, the common value and the exceptions: '(1, 0) each but C (1, 1)'. fmt: how one
+    class's numbers are written."""
+    if len(names) <= 2:
+        return ", ".join(f"{n} {fmt(b)}" for n, b in zip(names, bettis))
+    common = max(set(bettis), key=bettis.count)
+    odd = [f"{n} {fmt(b)}" for n, b in zip(names, bettis) if b != common]
+    return f"{fmt(common)} each" + (f" but {', '.join(odd[:3])}" + (", ..." if len(odd) > 3 else "") if odd else "")

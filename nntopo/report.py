@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from .diagnostics import TOPOLOGY_POINTS, Report
+from .diagnostics import TOPOLOGY_POINTS, Report, betti_words
 
 STAGE_NAMES = {"linear": "W", "translate": "+b", "flow": "x+F(x)"}  # "activate": the activation
 
@@ -38,22 +38,29 @@ def print_table(rep: Report, path: Path) -> None:
     test = f", test {100 * rep.test_accuracy:.2f}%" if rep.test_accuracy is not None else ""
     out.print(f"[bold]{path}[/]: {rep.dataset}, {rep.architecture}; "
               f"training accuracy {100 * rep.train_accuracy:.1f}%{test}")
-    out.print(f"input: Betti A {_b(rep.input_betti_a)}, B {_b(rep.input_betti_b)}; "
+    out.print(f"input: Betti {betti_words(rep.classes, rep.input_betti)}; "
               f"first linearly separable: {rep.first_separable or 'never'}")
     table = Table(show_lines=False, pad_edge=False)
-    for col in ["layer", "stage", "det W", "cond", "homeo", "lin. fit", "Betti A", "Betti B",
-                "|J| max", "p99"]:
-        table.add_column(col, justify="left" if col in ("stage", "homeo") else "right")
+    few = len(rep.classes) <= 4  # a Betti column per class; more classes share one
+    betti_cols = [f"Betti {c}" for c in rep.classes] if few else ["Betti per class"]
+    apart = ["apart"] if rep.stages and rep.stages[0].apart else []
+    for col in ["layer", "stage", "det W", "cond", "homeo", "lin. fit", *apart, *betti_cols, "|J| max", "p99"]:
+        table.add_column(col, justify="left" if col in ("stage", "homeo", "Betti per class") else "right")
     for s in rep.stages:
         flag = "*" if s.squashed else ""
+        bettis = [_b(b) + flag for b in s.betti] if few else [betti_words(rep.classes, s.betti, _b) + flag]
         table.add_row(
             str(s.layer), STAGE_NAMES.get(s.stage, rep.activation or s.stage),
             "-" if s.det is None else f"{s.det:+.3g}", f"{s.cond:.3g}",
             "yes" if s.homeomorphism else "[red]NO[/]",
             "[green]100%[/]" if s.separable else f"{100 * s.linear_accuracy:.1f}%",
-            _b(s.betti_a) + flag, _b(s.betti_b) + flag, f"{s.stretch_max:.3g}", f"{s.stretch_p99:.3g}",
+            *([f"{sum(s.apart)}/{len(s.apart)}"] if apart else []),
+            *bettis, f"{s.stretch_max:.3g}", f"{s.stretch_p99:.3g}",
         )
     out.print(table)
+    if apart:
+        out.print("apart: classes one hyperplane cuts from all the others, after the stage; lin. fit: "
+                  "100% when a linear C-way head gets every point right")
     for s in rep.stages:
         if not s.homeomorphism:
             out.print(f"NO at layer {s.layer} {s.stage}: {s.why}")

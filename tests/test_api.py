@@ -112,14 +112,14 @@ def test_render_refuses_what_the_cli_refuses(tiny_recording, tmp_path):
     with pytest.raises(nntopo.NntopoError, match="must end in .mp4"):
         nntopo.render(tiny_recording, tmp_path / "x.avi")
     X = np.random.default_rng(0).normal(size=(30, 2))
-    three = nntopo.record(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 3)), X, np.arange(30) % 3)
-    with pytest.raises(nntopo.NntopoError, match="tells 3 classes apart; inspect and --overlay measure two"):
-        nntopo.render(three, tmp_path / "three.mp4", overlay=True)
+    wide = nntopo.record(nn.Sequential(nn.Linear(2, 300), nn.Tanh(), nn.Linear(300, 1)), X, np.arange(30) % 2)
+    with pytest.raises(nntopo.NntopoError, match="a 300-dimensional representation; the videos show up to 256"):
+        nntopo.render(wide, tmp_path / "wide.mp4")
     assert list(tmp_path.iterdir()) == []  # nothing written by any refusal
     # found by the command fuzzer: with --overlay, a status line came before the refusal
-    saved = three.save(tmp_path.parent / f"{tmp_path.name}-three.npz")
+    saved = wide.save(tmp_path.parent / f"{tmp_path.name}-wide.npz")
     code, _, stderr = cli_run("render", "--from", str(saved), "--overlay", "-o", str(tmp_path / "t.mp4"))
-    assert code == 2 and stderr.count("\n") == 1 and stderr.startswith("error: this network tells 3 classes apart")
+    assert code == 2 and stderr.count("\n") == 1 and stderr.startswith("error: this network has a 300-dimensional")
 
 
 def test_train_is_the_commands_train():

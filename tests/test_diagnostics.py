@@ -76,7 +76,7 @@ def test_flags_on_hand_made_layers():
     relu = diagnostics.inspect(hand_recording([good], X, y, activation="relu"))
     assert not relu.stages[2].homeomorphism and "folds" in relu.stages[2].why
     # the homeomorphic first layer keeps the disk and the annulus
-    assert by[(1, "activate")].betti_a == (1, 0) and by[(1, "activate")].betti_b == (1, 1)
+    assert by[(1, "activate")].betti == ((1, 0), (1, 1))
 
 
 def test_stretch_matches_finite_differences():
@@ -101,7 +101,7 @@ def test_inspect_command_table_and_json(tiny_recording, tmp_path):
     result = runner.invoke(cli.app, ["inspect", str(path), "--json"])
     data = json.loads(result.stdout)
     assert len(data["stages"]) == 3 * len(tiny_recording.net.layers)
-    assert {"det", "cond", "homeomorphism", "separable", "betti_a", "stretch_max"} <= set(data["stages"][0])
+    assert {"det", "cond", "homeomorphism", "separable", "betti", "stretch_max"} <= set(data["stages"][0])
     bad = runner.invoke(cli.app, ["inspect", str(tmp_path / "missing.npz")])
     assert bad.exit_code == 2 and bad.stderr.startswith("error:")
 
@@ -120,4 +120,31 @@ def test_overlay_notes_follow_the_stages(tiny_recording):
             s = by_stage[(b.layer, b.stage)]
             assert f"cond {s.cond:.3g}" in b.notes[0]
             assert b.notes[0].endswith("homeomorphism")
-            assert f"Betti A {s.betti_a}, B {s.betti_b}" in b.notes[1]
+            assert f"Betti A {s.betti[0]}, B {s.betti[1]}" in b.notes[1]
+
+
+def test_c_way_separability_is_not_one_vs_rest():
+    """Three clusters on a line: a linear 3-way head gets them all right (the middle one wins
+    between the others), but no single line cuts the middle one from the rest."""
+    from nntopo.diagnostics import apart, separable
+
+    rng = np.random.default_rng(0)
+    X = np.concatenate([c + 0.05 * rng.standard_normal((30, 2)) for c in ([-1, 0], [0, 0], [1, 0])])
+    y = np.repeat([0, 1, 2], 30)
+    assert separable(X, y)
+    assert apart(X, y, 3) == (True, False, True)
+    y_mixed = y.copy()
+    y_mixed[0] = 2  # a point of class 2 inside class 0's cluster: no linear head gets it
+    assert not separable(X, y_mixed)
+
+
+def test_inspect_measures_every_class():
+    from nntopo.config import NetConfig, TrainConfig
+    from nntopo.training import record
+
+    rec = record("blobs", NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=150, restarts=1), seed=0,
+                 n_per_class=20, classes=3)
+    rep = diagnostics.inspect(rec)
+    assert rep.classes == ("A", "B", "C") and len(rep.input_betti) == 3
+    assert all(len(s.betti) == 3 and len(s.apart) == 3 for s in rep.stages)
+    assert all(b[0] == 1 for b in rep.input_betti)  # each blob is one piece

@@ -255,3 +255,14 @@ def test_a_c_way_storyboard_shows_every_class_and_the_regions_between_them():
     assert first.line_opacity[0] == 0 and last.line_opacity[0] == 1  # faded in by the end
     assert "the head's regions" in sb.blocks[-1].caption
     assert any(line.startswith(("per class", "lowest per class")) for line in sb.result)
+
+
+def test_the_training_scene_of_three_classes_draws_the_regions_as_they_move():
+    rec = record("blobs", NetConfig(2, 1, 2, "tanh"), TrainConfig(steps=60, restarts=1, snapshot_every=20),
+                 seed=0, n_per_class=15, classes=3)
+    sb = storyboard.training(rec, fps=5)
+    first, last = sb.frames(0, 1), sb.frames(sb.n_frames - 1, sb.n_frames)
+    assert len(last.points) == 3 and not sb.plane_fill  # segments, stroked
+    assert last.plane.shape == (1, 4 * 3, 3)  # a segment per pair of classes (some may be points)
+    assert not np.array_equal(first.plane, last.plane)  # they move as the head learns
+    assert "the head's regions" in sb.blocks[-1].caption

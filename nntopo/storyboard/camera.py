@@ -7,6 +7,8 @@ radius), so it can be computed in one streaming pass without holding the frames.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .layout import CLIP, Layout
@@ -30,11 +32,15 @@ def camera(x: np.ndarray, azimuth: np.ndarray, elevation: float = CAMERA_ELEVATI
     return np.stack([xr, up], -1)
 
 
-def across(frame: int, fps: int, elevation: float = CAMERA_ELEVATION) -> np.ndarray:
-    """The picture's direction (3,) that the turning camera shows as the screen's horizontal axis
-    at `frame`: a plane with this normal is then seen edge on."""
+def axes(frame: int, fps: int, elevation: float = CAMERA_ELEVATION) -> np.ndarray:
+    """The turning camera's axes at `frame`, in the picture's coordinates: rows (3, 3) the screen's
+    horizontal, the screen's vertical, and the depth it drops. A plane whose normal is the first
+    is seen edge on; one whose normal is the depth, face on."""
     a = CAMERA_START + CAMERA_TURN * frame / fps
-    return np.array([np.cos(a), -np.sin(a), 0.0])
+    c, s = np.cos(a), np.sin(a)
+    across = np.array([c, -s, 0.0])
+    up = np.array([s * np.sin(elevation), c * np.sin(elevation), np.cos(elevation)])
+    return np.stack([across, up, np.cross(across, up)])
 
 
 def project(x: np.ndarray, frames: np.ndarray, fps: int) -> np.ndarray:
@@ -153,16 +159,21 @@ def plane_patch(w: np.ndarray, c: float, pts: np.ndarray) -> np.ndarray | None:
 
 
 def regions(W: np.ndarray, b: np.ndarray, pts: np.ndarray) -> list[np.ndarray]:
-    """The boundaries between the decision regions of a C-way head, scores W y + b (W (C, E)), in
-    the box around the points pts (N, E), 10% wider: for every pair of classes i < j, the piece of
-    the hyperplane where their scores tie and beat every other class's. In the plane (E = 2) each
-    is a segment (2, 2); in 3D a convex polygon (V, 3). Pairs that never meet in the box give none.
+    """The boundaries between the decision regions of a C-way head, scores W y + b (W (C, E)),
+    where the points pts (N, E) are: for every pair of classes i < j, the piece of the hyperplane
+    where their scores tie and beat every other class's, inside the points' hull along the axes
+    and diagonals, 5% wider (a box would reach far past a slanted cloud). In the plane (E = 2)
+    each piece is a segment (2, 2); in 3D a convex polygon (V, 3). Pairs that never meet there
+    give none.
     """
-    lo, hi = pts.min(0), pts.max(0)
-    pad = 0.1 * max(float((hi - lo).max()), 1e-9)
-    lo, hi = lo - pad, hi + pad
     E = pts.shape[1]
-    walls = [(np.eye(E)[k], -lo[k]) for k in range(E)] + [(-np.eye(E)[k], hi[k]) for k in range(E)]
+    centre = (pts.min(0) + pts.max(0)) / 2
+    dirs = np.array([d for d in itertools.product((-1.0, 0.0, 1.0), repeat=E) if any(d)])
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    reach = ((pts - centre) @ dirs.T).max(0)  # (K,) how far the points go each way
+    reach += 0.05 * reach.max()
+    walls = [(-d, r + d @ centre) for d, r in zip(dirs, reach)]  # d . (y - centre) <= r
+    lo, hi = centre - reach.max(), centre + reach.max()
     out = []
     C = len(b)
     for i in range(C):

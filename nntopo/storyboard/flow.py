@@ -91,11 +91,11 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     starts = np.cumsum([0] + [b.frames for b in blocks])
     T = int(starts[-1])
     N = len(rec.X)
-    # The picture's basis at every key, ending on the classifier's normal (projection.py), which
-    # in 3D faces the camera's screen axis halfway through the outro: the plane is seen edge on.
+    # The picture's basis at every key, ending on the classifier's direction(s) (projection.py),
+    # turned for the camera as it is halfway through the outro.
     n_end = blocks[-1].frames + (blocks[-2].frames if len(blocks) >= 2 and blocks[-2].kind is Kind.FADE else 0)
-    facing = camera.across(T - n_end // 2, fps) if E == 3 and not input_only else None
-    proj = projection.fit(keys + [final], slice(G, G + N), plan.head_w, E, facing)
+    axes = camera.axes(T - n_end // 2, fps) if E == 3 and not input_only else None
+    proj = projection.fit(keys + [final], slice(G, G + N), plan.head_w, E, axes)
 
     def positions(start: int, stop: int, sel=slice(None)) -> np.ndarray:
         """Positions in the picture (stop - start, P', E) of the points `sel` in frames
@@ -115,28 +115,6 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         return np.concatenate(out)
 
     arrows = _arrows(plan, blocks, rec.X, grid0.reshape(-1, in_dim), detail) if D == 2 and not input_only else None
-
-    # The view: one pass over the frames, keeping only each frame's box.
-    lo, hi = np.zeros((T, 2)), np.zeros((T, 2))
-    mid, radius = np.zeros((T, 2)), np.zeros(T)
-    for a in range(0, T, CHUNK):
-        e = min(a + CHUNK, T)
-        g = positions(a, e, slice(0, G))  # (n, G, E)
-        flat = camera.project(g, np.arange(a, e), fps)
-        lo[a:e], hi[a:e] = flat.min(1), flat.max(1)
-        if arrows is not None:  # the view takes in the arrows' tips while they show
-            for f in range(a, e):
-                if arrows["opacity"][f] > 0:
-                    tips = arrows["quivers"][arrows["layer"][f]][1]
-                    lo[f], hi[f] = np.minimum(lo[f], tips.min(0)), np.maximum(hi[f], tips.max(0))
-        if E == 3:
-            m = (g.min(1) + g.max(1)) / 2  # (n, 3)
-            radius[a:e] = np.linalg.norm(g - m[:, None, :], axis=-1).max(1)
-            mid[a:e] = camera.project(m[:, None, :], np.arange(a, e), fps)[:, 0]
-    if E == 2:
-        center, half = camera.fit_view(lo, hi, fps)
-    else:
-        center, half = camera.fit_round_view(mid, radius, lo, hi, fps)
 
     # The outro: the separating line (2D) or plane (3D) fades in over the FADE block.
     has_fade = len(blocks) >= 2 and blocks[-2].kind is Kind.FADE
@@ -159,6 +137,33 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         sheets = camera.regions(W_E, b_E, ends)
     paths["plane"] = PathIndex.build([len(p) for p in sheets], closed=E == 3, smooth=False)
     corners = np.concatenate(sheets) if sheets else np.zeros((0, E))
+
+    # The view: one pass over the frames, keeping only each frame's box.
+    lo, hi = np.zeros((T, 2)), np.zeros((T, 2))
+    mid, radius = np.zeros((T, 2)), np.zeros(T)
+    for a in range(0, T, CHUNK):
+        e = min(a + CHUNK, T)
+        g = positions(a, e, slice(0, G))  # (n, G, E)
+        if len(corners) and e > T - n_out:  # the outro's plane or regions stay in view too
+            extra = np.zeros((e - a,) + corners.shape)
+            extra[:] = np.where(np.arange(a, e)[:, None, None] >= T - n_out, corners, g[:, :1])
+            g = np.concatenate([g, extra], 1)
+        flat = camera.project(g, np.arange(a, e), fps)
+        lo[a:e], hi[a:e] = flat.min(1), flat.max(1)
+        if arrows is not None:  # the view takes in the arrows' tips while they show
+            for f in range(a, e):
+                if arrows["opacity"][f] > 0:
+                    tips = arrows["quivers"][arrows["layer"][f]][1]
+                    lo[f], hi[f] = np.minimum(lo[f], tips.min(0)), np.maximum(hi[f], tips.max(0))
+        if E == 3:
+            m = (g.min(1) + g.max(1)) / 2  # (n, 3)
+            radius[a:e] = np.linalg.norm(g - m[:, None, :], axis=-1).max(1)
+            mid[a:e] = camera.project(m[:, None, :], np.arange(a, e), fps)[:, 0]
+    if E == 2:
+        center, half = camera.fit_view(lo, hi, fps)
+    else:
+        center, half = camera.fit_round_view(mid, radius, lo, hi, fps)
+
     classes = [rec.y == c for c in range(C)]
 
     def source(start: int, stop: int) -> Frames:
@@ -194,7 +199,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     info, result = script.panel(rec, proj.note() if proj.projected else None)
     return Storyboard(fps, tuple(blocks), source, info, result, script.wrong(rec, plan.net),
                       heat_levels, classes=script.legend(rec.classes), layout=layout,
-                      heat_classes=tuple(int(k) for k in heat_classes))
+                      heat_classes=tuple(int(k) for k in heat_classes), plane_fill=E == 3)
 
 
 def _arrows(plan: isotopy.Plan, blocks: list[Block], X: np.ndarray, grid: np.ndarray,

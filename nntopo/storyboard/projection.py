@@ -69,34 +69,41 @@ def identity(D: int, keys: int) -> Projection:
 
 
 def fit(keys: list[np.ndarray], rows: slice, head: np.ndarray | None, m: int,
-        facing: np.ndarray | None = None) -> Projection:
+        camera: np.ndarray | None = None) -> Projection:
     """The view at every key: the padded positions keys[k] (P, D), of which `rows` are the data
     (the same array object where nothing moved in between); the last key's array is the final
     representation, shown along the classifier's directions `head` (r, D) (None: principal only).
 
-    facing: a direction (m,) of the picture that a binary head's normal should end on (the turning
-    camera's screen axis at the end: the separating plane is then seen edge on, the classes side
-    by side); the last basis is turned by the least rotation that does it.
+    camera: the 3D camera's axes at the end (rows: screen across, screen up, depth). The last
+    basis is then turned, by the least rotation, so that the camera sees the head's directions
+    best: a binary head's normal across the screen (the separating plane edge on, the classes side
+    by side, when the representation is projected), or a C-way head's two directions in the
+    screen (its regions' boundaries edge on, seen as lines between sectors; any 3D picture).
     """
     D = keys[0].shape[1]
-    if D <= m:
-        return identity(D, len(keys))
-    final = id(keys[-1])
     given = _head_directions(head, m) if head is not None else np.zeros((D, 0))
-    bases, memo = [], {}
-    prev = np.eye(D, m)  # the first key falls back on the input's own axes
-    for k, x in enumerate(keys):
-        if id(x) not in memo:
-            X = x[rows]
-            mine = given if id(x) == final else np.zeros((D, 0))
-            B = _complete(np.concatenate([mine, _principal(X, mine, m)], 1), prev, m)
-            B = B @ _procrustes(B, prev)  # the first key: as close to the input's axes as it can be
-            memo[id(x)] = prev = B
-        bases.append(memo[id(x)])
-    if facing is not None and given.shape[1] == 1:
-        turn = _least_rotation(bases[-1].T @ given[:, 0], facing)
-        last = bases[-1] @ turn.T
-        bases = [last if b is bases[-1] else b for b in bases]
+    if D <= m:
+        if camera is None or given.shape[1] != 2:
+            return identity(D, len(keys))
+        bases = [np.eye(D)] * len(keys)
+    else:
+        final = id(keys[-1])
+        bases, memo = [], {}
+        prev = np.eye(D, m)  # the first key falls back on the input's own axes
+        for k, x in enumerate(keys):
+            if id(x) not in memo:
+                X = x[rows]
+                mine = given if id(x) == final else np.zeros((D, 0))
+                B = _complete(np.concatenate([mine, _principal(X, mine, m)], 1), prev, m)
+                B = B @ _procrustes(B, prev)  # the first key: as close to the input's axes as it can be
+                memo[id(x)] = prev = B
+            bases.append(memo[id(x)])
+    if camera is not None and given.shape[1] in (1, 2):
+        last = bases[-1]
+        g = last.T @ given  # the head's directions in the picture, (m, r)
+        u, target = (g[:, 0], camera[0]) if g.shape[1] == 1 else (np.cross(g[:, 0], g[:, 1]), camera[2])
+        turned = last @ _least_rotation(u / np.linalg.norm(u), target).T
+        bases = [turned if x is keys[-1] else b for x, b in zip(keys, bases)]  # the final representation's keys
     X = keys[-1][rows] - keys[-1][rows].mean(0)
     total = float((X * X).sum())
     kept = float(((X @ bases[-1]) ** 2).sum()) / total if total > 0 else 1.0

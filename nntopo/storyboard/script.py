@@ -93,8 +93,11 @@ def step_notes(rec: Recording, extent: float) -> dict[int, str]:
 def with_notes(blocks: list[Block], report) -> list[Block]:
     """The --overlay: each block shows the numbers of the stage it plays (or last played), from
     a diagnostics.Report."""
+    from ..diagnostics import betti_words
+
     by_stage = {(s.layer - 1, s.stage): s for s in report.stages}
-    lines = (f"input: Betti A {report.input_betti_a}, B {report.input_betti_b}",
+    names = report.classes
+    lines = (f"input: Betti {betti_words(names, report.input_betti)}",
              "linearly separable" if report.input_separable else "not linearly separable")
     out = []
     for b in blocks:
@@ -102,10 +105,11 @@ def with_notes(blocks: list[Block], report) -> list[Block]:
             s = by_stage[(b.layer, b.stage)]
             det = "" if s.det is None else (
                 f"min det(I+J) {s.det:+.3g}, " if b.stage == "flow" else f"det W {s.det:+.3g}, ")
+            apart = (f", {sum(s.apart)}/{len(s.apart)} cut off alone",) if s.apart else ()
             lines = (
                 f"{det}cond {s.cond:.3g}: " + ("homeomorphism" if s.homeomorphism else "NOT a homeomorphism"),
-                f"Betti A {s.betti_a}, B {s.betti_b}" + ("*" if s.squashed else ""),
-                f"best linear fit {100 * s.linear_accuracy:.1f}%, |J| max {s.stretch_max:.3g}",
+                f"Betti {betti_words(names, s.betti)}" + ("*" if s.squashed else ""),
+                f"best linear fit {100 * s.linear_accuracy:.1f}%{''.join(apart)}, |J| max {s.stretch_max:.3g}",
             ) + (("* squashed finer than the samples resolve",) if s.squashed else ())
         out.append(Block(b.kind, b.frames, b.caption, b.layer, b.stage, lines, b.still))
     return out

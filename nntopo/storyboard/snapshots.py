@@ -47,12 +47,14 @@ class Blend:
 
 
 def _frames(n: int, points: tuple, counter: np.ndarray, grid: np.ndarray | None = None,
-            line: np.ndarray | None = None, opacity: np.ndarray | None = None) -> Frames:
+            line: np.ndarray | None = None, opacity: np.ndarray | None = None,
+            plane: np.ndarray | None = None) -> Frames:
     empty = np.zeros((n, 0, 3), np.float32)
     return Frames(
         grid=empty if grid is None else grid, heat=(), points=points, boundary=empty,
         line=np.zeros((n, 2, 3), np.float32) if line is None else line,
-        line_opacity=np.zeros(n) if opacity is None else opacity, plane=empty, arrows=empty,
+        line_opacity=np.zeros(n) if opacity is None else opacity,
+        plane=empty if plane is None else plane, arrows=empty,
         arrow_folds=np.zeros((n, 0), bool), arrow_opacity=np.zeros(n), counter=counter,
     )
 
@@ -82,24 +84,42 @@ def training(rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0,
     counters = np.array([f"step {int(snaps.steps[i])}: training accuracy {100 * snaps.accuracy[i]:.1f}%"
                          for i in range(S)])
 
-    sep_v, sep_c = snaps.separators()
+    C = rec.net.classes
+    classes = [rec.y == c for c in range(C)]
+    if C == 2:
+        sep_v, sep_c = snaps.separators()
+    else:  # every snapshot's region boundaries: a segment per pair of classes (a point where none)
+        pairs = C * (C - 1) // 2
+        segments = np.zeros((S, pairs, 2, 2))
+        for i in range(S):
+            pieces = camera.regions(snaps.head_w[i], snaps.head_b[i], reps[i, L * Sg :])
+            segments[i, : len(pieces)] = pieces
+            segments[i, len(pieces) :] = reps[i, L * Sg]  # unused: zero length, drawn as nothing
+        seg_paths = PathIndex.build([2] * pairs, closed=False, smooth=False)
 
     def source(start: int, stop: int) -> Frames:
         c, h = center[start:stop], half[start:stop]
         scr = camera.screen(blend(reps, start, stop), c, h, layout)
         nearest = blend.nearest[start:stop]
+        pts = scr[:, L * Sg :]
+        points = tuple(pts[:, m] for m in classes)
+        grid = grid_paths.bezier(scr[:, : L * Sg])
+        if C > 2:
+            ends = camera.screen(segments[nearest].reshape(stop - start, -1, 2), c, h, layout)
+            return _frames(stop - start, points, counters[nearest], grid, opacity=np.ones(stop - start),
+                           plane=seg_paths.bezier(ends))
         line, meets = camera.lines_on_screen(isotopy.pad(sep_v[nearest], 2), sep_c[nearest],
                                              c, h, layout)
-        opacity = meets.astype(float)
-        pts = scr[:, L * Sg :]
-        return _frames(stop - start, (pts[:, rec.y == 0], pts[:, rec.y == 1]), counters[nearest],
-                       grid_paths.bezier(scr[:, : L * Sg]), line, opacity)
+        return _frames(stop - start, points, counters[nearest], grid, line, meets.astype(float))
 
     info, result = script.panel(rec)
-    after = "a line separates the classes" if rec.accuracy == 1.0 else "no line separates the classes"
+    if C > 2:
+        after = "the head's regions, each class in its own" if rec.accuracy == 1.0 else "the head's regions"
+    else:
+        after = "a line separates the classes" if rec.accuracy == 1.0 else "no line separates the classes"
     blocks = blend.blocks("The hidden representation while the network trains", f"After training: {after}")
     return Storyboard(fps, blocks, source, info, result, script.wrong(rec, rec.net), np.zeros(0),
-                      layout=layout, counter=True)
+                      classes=script.legend(rec.classes), layout=layout, counter=True, plane_fill=False)
 
 
 def knn(tr, fps: int, seconds: float = 14.0, hold: float = 3.0,

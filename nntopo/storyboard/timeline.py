@@ -104,6 +104,7 @@ class Storyboard:
     title: str = ""  # a title card shown first (for figures in several parts)
     title_frames: int = 0  # how many frames the title card is held
     heat_classes: tuple[int, ...] = ()  # C-way heat maps: each level's class (-1: none); () two classes
+    plane_fill: bool = True  # Frames.plane is filled (3D sheets); False: only stroked (2D segments)
 
     @property
     def n_frames(self) -> int:

@@ -43,7 +43,7 @@ class Panel:
         return Group(dot, self.text(label, lay.size("legend"))).arrange(RIGHT, buff=lay.text.dot_label_gap)
 
     def _arrange_legend(self, many: Callable[[], None]) -> None:
-        if len(self.sb.classes) > 4:  # up to ten classes: a grid, as many columns as fit (at most 5)
+        if len(self.sb.classes) > 2:  # up to ten classes: a grid, as many columns as fit (at most 5)
             gap = self.lay.text.legend_columns_gap
             room = config.frame_width / 2 - self.lay.panel_left - self.lay.text.frame_margin
             widest = max(row.width for row in self.legend)

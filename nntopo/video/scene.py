@@ -159,8 +159,10 @@ class LayerFlow(Scene):
         self.line.set_stroke(opacity=0.0)
         parts = [*self.heat, self.grid, self.boundary, *self.dots, self.line]
         self.arrows = [path_mobject(frame.arrows[0][:0], **self.stroke(role, scale=0.0)) for role in ("arrow", "fold")]
+        # 3D: sheets, filled; 2D region boundaries: segments, stroked like the separating line
+        self.plane_role = "plane" if sb.plane_fill else "regions"
         self.plane = path_mobject(frame.plane[0], fill_color=self.theme["ink"], fill_opacity=0.0,
-                                  **self.stroke("plane", self.theme["ink"], scale=0.0))
+                                  **self.stroke(self.plane_role, self.theme["ink"], scale=0.0))
         self.space = VGroup(*parts, *self.arrows, self.plane)
         self.add(self.space)
 
@@ -184,8 +186,8 @@ class LayerFlow(Scene):
         opacity = float(fr.line_opacity[i])
         if fr.plane.shape[1]:  # 3D: the separating plane instead of a line
             self.plane.points = fr.plane[i].astype(np.float64)
-            self.plane.set_fill(opacity=PLANE_FILL * opacity)
-            self.plane.set_stroke(opacity=STROKES["plane"][1] * opacity)
+            self.plane.set_fill(opacity=PLANE_FILL * opacity if self.sb.plane_fill else 0.0)
+            self.plane.set_stroke(opacity=STROKES[self.plane_role][1] * opacity)
             opacity = 0.0
         elif opacity > 0.0:  # only where the line meets the plot area
             self.line.put_start_and_end_on(fr.line[i][0], fr.line[i][1])

@@ -15,7 +15,7 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#bcbd22", "#17becf")
 # How each thing is stroked: (manim stroke width, opacity).
 STROKES = dict(grid=(1.0, 0.8), boundary=(2.0, 0.55), line=(4.0, 1.0), arrow=(2.2, 0.9),
-               fold=(3.0, 0.9), plane=(1.5, 0.8), ring=(1.2, 0.7))
+               fold=(3.0, 0.9), plane=(1.5, 0.8), regions=(3.0, 0.9), ring=(1.2, 0.7))
 PLANE_FILL = 0.22  # the separating plane's fill opacity, fully faded in
 DOT_OPACITY = 0.9
 
