@@ -107,3 +107,15 @@ def test_the_drawn_separator_separates_what_the_network_separates(wide):
     w_E, c = plan.head_w[0] @ p.keys[-1], plan.head_b[0]
     assert np.allclose(y @ w_E + c, reps @ plan.head_w[0] + c)
     assert np.array_equal(y @ w_E + c > 0, wide.net.predict(wide.X) == 1)
+
+
+def test_a_c_way_head_decides_the_same_in_the_picture():
+    """Three classes, an 8-wide representation: in the last picture the head's scores on the
+    projected points pick the class the network picks, for every point (its two directions of
+    difference are in the picture, the rest adds the same to every score)."""
+    rng = np.random.default_rng(3)
+    reps = rng.standard_normal((300, 8))
+    W, b = rng.standard_normal((3, 8)), rng.standard_normal(3)
+    for m in (2, 3):
+        B = projection.fit([reps], slice(None), W, m).keys[-1]
+        assert np.array_equal(((reps @ B) @ (W @ B).T + b).argmax(1), (reps @ W.T + b).argmax(1))

@@ -217,3 +217,42 @@ def test_the_manim_command_renders_a_recording(tiny_recording, tmp_path):
     assert proc.returncode == 0 and len(videos) == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     expected = storyboard.layers(tiny_recording, 4).total_frames
     assert abs(probe(videos[0])[4] - expected) <= 3
+
+
+def test_three_classes_from_a_csv_render_in_their_colours(tmp_path):
+    """A CSV of three named classes, trained and rendered from the CLI: the legend's names, the
+    palette's three colours on the plot, and the heat map tinted by the most probable class."""
+    from nntopo.datasets import make_dataset
+
+    X, y = make_dataset("blobs", 25, 0, 3)
+    names = ["oak", "pine", "elm"]
+    data = tmp_path / "trees.csv"
+    data.write_text("".join(f"{a:.5f},{b:.5f},{names[c]}\n" for (a, b), c in zip(X, y)))
+    out = tmp_path / "trees.mp4"
+    invoke("render", "--data", str(data), "--layers", "1", "--width", "3", "--steps", "150",
+           "--fps", "5", "-o", str(out))
+    codec, pix_fmt, w, h, n = probe(out)
+    assert (codec, pix_fmt, w, h) == ("h264", "yuv420p", 854, 480) and n > 20
+    with av.open(str(out)) as c:
+        first = next(iter(c.decode(video=0))).to_ndarray(format="rgb24").astype(int)
+    plot = first[60:470, 40:480]
+
+    def near(rgb, tol=40):
+        return int((np.abs(plot - np.array(rgb)).max(-1) < tol).sum())
+
+    # the points: blue #1f77b4, orange #ff7f0e, green #2ca02c; the heat map: their pale tints
+    assert min(near((0x1F, 0x77, 0xB4)), near((0xFF, 0x7F, 0x0E)), near((0x2C, 0xA0, 0x2C))) > 30
+    # each class's region, palest band: its colour a fifth of the way over white (theme.HEAT_MIX)
+    assert min(near((0xD0, 0xE2, 0xEF), 8), near((0xFF, 0xE4, 0xCD), 8), near((0xD3, 0xEB, 0xD3), 8)) > 150
+
+
+def test_a_sixteen_wide_recording_renders(tmp_path):
+    rec_path = tmp_path / "wide.npz"
+    invoke("train", "spirals", "--layers", "2", "--width", "16", "--steps", "100", "--points", "30",
+           "-o", str(rec_path))
+    out = tmp_path / "wide.mp4"
+    invoke("render", "--from", str(rec_path), "--fps", "5", "--view", "2d", "-o", str(out))
+    sb = storyboard.layers(recording.load(rec_path), 5, view="2d")
+    assert "R^16 → R^2: principal directions" in sb.info
+    codec, pix_fmt, w, h, n = probe(out)
+    assert (codec, w, h) == ("h264", 854, 480) and abs(n - sb.total_frames) <= 2
