@@ -15,7 +15,8 @@ numbers before and after a change are compared in one run. Printed:
   (the same frames, decoded, then encoded again by libx264 alone) and the ratio to it;
 - `render spirals` with training included: peak RSS;
 - the 3D, 4D, wide (8, 16, 64 units: projected) and vector-field scenes at 480p15: wall time
-  per frame, to set against the flagship's at 480p15.
+  per frame, to set against the flagship's at 480p15;
+- `nntopo sweep` of 8 small cells on a local cluster of 1 and of 2 workers: cells per minute.
 
 Timing lives here, never in the tests.
 """
@@ -48,6 +49,10 @@ SCENES = (
     ("spirals 4 field steps", ["spirals", "--layers", "4", "--layer-type", "vector-field", "--anchors", "4"]),
 )
 FLAGSHIP = ["spirals", "--layers", "4", "--width", "2"]
+# nntopo sweep: a grid of 8 small cells on a local cluster of 1, then 2 workers (cells per minute,
+# the cluster's start included: what a user waits for).
+SWEEP = ["sweep", "circles", "--layers", "1-2", "--width", "2,3", "--seeds", "0-1", "--steps", "500"]
+SWEEP_WORKERS = (1, 2)
 
 
 class Tree:
@@ -119,7 +124,7 @@ def encode_floor(video: Path, fps: int) -> float:
 
 def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
     """Every number of the report, for one tree."""
-    out: dict = {"startup": {}, "flagship": {}, "train_rss": {}, "scenes": {}}
+    out: dict = {"startup": {}, "flagship": {}, "train_rss": {}, "scenes": {}, "sweep": {}}
     work = Path(tempfile.mkdtemp(prefix="nntopo-bench-"))
     try:
         for args in STARTUP:
@@ -150,6 +155,12 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
                 video = work / "scene.mp4"
                 seconds, rss, code = tree.run(["render", "--from", str(rec), "-o", str(video)], work)
                 out["scenes"][label] = 1000 * seconds / count_frames(video) if code == 0 else float("nan")
+        for n in SWEEP_WORKERS:
+            if not (tree.src / "nntopo" / "sweep.py").exists():
+                break  # an older tree has no sweep
+            results = work / f"sweep-{n}.parquet"
+            seconds, _, code = tree.run([*SWEEP, "--workers", str(n), "-o", str(results)], work)
+            out["sweep"][n] = 8 / (seconds / 60) if code == 0 else float("nan")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out
@@ -180,6 +191,9 @@ def report(results: list[tuple[str, dict]]) -> None:
         row(f"render spirals (training), {q}: MB", [f"{r['train_rss'][q]:.0f}" for _, r in results])
     for label in results[0][1]["scenes"]:
         row(f"{label}, 480p15: ms/frame", [f"{r['scenes'][label]:.1f}" for _, r in results])
+    for n in results[-1][1]["sweep"]:
+        row(f"sweep, {n} worker{'s' if n > 1 else ''}: cells/minute",
+            [f"{r['sweep'].get(n, float('nan')):.1f}" for _, r in results])
 
 
 def main() -> None:

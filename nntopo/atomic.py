@@ -67,34 +67,36 @@ def write_npz(path: str | os.PathLike, arrays: dict) -> Path:
     return Path(path)
 
 
-def check_output(path: str | os.PathLike, suffix: str, overwrite: bool = True,
-                 folder: bool = False) -> Path:
+def check_output(path: str | os.PathLike, suffix: str | tuple[str, ...], overwrite: bool = True,
+                 folder: bool = False, option: str = "--output") -> Path:
     """Refuse an output that could not be written, before any work is done: a wrong suffix (for
-    a file), a missing or unwritable folder, a directory where a file goes (or the reverse), an
-    existing output with overwrite=False."""
+    a file; suffix: the one allowed, or several), a missing or unwritable folder, a directory where
+    a file goes (or the reverse), an existing output with overwrite=False. option: how the error
+    names it."""
     import tempfile
 
     from .errors import NntopoError
 
     path = Path(path)
+    suffixes = (suffix,) if isinstance(suffix, str) else tuple(suffix)
     if not overwrite and path.exists():
-        raise NntopoError(f"--output {path}: exists, and --no-overwrite was given")
+        raise NntopoError(f"{option} {path}: exists, and --no-overwrite was given")
     if folder:
         if path.exists() and not path.is_dir():
-            raise NntopoError(f"--output {path}: is a file; --frames writes a folder")
+            raise NntopoError(f"{option} {path}: is a file; --frames writes a folder")
     else:
-        if path.suffix.lower() != suffix:
-            raise NntopoError(f"--output {path}: the file name must end in {suffix}")
+        if path.suffix.lower() not in suffixes:
+            raise NntopoError(f"{option} {path}: the file name must end in {' or '.join(suffixes)}")
         if path.is_dir():
-            raise NntopoError(f"--output {path}: is a directory")
+            raise NntopoError(f"{option} {path}: is a directory")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise NntopoError(f"--output {path}: folder {parent} does not exist")
+        raise NntopoError(f"{option} {path}: folder {parent} does not exist")
     try:  # a real probe: permissions alone say nothing for root or a read-only mount
         with tempfile.NamedTemporaryFile(dir=parent, prefix=".nntopo-probe-"):
             pass
     except OSError as e:
-        raise NntopoError(f"--output {path}: cannot write in {parent} ({e.strerror})") from None
+        raise NntopoError(f"{option} {path}: cannot write in {parent} ({e.strerror})") from None
     if path.exists() and not folder and not os.access(path, os.W_OK):
-        raise NntopoError(f"--output {path}: not writable")
+        raise NntopoError(f"{option} {path}: not writable")
     return path

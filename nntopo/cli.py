@@ -265,6 +265,76 @@ def inspect_recording(
         report.print_table(rep, path)
 
 
+@app.command("sweep")
+def sweep_grid(
+    datasets: Annotated[Optional[list[DatasetName]], typer.Argument(help="Datasets of the grid (or --data).")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Results, one row per cell: .parquet or .csv. Re-running resumes.")] = None,
+    layers: Annotated[str, typer.Option("--layers", help="Depths: a list and ranges, like 1-8 or 1,2,4.")] = "1-4",
+    width: Annotated[str, typer.Option("--width", help="Widths, like 2,3.")] = "2",
+    activation: Annotated[str, typer.Option("--activation", help="Activations, like tanh,relu.")] = "tanh",
+    layer_type: Annotated[str, typer.Option("--layer-type", help="dense, vector-field, or both.")] = "dense",
+    seeds: Annotated[str, typer.Option("--seeds", help="Seeds, like 0-9.")] = "0-2",
+    steps: StepsOpt = 3000, points: PointsOpt = 250, classes: ClassesOpt = None, data: DataOpt = None,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", help="A Dask scheduler's address (tcp://host:port); default: a local cluster.")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", help="Processes of the local cluster (default: one per core).")] = None,
+    keep: Annotated[Optional[Path], typer.Option("--keep", help="Keep every cell's recording here (KEY.npz).")] = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Also plot the error by depth (.png, .svg, .pdf).")] = None,
+    markdown: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the table as Markdown.")] = None,
+    summary: Annotated[Optional[Path], typer.Option(
+        "--summary", help="Print the table of these results again, computing nothing.")] = None,
+) -> None:
+    """Train and measure a grid of networks on Dask; one row per cell, tables and plots."""
+    from . import results, sweep
+    from .activations import ACTIVATIONS
+    from .atomic import check_output
+    from .config import LAYER_TYPES
+
+    if summary is not None:
+        typer.echo(results.markdown(results.read(summary)), nl=False)
+        return
+    if not datasets and data is None:
+        raise NntopoError("give one or more DATASETs, or --data CSV (or --summary RESULTS)")
+    if output is None:
+        raise NntopoError("Missing option '--output' / '-o': where to write the results (.parquet or .csv)")
+    check_output(output, results.SUFFIXES)
+    for extra, suffixes, name in ((plot, (".png", ".svg", ".pdf"), "--plot"), (markdown, (".md",), "--markdown")):
+        if extra is not None:
+            check_output(extra, suffixes, option=name)
+    if workers is not None and (scheduler is not None or workers < 1):
+        raise NntopoError("--workers is for the local cluster: 1 or more, and not with --scheduler")
+    if data is not None:
+        _points(data)  # a bad file is refused before the cluster starts
+    cells = sweep.grid([d.value for d in datasets or []], sweep.numbers("layers", layers),
+                       sweep.numbers("width", width), sweep.names("activation", activation, ACTIVATIONS),
+                       sweep.names("layer_type", layer_type, LAYER_TYPES), sweep.numbers("seeds", seeds, "seed"),
+                       steps, points, classes, str(data) if data is not None else None)
+    with sweep.cluster(scheduler, workers) as client, Bars(output.name) as bars:
+        def started(already: int, to_run: int) -> None:
+            say(f"{len(cells)} cells: {already} in {output.name} already, {to_run} to run")
+            bars.start("sweep", to_run)
+
+        try:
+            rows = sweep.run(cells, output, client, bars.advance, str(keep) if keep else None, started)
+        except KeyboardInterrupt:
+            bars.close()
+            say(f"interrupted: every finished cell is in {output}; run the same command to go on")
+            raise
+    failed = [r for r in rows if r.get("error") is not None]
+    if failed:
+        say(f"{len(failed)} cell{'s' if len(failed) > 1 else ''} failed, e.g. {failed[0]['dataset']} "
+            f"layers {failed[0]['layers']} width {failed[0]['width']} seed {failed[0]['seed']}: {failed[0]['error']}")
+    if markdown is not None:
+        from .atomic import write_text
+
+        write_text(markdown, results.markdown(rows))
+    if plot is not None:
+        results.plot(rows, plot)
+    typer.echo(output)
+
+
 @app.command("figures")
 def list_figures(
     names: Annotated[bool, typer.Option("--names", help="Print only the names (for make).")] = False,
