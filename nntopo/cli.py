@@ -24,7 +24,7 @@ from .options import (ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Bac
                       DataOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt, Format, FormatOpt,
                       FpsOpt, FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt, NoOverwriteOpt,
                       OverlayOpt, PointsOpt, Quality, QualityOpt, Scene, SceneOpt, SeedOpt, StepsOpt, TransparentOpt,
-                      VerboseOpt, View, ViewOpt, WidthOpt)
+                      VerboseOpt, View, ViewOpt, WidthOpt, Per)
 
 app = typer.Typer(
     cls=OneLineErrors,
@@ -106,7 +106,8 @@ def _classes(dataset, data: Path | None, classes: int | None) -> int:
 
 def _one_source(**given) -> None:
     if sum(v is not None for v in given.values()) != 1:
-        names = {"dataset": "a DATASET", "data": "--data CSV", "from_file": "--from RECORDING"}
+        names = {"dataset": "a DATASET", "data": "--data CSV", "from_file": "--from RECORDING",
+                 "figure": "--figure NAME"}
         raise NntopoError("give exactly one of " + ", ".join(names[k] for k in list(given)[:-1])
                           + f" or {names[list(given)[-1]]}")
 
@@ -263,6 +264,62 @@ def inspect_recording(
         typer.echo(report.as_json(rep))
     else:
         report.print_table(rep, path)
+
+
+@app.command("slides")
+def slides(
+    dataset: Annotated[Optional[DatasetName], typer.Argument(help="Dataset to train on (or --from, --figure).")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="The deck: .pptx (PowerPoint), .html (reveal.js, offline) or .pdf (a handout).")] = None,
+    from_file: Annotated[Optional[Path], typer.Option("--from", help="Make the deck of this recording.")] = None,
+    figure: Annotated[Optional[FigureName], typer.Option("--figure", help="Make the deck of a figure of the catalogue.")] = None,
+    per: Annotated[Per, typer.Option("--per", help="A slide per stage (W, +b, activation) or per layer.")] = Per["stage"],
+    layers: LayersOpt = 4, width: WidthOpt = 2, activation: ActOpt = ActivationName["tanh"],
+    layer_type: LayerTypeOpt = None, anchors: AnchorsOpt = 8, field_width: FieldWidthOpt = 0.5,
+    fixed_widths: FixedWidthsOpt = False, seed: SeedOpt = 0, steps: StepsOpt = 3000,
+    points: PointsOpt = 250, classes: ClassesOpt = None, data: DataOpt = None, model: ModelOpt = None,
+    quality: Annotated[Quality, typer.Option("--quality", help="The clips' size: low 480p15, medium 720p30 (default), high 1080p60.")] = Quality["medium"],
+    fps: FpsOpt = None, background: BackgroundOpt = Background["light"], view: ViewOpt = View["3d"],
+    verbose: VerboseOpt = False,
+) -> None:
+    """Make a deck for a talk: the layer-by-layer video cut at every stage, a clip per slide that
+    plays when the slide opens, each stage's numbers as speaker notes; print its path."""
+    from . import deck
+    from .atomic import check_output
+
+    if model is not None and data is None:
+        raise NntopoError("--model needs --data: the points (a CSV of x, y[, z], label rows) to carry through it")
+    _one_source(dataset=dataset, data=data, from_file=from_file, figure=figure)
+    if output is None:
+        raise NntopoError("Missing option '--output' / '-o': where to write the deck (.pptx, .html or .pdf)")
+    check_output(output, deck.SUFFIXES)
+    if background.value == "transparent":
+        raise NntopoError("--background transparent: a deck's clips are MP4 (no alpha); use light or dark")
+    opts = _options(quality, fps, verbose, Format["mp4"], background, False, False, Aspect["16:9"], view=view)
+    if figure is not None:
+        with Bars(figure.value) as bars:
+            parts = deck.figure_parts(figure.value, opts, output.parent / ".cache", bars.advance, bars.start)
+    else:
+        pts = _points(data)
+        _classes(dataset, data, classes)
+        if from_file is not None:
+            from .recording import load
+
+            rec = load(from_file)
+        elif model is not None:
+            from .apart import record_apart
+            from .torchnet import file_kind
+
+            file_kind(model)
+            rec = record_apart("model", model=model, data=data)
+        else:
+            net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
+            rec = _train(dataset, data, net, _training(steps, seed, points), seed, points, pts, classes)
+        say("measuring every stage for the notes")
+        parts = [deck.part(rec, opts)]
+    with Bars(output.name) as bars:
+        deck.build(parts, output, opts, per.value, bars.advance, bars.start)
+    typer.echo(output)
 
 
 @app.command("sweep")

@@ -27,6 +27,7 @@ SCENES = ("layers", "training")
 BACKGROUNDS = ("light", "dark", "transparent")
 # How a representation wider than the picture is seen: its dimensions (storyboard/projection.py)
 VIEWS: dict[str, int] = {"3d": 3, "2d": 2}
+PER = ("stage", "layer")  # a deck's slides: one per stage (W, +b, activation), or per layer
 ASPECTS: dict[str, float] = {"16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0}  # width / height
 
 # Long work reports progress by calling progress(n) after n more units of it are done

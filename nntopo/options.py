@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from .activations import ACTIVATIONS
-from .config import ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, QUALITIES, SCENES, VIEWS, range_text
+from .config import ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, QUALITIES, SCENES, VIEWS, PER, range_text
 from .datasets import DATASETS
 from .figures import FIGURES
 from .knn.digits import DIGITS
@@ -30,6 +30,7 @@ Background = _choices("Background", BACKGROUNDS)
 Aspect = _choices("Aspect", ASPECTS)
 Scene = _choices("Scene", SCENES)
 View = _choices("View", VIEWS)
+Per = _choices("Per", PER)
 FigureName = _choices("FigureName", FIGURES)
 KnnDataset = _choices("KnnDataset", [*DIGITS, "all"])
 

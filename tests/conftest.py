@@ -13,25 +13,37 @@ def tiny_recording():
     return record("spirals", NetConfig(2, 2, 2, "tanh"), cfg, seed=3, n_per_class=40)
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's Chromium, installed here when missing; the test is skipped only if that fails."""
+def debian_program(program: str, package: str, recommends: bool = True) -> str:
+    """The path of `program`, installing Debian's `package` when it is missing; the test is
+    skipped only if that is not possible here."""
     import os
     import shutil
     import subprocess
 
-    path = shutil.which("chromium")
+    path = shutil.which(program)
     if path is None and shutil.which("apt-get") and os.geteuid() == 0:
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        for cmd in (["apt-get", "install", "-y", "-qq", "chromium"],
-                    ["sh", "-c", "apt-get update -qq && apt-get install -y -qq chromium"]):
-            subprocess.run(cmd, env=env, capture_output=True, timeout=1200)
-            path = shutil.which("chromium")
+        install = f"apt-get install -y -qq {'' if recommends else '--no-install-recommends '}{package}"
+        for cmd in (install, f"apt-get update -qq && {install}"):
+            subprocess.run(["sh", "-c", cmd], env=env, capture_output=True, timeout=1200)
+            path = shutil.which(program)
             if path:
                 break
     if path is None:
-        pytest.skip("Chromium is not installed and `apt-get install chromium` was not possible here")
+        pytest.skip(f"{program} is not installed and `apt-get install {package}` was not possible here")
     return path
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, installed here when missing."""
+    return debian_program("chromium", "chromium")
+
+
+@pytest.fixture(scope="session")
+def libreoffice():
+    """Debian's LibreOffice Impress (soffice), installed here when missing."""
+    return debian_program("soffice", "libreoffice-impress", recommends=False)
 
 
 # Property-based tests (hypothesis): found failures are kept in tests/hypothesis-db, in the

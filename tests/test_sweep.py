@@ -81,9 +81,13 @@ def test_a_failing_cell_is_its_own_error(scheduler, tmp_path):
     good = sweep.grid(["circles"], [1], [2], ["tanh"], ["dense"], [0], steps=40, points=20)
     bad = sweep.Cell("no-such-data", 1, 2, "tanh", "dense", 0, 40, 20)  # made by hand: no checks
     with Client(scheduler) as client:
-        rows = sweep.run(good + [bad], tmp_path / "r.parquet", client)
+        rows = sweep.run(good + [bad], tmp_path / "r.parquet", client, keep=str(tmp_path / "kept"))
     by = {r["dataset"]: r for r in rows}
     assert by["circles"]["error"] is None and by["circles"]["train_accuracy"] > 0
+    from nntopo.recording import load  # --keep: the cell's recording, to render it afterwards
+
+    kept = load(tmp_path / "kept" / f"{good[0].key}.npz")
+    assert kept.meta["metrics"]["train_accuracy"] == by["circles"]["train_accuracy"]
     assert by["no-such-data"]["error"].startswith("ConfigError: dataset 'no-such-data': expected one of")
     assert "1 cell failed" in results.markdown(rows)
 

@@ -21,6 +21,7 @@ render leaves the old file as it was. Formats (encoded through PyAV):
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -64,6 +65,47 @@ def render(rec: Recording, output: str | Path, opts: RenderOptions = RenderOptio
     return render_storyboards([board], output, opts, progress)
 
 
+@contextmanager
+def _drawing(opts: RenderOptions, fps: int, name: str, fmt: str, dry_run: bool, transparent: bool):
+    """manim configured for one render, in a media folder of its own (yielded, removed after):
+    nntopo's frame (8 units high), no cache, quiet unless verbose; dry_run: manim draws every
+    frame and writes none."""
+    import manim  # imported here: nothing else in nntopo pays for it
+
+    media = Path(tempfile.mkdtemp(prefix=f"nntopo-{name}-"))
+    logger = logging.getLogger("manim")
+    old_level = logger.level
+    try:
+        if not opts.verbose:
+            logger.setLevel(logging.ERROR)
+        with manim.tempconfig(_settings(media, opts, fps, name, fmt, dry_run, transparent)):
+            yield media
+    finally:
+        logger.setLevel(old_level)
+        shutil.rmtree(media, ignore_errors=True)
+
+
+def _settings(media: Path, opts: RenderOptions, fps: int, name: str, fmt: str, dry_run: bool,
+              transparent: bool) -> dict:
+    width, height = opts.size
+    return {
+        "media_dir": str(media),
+        "pixel_width": width,
+        "pixel_height": height,
+        "frame_height": 8.0,  # manim units; the width follows the aspect, so nothing stretches
+        "frame_width": 8.0 * width / height,
+        "frame_rate": fps,
+        "disable_caching": True,
+        "progress_bar": "display" if opts.verbose else "none",
+        "verbosity": "INFO" if opts.verbose else "ERROR",
+        "output_file": name,
+        "format": fmt,
+        "dry_run": dry_run,
+        "transparent": transparent,
+        "preview": False,
+    }
+
+
 def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: RenderOptions,
                        progress: Progress | None = None) -> Path:
     """Draw the storyboards, in order, with the LayerFlow scene into `output` (see the formats),
@@ -72,51 +114,30 @@ def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: 
     Videos are encoded by nntopo as one stream while the scene draws (encode.Encoder): manim
     only draws. PNG outputs (the last frame, or every frame with all_frames) are manim's own.
     """
-    import manim  # imported here: nothing else in nntopo pays for it
-
     from . import encode
     from .scene import LayerFlow
 
     output = Path(output)
     width, height = opts.size
     fps = storyboards[0].fps
-    media = Path(tempfile.mkdtemp(prefix="nntopo-render-"))
-    logger = logging.getLogger("manim")
-    old_level = logger.level
     video = opts.format != "png"
-    # A GIF is made from an MP4 (mp4_to_gif).
-    stream = media / ("stream.webm" if opts.format == "webm" else "stream.mp4")
-    encoder = None
-    try:
-        if not opts.verbose:
-            logger.setLevel(logging.ERROR)
-        settings = {
-            "media_dir": str(media),
-            "pixel_width": width,
-            "pixel_height": height,
-            "frame_height": 8.0,  # manim units; the width follows the aspect, so nothing stretches
-            "frame_width": 8.0 * width / height,
-            "frame_rate": fps,
-            "disable_caching": True,
-            "progress_bar": "display" if opts.verbose else "none",
-            "verbosity": "INFO" if opts.verbose else "ERROR",
-            "output_file": "flow",
-            "format": "png-sequence" if opts.all_frames else "png",
-            "dry_run": video,  # manim draws every frame and writes none: nntopo encodes them
-            "transparent": opts.transparent,
-            "preview": False,
-        }
-        with manim.tempconfig(settings):
-            if video:
-                encoder = encode.Encoder(stream, stream.suffix[1:], width, height, fps, opts.transparent)
+    with _drawing(opts, fps, "render", "png-sequence" if opts.all_frames else "png", dry_run=video,
+                  transparent=opts.transparent) as media:
+        # A GIF is made from an MP4 (mp4_to_gif).
+        stream = media / ("stream.webm" if opts.format == "webm" else "stream.mp4")
+        encoder = encode.Encoder(stream, stream.suffix[1:], width, height, fps, opts.transparent) if video else None
+        try:
             # A sequence wants a file per frame: holds are then drawn, not frozen.
             scene = LayerFlow(storyboards, on_frames=progress, theme=opts.theme,
                               frozen_holds=not opts.all_frames, sink=encoder.write if encoder else None)
             scene.render()
             result = None if video else Path(scene.renderer.file_writer.image_file_path)
-        if encoder is not None:
-            encoder.close()
-            encoder = None
+            if encoder is not None:
+                encoder.close()
+                encoder = None
+        finally:
+            if encoder is not None:  # interrupted: the stream is discarded with the folder
+                encoder.close(finish=False)
         with replacing(output) as tmp:
             if opts.all_frames:
                 shutil.move(str(result.with_suffix("")), str(tmp))  # the folder of numbered PNGs
@@ -124,11 +145,30 @@ def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: 
                 encode.mp4_to_gif(stream, tmp, fps)
             else:
                 shutil.copyfile(stream if video else result, tmp)
-        if video:  # a still for every video: its last frame
-            encode.poster(output, output.with_suffix(".png"))
-    finally:
-        if encoder is not None:
-            encoder.close(finish=False)
-        logger.setLevel(old_level)
-        shutil.rmtree(media, ignore_errors=True)
+    if video:  # a still for every video: its last frame
+        encode.poster(output, output.with_suffix(".png"))
     return output
+
+
+def render_clips(storyboards: list[Storyboard], clips: list[tuple[int, int]], folder: str | Path,
+                 opts: RenderOptions, progress: Progress | None = None,
+                 stills: tuple[int, ...] = ()) -> tuple[list[Path], dict[int, Path]]:
+    """Draw the storyboards once, in order, and cut the frames into MP4 clips: clip k holds the
+    frames clips[k] = (first, last), inclusive, numbered over the whole render (clips may share a
+    frame: the last of one, the first of the next). Each clip gets a poster, its first frame.
+    stills: frames also saved as PNG pictures. Returns the clips (folder/clip-K.mp4) and the
+    pictures by frame (folder/frame-F.png); their posters are folder/clip-K.png."""
+    from . import encode
+    from .scene import LayerFlow
+
+    width, height = opts.size
+    fps = storyboards[0].fps
+    sink = encode.Clips(Path(folder), clips, width, height, fps, stills)
+    try:
+        with _drawing(opts, fps, "clips", "png", dry_run=True, transparent=False):
+            LayerFlow(storyboards, on_frames=progress, theme=opts.theme, sink=sink.write).render()
+        sink.close()
+    except BaseException:
+        sink.close(finish=False)
+        raise
+    return sink.paths, sink.stills

@@ -133,3 +133,53 @@ class Encoder:
             self.out.close()
         if self.error is not None and finish:
             raise self.error
+
+
+class Clips:
+    """A sink for the scene's frames that cuts them into clips: clip k is frames first..last
+    (inclusive) of clips[k], numbered in the order drawn; a frame shared by two clips goes into
+    both. A clip's encoder opens at its first frame (saved as its poster, clip-K.png) and closes
+    at its last (saved as clip-K-last.png), so at most two are open at once. stills: frames saved
+    as PNG too (frame-F.png)."""
+
+    def __init__(self, folder: Path, clips: list[tuple[int, int]], width: int, height: int, fps: int,
+                 stills: tuple[int, ...] = ()):
+        self.folder, self.clips = Path(folder), list(clips)
+        self.size, self.fps = (width, height), fps
+        self.paths = [self.folder / f"clip-{k}.mp4" for k in range(len(clips))]
+        self.wanted = set(stills)
+        self.stills: dict[int, Path] = {}
+        self.open: dict[int, Encoder] = {}
+        self.frame = 0  # the number of the next frame drawn
+
+    def write(self, pixels, repeat: int = 1) -> None:
+        a, b = self.frame, self.frame + repeat  # this frame is shown as frames a .. b - 1
+        for f in sorted(self.wanted & set(range(a, b))):
+            self.stills[f] = self._png(pixels, self.folder / f"frame-{f}.png")
+        for k, (first, last) in enumerate(self.clips):
+            lo, hi = max(a, first), min(b, last + 1)
+            if lo >= hi:
+                continue
+            if k not in self.open:
+                self._png(pixels, self.paths[k].with_suffix(".png"))
+                self.open[k] = Encoder(self.paths[k], "mp4", *self.size, self.fps, False)
+            self.open[k].write(pixels, hi - lo)
+            if hi == last + 1:
+                self._png(pixels, self.folder / f"clip-{k}-last.png")
+                self.open.pop(k).close()
+        self.frame = b
+
+    @staticmethod
+    def _png(pixels, path: Path) -> Path:
+        from PIL import Image
+
+        Image.fromarray(pixels[..., :3].copy()).save(path, format="PNG")
+        return path
+
+    def close(self, finish: bool = True) -> None:
+        """Close what is open (finish=False: an interrupted render, the clips are discarded)."""
+        for enc in self.open.values():
+            enc.close(finish=finish)
+        self.open.clear()
+        if finish and len(self.stills) < len(self.wanted):
+            raise ValueError(f"frames {sorted(self.wanted - set(self.stills))} were never drawn")

@@ -1,0 +1,104 @@
+"""Decks for talks: the layer-by-layer video cut at every stage (or layer) into slides, each clip
+playing when its slide opens, with that stage's measured numbers as speaker notes.
+
+    cut         where the video is cut: clips that meet frame to frame (pure storyboard logic)
+    notes       each stage's numbers (diagnostics.inspect) in words a presenter reads aloud
+    powerpoint  .pptx (python-pptx): a 16:9 deck, media embedded, clips start automatically
+    reveal      .html: one self-contained reveal.js file (its own files inlined), works offline
+    handout     .pdf: a page per slide, its picture and its numbers
+
+`build` renders every clip in one pass (video.render_clips: no frame drawn twice), then writes
+the deck by the output's suffix, through atomic.replacing: an interrupted build leaves nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Progress, RenderOptions
+
+SUFFIXES = (".pptx", ".html", ".pdf")
+
+
+@dataclass(frozen=True)
+class Slide:
+    title: str  # the slide's title: the stage's caption, the run's title
+    picture: Path  # the still a handout shows: where the clip ends
+    clip: Path | None  # the clip that plays when the slide opens (None: a still slide)
+    poster: Path | None  # the clip's first frame
+    notes: str  # the speaker notes
+
+
+@dataclass(frozen=True)
+class Part:
+    """One run of the deck: its storyboard, its inspect report, the title of its first slide."""
+
+    board: object  # storyboard.Storyboard
+    report: object  # diagnostics.Report
+    title: str
+
+
+def part(rec, opts: RenderOptions, title: str | None = None) -> Part:
+    """A recording's part of a deck: its layer-by-layer storyboard, measured for the notes."""
+    from ..diagnostics import inspect
+    from ..video import storyboard_of
+
+    return Part(storyboard_of(rec, opts), inspect(rec), title or f"What each layer does to {rec.meta['dataset']['name']}")
+
+
+def figure_parts(name: str, opts: RenderOptions, cache: Path | None = None, progress: Progress | None = None,
+                 on_start: Callable[[str, int], None] | None = None) -> list[Part]:
+    """The parts of a figure of the catalogue, one per run (trained, or read from `cache`)."""
+    from .. import figures
+    from ..config import one_of
+    from ..diagnostics import inspect
+    from ..errors import NntopoError
+
+    one_of("figure", name, figures.FIGURES)
+    fig = figures.FIGURES[name]
+    if any(isinstance(r, figures.KnnRun) for r in fig.runs):
+        raise NntopoError(f"{name}: its runs are drawn while they train, with no layers to cut; decks "
+                          "are made of layer-by-layer figures")
+    if on_start is not None:
+        on_start("training", sum(r.work() for r in fig.runs))
+    recs = figures.recordings(fig, cache, progress)
+    boards = figures.storyboards(fig, recs, opts)
+    return [Part(b, inspect(r), run.title or fig.claim) for b, r, run in zip(boards, recs, fig.runs)]
+
+
+def build(parts: list[Part], output: str | Path, opts: RenderOptions, per: str = "stage",
+          progress: Progress | None = None, on_start: Callable[[str, int], None] | None = None) -> Path:
+    """Render the parts' clips in one pass and write the deck to `output` (.pptx, .html, .pdf)."""
+    from ..atomic import check_output, replacing
+    from ..video import render_clips
+    from . import cut, handout, notes, powerpoint, reveal
+
+    output = check_output(output, SUFFIXES)
+    boards = [p.board for p in parts]
+    acts = cut.acts(boards, per)
+    clips = [(s.first, s.last) for a in acts for s in a.segments]
+    stills = tuple(a.title_frame for a in acts)
+    if on_start is not None:
+        on_start("rendering", sum(b.total_frames for b in boards))
+    with tempfile.TemporaryDirectory(prefix="nntopo-deck-") as tmp:
+        paths, pictures = render_clips(boards, clips, tmp, opts, progress, stills)
+        slides, k = [], 0
+        for act, part in zip(acts, parts):
+            rep = part.report
+            slides.append(Slide(part.title, pictures[act.title_frame], None, None, notes.title(rep)))
+            by_stage = {(s.layer - 1, s.stage): s for s in rep.stages}
+            for seg in act.segments:
+                clip, poster, end = paths[k], paths[k].with_suffix(".png"), Path(tmp) / f"clip-{k}-last.png"
+                k += 1
+                if seg.layer < 0:  # the outro: the separator and the numbers
+                    said = notes.final(rep)
+                else:
+                    said = " ".join(notes.stage(by_stage[(seg.layer, s)], rep.classes) for s in seg.stages)
+                slides.append(Slide(seg.caption, end, clip, poster, said))
+        writer = {".pptx": powerpoint.write, ".html": reveal.write, ".pdf": handout.write}[output.suffix.lower()]
+        with replacing(output) as tmp_out:
+            writer(slides, tmp_out, opts)
+    return output
