@@ -31,6 +31,26 @@ class Act:
     segments: tuple[Segment, ...]  # the stages' (or layers') clips, then the outro's
 
 
+def segment_of(blocks, per: str = "stage") -> list[int | None]:
+    """Per block, the segment (slide) it belongs to: a stage (or layer) with its pauses, a vector
+    field's arrows with its flow, the outro (its fade and hold); None for the intro, which is the
+    title slide's still. The one rule of the cut."""
+    out: list[int | None] = []
+    n, key = -1, None
+    for b in blocks:
+        if b.kind in (Kind.STAGE, Kind.ARROWS):
+            mine = b.layer if per == "layer" else (b.layer, b.stage or "flow")
+            if mine != key:
+                n, key = n + 1, mine
+        elif b.kind is Kind.FADE:
+            n, key = n + 1, "outro"
+        elif b.kind is not Kind.HOLD or key is None:
+            out.append(None)
+            continue
+        out.append(n)
+    return out
+
+
 def acts(boards: list[Storyboard], per: str = "stage") -> list[Act]:
     """The cut of every storyboard, rendered one after another in one pass."""
     out, offset = [], 0
@@ -38,32 +58,20 @@ def acts(boards: list[Storyboard], per: str = "stage") -> list[Act]:
         offset += sb.title_frames  # a title card is drawn, but is in no clip
         starts = [offset + int(s) for s in sb.starts()]
         ends = [s + b.frames - 1 for s, b in zip(starts, sb.blocks)]  # inclusive
-        groups: list[list[int]] = []  # the blocks of each segment: a stage (or layer) and its pauses
-        key = None
-        for i, b in enumerate(sb.blocks):
-            if b.kind in (Kind.STAGE, Kind.ARROWS):  # a vector field's arrows belong to its flow
-                mine = b.layer if per == "layer" else (b.layer, b.stage or "flow")
-                if mine != key:
-                    groups.append([])
-                    key = mine
-                groups[-1].append(i)
-            elif b.kind is Kind.HOLD and key is not None:
-                groups[-1].append(i)  # the pause after a stage
-            else:
-                key = None
+        which = segment_of(sb.blocks, per)
         segments, first = [], ends[0]  # the intro's last frame: the input, before any layer
-        for g in groups:
-            stages = [sb.blocks[i] for i in g if sb.blocks[i].kind is Kind.STAGE]
-            caption = stages[0].caption if stages else sb.blocks[g[0]].caption
-            if per == "layer":
+        for n in sorted({w for w in which if w is not None}):
+            mine = [i for i, w in enumerate(which) if w == n]
+            stages = [sb.blocks[i] for i in mine if sb.blocks[i].kind is Kind.STAGE]
+            head = sb.blocks[mine[0]]
+            outro = head.kind is Kind.FADE
+            caption = stages[0].caption if stages else head.caption
+            if per == "layer" and not outro:
                 caption = caption.split(":")[0]  # "Layer 2/4"
-            last = ends[g[-1]]
-            segments.append(Segment(first, last, caption, k, sb.blocks[g[0]].layer, tuple(b.stage for b in stages)))
+            last = ends[mine[-1]]
+            segments.append(Segment(first, last, caption, k, -1 if outro else head.layer,
+                                    tuple(b.stage for b in stages)))
             first = last
-        fade = [i for i, b in enumerate(sb.blocks) if b.kind is Kind.FADE]
-        if fade:  # the outro: the separating line fades in, the numbers appear
-            last = ends[fade[0] + 1] if fade[0] + 1 < len(ends) else ends[fade[0]]
-            segments.append(Segment(first, last, sb.blocks[fade[0]].caption, k, -1, ()))
         out.append(Act(k, ends[0], tuple(segments)))
         offset += sb.n_frames
     return out
