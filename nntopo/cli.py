@@ -179,9 +179,11 @@ def render(
         from .resources import check_memory
 
         in_dim = DATASETS[dataset.value].dim if pts is None else pts.X.shape[1]
+        dims = replace(net, in_dim=in_dim).dims() if model is None else [in_dim]  # the model's: not read yet
         if model is None:
-            check_scene(opts.scene, replace(net, in_dim=in_dim).dims())
-        check_memory(opts, _classes(dataset, data, classes) * points if pts is None else len(pts.X))
+            check_scene(opts.scene, dims)
+        check_memory(opts, _classes(dataset, data, classes) * points if pts is None else len(pts.X),
+                     max(dims), len(dims) - 1)
     if from_file is not None:
         from .recording import load
 

@@ -35,3 +35,10 @@ def test_a_render_that_would_not_fit_is_refused_before_any_work(tiny_recording, 
     with pytest.raises(NntopoError, match="needs about"):
         nntopo.render(tiny_recording, out, quality="4k")
     assert not out.exists()
+
+
+def test_wide_layers_cost_what_their_keys_hold():
+    low = RenderOptions()
+    narrow, wide = resources.needed(low, 500, 2, 4), resources.needed(low, 500, 256, 4)
+    assert narrow == resources.needed(low, 500)  # up to 3 units: nothing kept beyond the chunks
+    assert 100e6 < wide - narrow < 150e6  # measured: about 125 MB for four 256-unit layers

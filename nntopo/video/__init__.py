@@ -58,7 +58,7 @@ def render(rec: Recording, output: str | Path, opts: RenderOptions = RenderOptio
     from ..resources import check_memory
 
     check_output(output, f".{opts.format}", folder=opts.all_frames)
-    check_memory(opts, len(rec.X))
+    check_memory(opts, len(rec.X), max([rec.X.shape[1]] + rec.net.widths), len(rec.net.layers))
     board = storyboard_of(rec, opts)
     if on_start is not None:
         on_start("rendering", board.total_frames)
