@@ -91,3 +91,20 @@ def test_the_usual_overlay_is_shown_while_the_layers_play(tiny_recording, aspect
         notes = panel.notes(NOTES[:3], result_shown=False)
         assert notes is not None and len(notes) == 3
         assert notes.get_bottom()[1] >= -4.0
+
+
+@pytest.mark.parametrize("aspect", list(LAYOUTS))
+def test_the_numbers_of_five_classes_stay_in_the_frame(crowded, aspect):
+    """Five classes (a legend of five) and five result lines: every line is in the frame, in
+    two columns in the 1:1 strip if need be, smaller or fewer only if even that does not fit."""
+    sb = dataclasses.replace(crowded, layout=LAYOUTS[aspect], classes=tuple(f"class {c}" for c in "ABCDE"),
+                             result=crowded.result[:1] + ("lowest per class: C 97.5%, A 99.0% (others 100%)",)
+                             + crowded.result[1:] + ("one more line of numbers",))
+    with manim.tempconfig(settings(aspect)):
+        panel, _ = panel_for(sb, aspect)
+        half_w = manim.config.frame_width / 2
+        for m in [panel.result, panel.legend]:
+            left, right, bottom, top = box(m)
+            assert -half_w <= left and right <= half_w and -4.0 <= bottom and top <= 4.0, (aspect, box(m))
+        assert not overlap(panel.result, panel.legend)
+        assert len(panel.result) >= 4  # at most the last line given up

@@ -26,15 +26,51 @@ class Panel:
         lay = self.lay
         self.left = np.array([lay.panel_left, 0.0, 0.0])
         self.legend = Group(*(self._legend_row(c, label) for c, label in zip(colors, sb.classes)))
-        lines = [text(sb.result[0], lay.size("result_head"), bold=True)]
-        lines += [text(s, lay.size("result")) for s in sb.result[1:]]
-        self.result = Group(*lines).arrange(DOWN, aligned_edge=LEFT, buff=lay.text.line_gap * lay.text_scale)
+        self.result = self._result(sb.result)
         self.counter = text(" ", lay.size("counter")) if sb.counter else None
         self.info = Group()
         if lay.panel == "side":
             self._side()
         else:
             self._strip()
+
+    def _result(self, lines: tuple[str, ...], scale: float = 1.0, columns: int = 1) -> Group:
+        """The numbers: a column of lines, or `columns` side by side (filled top to bottom)."""
+        lay = self.lay
+        drawn = [self.text(lines[0], lay.size("result_head") * scale, bold=True)]
+        drawn += [self.text(s, lay.size("result") * scale) for s in lines[1:]]
+        gap = lay.text.line_gap * lay.text_scale * scale
+        if columns == 1:
+            return Group(*drawn).arrange(DOWN, aligned_edge=LEFT, buff=gap)
+        rows = -(-len(drawn) // columns)
+        return Group(*drawn).arrange_in_grid(rows=rows, cols=columns, flow_order="dr", col_alignments="l" * columns,
+                                             buff=(lay.text.legend_row_gap, gap))
+
+    def _fit_result(self, place: Callable[[Group], None]) -> None:
+        """Keep the numbers inside the frame: in the bottom strip, in two columns; then redrawn
+        smaller (down to notes_smallest); then, if they still do not fit, without their last
+        lines. place(group) puts a group where the result goes."""
+        t = self.lay.text
+        floor = -config.frame_height / 2 + t.frame_margin
+        lines, scale, columns = self.sb.result, 1.0, 1
+        smallest = t.notes_smallest / t.result
+        right = config.frame_width / 2 - t.frame_margin
+        while True:
+            below = floor - self.result.get_bottom()[1]
+            beyond = self.result.get_right()[0] - right
+            if below <= 1e-9 and beyond <= 1e-9:
+                return
+            if columns == 1 and self.lay.panel == "bottom" and len(lines) > 2 and below > 0:
+                columns = 2  # the strip is wide and short: the lines side by side
+            elif scale > smallest:
+                fit = min(1 - max(below, 0) / self.result.height, 1 - max(beyond, 0) / self.result.width)
+                scale = max(smallest, scale * fit * 0.98)
+            elif len(lines) > 1:
+                lines = lines[:-1]
+            else:
+                return
+            self.result = self._result(lines, scale, columns)
+            place(self.result)
 
     def _legend_row(self, color: str, label: str) -> Group:
         lay = self.lay
@@ -64,7 +100,9 @@ class Panel:
         if self.counter is not None:
             self.counter.next_to(self.legend, DOWN, aligned_edge=LEFT, buff=t.counter_gap)
             below = self.counter
-        self.result.next_to(below, DOWN, aligned_edge=LEFT, buff=t.result_gap)
+        place = lambda g: g.next_to(below, DOWN, aligned_edge=LEFT, buff=t.result_gap)  # noqa: E731
+        place(self.result)
+        self._fit_result(place)
 
     def _strip(self) -> None:
         t = self.lay.text
@@ -73,7 +111,9 @@ class Panel:
         self.legend.align_to(self.left, LEFT)
         if self.counter is not None:
             self.counter.next_to(self.legend, DOWN, aligned_edge=LEFT, buff=t.strip_gap)
-        self.result.next_to(self.legend, DOWN, aligned_edge=LEFT, buff=t.strip_gap)
+        place = lambda g: g.next_to(self.legend, DOWN, aligned_edge=LEFT, buff=t.strip_gap)  # noqa: E731
+        place(self.result)
+        self._fit_result(place)
 
     def static(self) -> list:
         """What stays from the first frame to the last."""
