@@ -104,8 +104,8 @@ def groups(rows: list[dict]) -> dict[tuple, dict[tuple[int, int], list[float]]]:
     activation, layer type), then by (layers, width): a list over seeds."""
     out: dict = {}
     for r in rows:
-        if r.get("error") is not None:
-            continue
+        if r.get("error") is not None or (r.get("test_error") is None and r.get("train_accuracy") is None):
+            continue  # failed, or holds no numbers (a row edited by hand)
         err = r["test_error"] if r.get("test_error") is not None else 1.0 - r["train_accuracy"]
         out.setdefault((r["dataset"], r["activation"], r["layer_type"]), {}).setdefault(
             (r["layers"], r["width"]), []).append(err)

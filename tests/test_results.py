@@ -53,3 +53,11 @@ def test_what_is_not_a_results_file_is_one_line(tmp_path):
     other.write_text("a,b\n1,2\n")
     with pytest.raises(NntopoError, match="not a results file of nntopo sweep"):
         results.read(other)
+
+
+def test_a_row_without_numbers_is_left_out_of_the_table(tmp_path):
+    path = tmp_path / "edited.csv"
+    path.write_text(",".join(results.COLUMNS) + "\n" + "k,circles,1,2,tanh,dense,0" + "," * (len(results.COLUMNS) - 7) + "\n")
+    rows = results.read(path)
+    assert rows[0]["layers"] == 1 and rows[0]["train_accuracy"] is None
+    assert results.markdown(rows) == "no finished cells\n"

@@ -127,3 +127,39 @@ def test_grids_are_checked_before_anything_runs():
         sweep.grid(["circles"], list(range(1, 65)), list(range(1, 200)), ["tanh"], ["dense"], list(range(10)))
     with pytest.raises(ConfigError, match="spirals has 2 classes"):
         sweep.grid(["spirals"], [1], [2], ["tanh"], ["dense"], [0], classes=3)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from conftest import FUZZ_SCALE  # noqa: E402
+
+
+@pytest.mark.fuzz
+@settings(max_examples=200 * FUZZ_SCALE)
+@given(text=st.text(alphabet="0123456789-, x+.e", max_size=20))
+def test_any_grid_text_is_numbers_or_one_line(text):
+    from nntopo.errors import ConfigError
+
+    try:
+        got = sweep.numbers("layers", text)
+    except ConfigError as e:
+        assert "\n" not in str(e) and str(e).startswith("layers ")
+        return
+    assert got and all(isinstance(v, int) and 0 <= v <= 64 for v in got) and len(set(got)) == len(got)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=50 * FUZZ_SCALE)
+@given(data=st.binary(max_size=2000), suffix=st.sampled_from([".parquet", ".csv"]))
+def test_any_file_is_rows_or_one_line(tmp_path_factory, data, suffix):
+    from nntopo.errors import NntopoError
+
+    path = tmp_path_factory.mktemp("junk") / f"r{suffix}"
+    path.write_bytes(data)
+    try:
+        rows = results.read(path)
+    except NntopoError as e:
+        assert "\n" not in str(e)
+        return
+    results.markdown(rows)  # whatever was read can be summarised
