@@ -8,6 +8,7 @@ so `import nntopo` is cheap and the CLI starts at once):
     rec.save("run.npz"); rec = load("run.npz")            # a self-describing .npz
     render(rec, "spirals.mp4", quality="medium")          # the CLI's render options (manim)
     show(rec)                                             # in Jupyter: the video, inline
+    slides(rec, "talk.pptx")                              # a deck: .pptx, .html (reveal.js), .pdf
     inspect(rec)                                          # per-stage topology and geometry
     sb = layers(rec, fps=15)                              # the storyboard: every frame, on demand
 
@@ -25,7 +26,7 @@ _EXPORTS = {
     "NntopoError": "errors", "ConfigError": "errors",
     "Network": "network", "Recording": "recording", "RecordingError": "recording",
     "load": "recording", "save": "recording", "record": "usermodel", "record_csv": "training",
-    "ModelError": "errors", "train": "api", "render": "api", "show": "api", "Video": "api",
+    "ModelError": "errors", "train": "api", "render": "api", "show": "api", "Video": "api", "slides": "api",
     "inspect": "diagnostics", "FIGURES": "figures", "layers": "storyboard",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]

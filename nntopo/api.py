@@ -4,6 +4,7 @@ render with the CLI's options as keywords, and show a video in a notebook.
     rec = nntopo.train("spirals", layers=4, width=2, seed=0)         # nntopo train spirals ...
     nntopo.render(rec, "spirals.mp4", quality="medium", loop=True)  # nntopo render --from ...
     nntopo.show(rec)                                                # in Jupyter: the video inline
+    nntopo.slides(rec, "talk.pptx")                                 # nntopo slides --from ...
 
 Options are the CLI's, by their RenderOptions and NetConfig names, checked by the same config
 objects, so both refuse the same things with the same words (raised here as NntopoError).
@@ -61,6 +62,23 @@ def render(rec: Recording, output: str | Path, opts: RenderOptions | None = None
     from .video import render as render_video
 
     return render_video(rec, output, options(opts, **given), progress)
+
+
+def slides(source: Recording | str, output: str | Path, opts: RenderOptions | None = None, per: str = "stage",
+           progress: Progress | None = None, **given) -> Path:
+    """A deck of `source` (a recording, or the name of a figure of the catalogue) to `output`:
+    .pptx, .html (reveal.js, offline) or .pdf, as `nntopo slides` makes it; a slide per stage
+    (per="layer": per layer); the render options as keywords (quality defaults to medium)."""
+    from . import deck
+    from .config import PER, one_of
+
+    one_of("per", per, PER)
+    opts = options(opts or RenderOptions(quality="medium"), **given)
+    if isinstance(source, Recording):
+        parts = [deck.part(source, opts)]
+    else:
+        parts = deck.figure_parts(str(source), opts, Path(output).parent / ".cache")
+    return deck.build(parts, output, opts, per, progress)
 
 
 class Video:
