@@ -171,7 +171,7 @@ def report(results: list[tuple[str, dict]]) -> None:
     w = max(12, *(len(x) for x in labels))
 
     def row(name: str, values: list[str]) -> None:
-        print(f"{name:<34}" + "".join(f"{v:>{w + 2}}" for v in values))
+        print(f"{name:<46}" + "".join(f"{v:>{w + 2}}" for v in values))
 
     print()
     row("", labels)

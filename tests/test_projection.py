@@ -119,3 +119,21 @@ def test_a_c_way_head_decides_the_same_in_the_picture():
     for m in (2, 3):
         B = projection.fit([reps], slice(None), W, m).keys[-1]
         assert np.array_equal(((reps @ B) @ (W @ B).T + b).argmax(1), (reps @ W.T + b).argmax(1))
+
+
+def test_a_three_unit_picture_also_ends_with_the_plane_edge_on():
+    """3 units need no projection, but the last picture is turned the same way: the separating
+    plane edge on, each point on its predicted class's side (the unlink and circles-3 figures
+    ended with the plane face on, the classes on top of each other)."""
+    from helpers import sides_of_the_drawn_plane
+
+    rec = record("circles", NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=200, restarts=1), seed=0,
+                 n_per_class=40)
+    sb = storyboard.layers(rec, fps=10)
+    assert not any(line.startswith("R^") for line in sb.info)  # not projected: shown as it is
+    outro = sb.blocks[-1].frames + sb.blocks[-2].frames
+    flatness, sides = sides_of_the_drawn_plane(sb, sb.n_frames - outro // 2)
+    side = np.concatenate(sides)
+    pred = np.concatenate([rec.net.predict(rec.X[rec.y == c]) for c in range(2)])
+    assert flatness < 0.02
+    assert (side[pred == 0] == side[pred == 0][0]).all() and (side[pred == 1] == -side[pred == 0][0]).all()

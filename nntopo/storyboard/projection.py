@@ -77,13 +77,14 @@ def fit(keys: list[np.ndarray], rows: slice, head: np.ndarray | None, m: int,
     camera: the 3D camera's axes at the end (rows: screen across, screen up, depth). The last
     basis is then turned, by the least rotation, so that the camera sees the head's directions
     best: a binary head's normal across the screen (the separating plane edge on, the classes side
-    by side, when the representation is projected), or a C-way head's two directions in the
-    screen (its regions' boundaries edge on, seen as lines between sectors; any 3D picture).
+    by side), or a C-way head's two directions in the screen (its regions' boundaries edge on,
+    seen as lines between sectors). A 3-unit representation is turned too: the picture is then a
+    rotation of it, which the camera's own turning already is.
     """
     D = keys[0].shape[1]
     given = _head_directions(head, m) if head is not None else np.zeros((D, 0))
     if D <= m:
-        if camera is None or given.shape[1] != 2:
+        if camera is None or given.shape[1] not in (1, 2):
             return identity(D, len(keys))
         bases = [np.eye(D)] * len(keys)
     else:
