@@ -245,8 +245,7 @@ def inspect(rec: Recording) -> Report:
     # does, and the Betti numbers would report the sampling, not the map.
     C = rec.net.classes
     if rec.sampled:
-        Xd, yd = make_dataset(rec.dataset, TOPOLOGY_POINTS, rec.meta["seed"] + TOPOLOGY_SEED_OFFSET,
-                              C if C > 2 else None)
+        Xd, yd = make_dataset(rec.dataset, TOPOLOGY_POINTS, rec.meta["seed"] + TOPOLOGY_SEED_OFFSET, C)
     else:  # the user's own points: they are all there is
         Xd, yd = rec.X, rec.y
     xd = isotopy.pad(Xd, plan.dim)

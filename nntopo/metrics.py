@@ -18,7 +18,7 @@ def accuracy(net: Network, X: np.ndarray, y: np.ndarray) -> float:
 
 def dense_test_accuracy(net: Network, dataset: str, seed: int, n_per_class: int = DENSE_PER_CLASS) -> float:
     """Accuracy on a fresh, dense sample of the true sets (not the training points)."""
-    X, y = make_dataset(dataset, n_per_class, seed + DENSE_SEED_OFFSET, net.classes if net.classes > 2 else None)
+    X, y = make_dataset(dataset, n_per_class, seed + DENSE_SEED_OFFSET, net.classes)
     return accuracy(net, X, y)
 
 
