@@ -250,9 +250,9 @@ def classes_of(name: str, classes: int | None = None) -> int:
 def make_dataset(name: str, n_per_class: int, seed: int, classes: int | None = None) -> tuple[Array, Array]:
     """Sample dataset ``name``: X (C n, d) float64 and y (C n,) int64, the same for the same seed.
     classes: for a dataset of any number of classes (blobs), how many (default DEFAULT_CLASSES)."""
+    d, rng = DATASETS[name], np.random.default_rng(seed)
     C = classes_of(name, classes)
-    rng = np.random.default_rng(seed)
-    return DATASETS[name].make(n_per_class, rng, C) if not DATASETS[name].classes else DATASETS[name].make(n_per_class, rng)
+    return d.make(n_per_class, rng) if d.classes else d.make(n_per_class, rng, C)
 
 
 def extent(meta: dict) -> float:

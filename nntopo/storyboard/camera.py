@@ -146,12 +146,7 @@ def plane_patch(w: np.ndarray, c: float, pts: np.ndarray) -> np.ndarray | None:
     w = w[:3]
     if not w @ w > 1e-24:
         return None
-    n = w / np.linalg.norm(w)
-    centre = pts.mean(0)
-    foot = centre - (centre @ w + c) / (w @ w) * w  # the centre, dropped onto the plane
-    u = np.cross(n, [1.0, 0, 0] if abs(n[0]) < 0.9 else [0, 1.0, 0])
-    u /= np.linalg.norm(u)
-    v = np.cross(n, u)
+    foot, u, v = _plane_frame(w, c, pts.mean(0))
     a, b = (pts - foot) @ u, (pts - foot) @ v  # the shadow's coordinates on the plane
     pad = 0.1 * max(np.ptp(a), np.ptp(b), 1e-9)
     (a0, a1), (b0, b1) = (a.min() - pad, a.max() + pad), (b.min() - pad, b.max() + pad)
@@ -192,18 +187,25 @@ def regions(W: np.ndarray, b: np.ndarray, pts: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def _plane_frame(w: np.ndarray, c: float, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The plane w . y + c = 0 in 3D (w != 0) seen from `centre`: the centre dropped onto it, and
+    two orthonormal directions (3,) in it."""
+    n = w / np.linalg.norm(w)
+    foot = centre - (centre @ w + c) / (w @ w) * w
+    u = np.cross(n, [1.0, 0, 0] if abs(n[0]) < 0.9 else [0, 1.0, 0])
+    u /= np.linalg.norm(u)
+    return foot, u, np.cross(n, u)
+
+
 def _hyperplane_in_box(n: np.ndarray, c: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """A piece of n . y + c = 0 that covers the box lo..hi: a segment (2, 2) or a square (4, 3)."""
     centre = (lo + hi) / 2
     size = float(np.linalg.norm(hi - lo))
-    foot = centre - (centre @ n + c) / (n @ n) * n
-    u = n / np.linalg.norm(n)
     if len(n) == 2:
-        t = np.array([-u[1], u[0]])
+        foot = centre - (centre @ n + c) / (n @ n) * n
+        t = np.array([-n[1], n[0]]) / np.linalg.norm(n)
         return np.stack([foot - size * t, foot + size * t])
-    a = np.cross(u, [1.0, 0, 0] if abs(u[0]) < 0.9 else [0, 1.0, 0])
-    a /= np.linalg.norm(a)
-    v = np.cross(u, a)
+    foot, a, v = _plane_frame(n, c, centre)
     return np.stack([foot + size * (x * a + y * v) for x, y in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
 
 

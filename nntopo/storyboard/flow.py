@@ -24,14 +24,14 @@ CHUNK = 64  # frames computed at once in the view's pass
 
 
 def drawable(rec: Recording) -> isotopy.Plan:
-    """The layer-by-layer plan of `rec`, if the video can show it: two classes (one separating
-    hyperplane) and representations of up to MAX_DIM dimensions (wider than the picture: through
-    a projection, projection.py); else a one-line NntopoError."""
+    """The layer-by-layer plan of `rec`, if the video can show it: representations of up to
+    MAX_DIM dimensions (wider than the picture: through a projection, projection.py); else a
+    one-line NntopoError."""
     widest = max([rec.X.shape[1]] + rec.net.widths)
     if widest > MAX_DIM:  # before the plan, which costs O(width^3) per layer
         raise NntopoError(f"this network has a {widest}-dimensional representation; the videos "
                           f"show up to {MAX_DIM} dimensions (inspect measures any width)")
-    return isotopy.plan(rec.net, rec.X.shape[1])  # a C-way head has no separator: HeadError
+    return isotopy.plan(rec.net, rec.X.shape[1])
 
 
 def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing | None = None,
@@ -91,10 +91,13 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     starts = np.cumsum([0] + [b.frames for b in blocks])
     T = int(starts[-1])
     N = len(rec.X)
+    # The outro: the separating line (2D) or plane (3D) fades in over the FADE block.
+    has_fade = len(blocks) >= 2 and blocks[-2].kind is Kind.FADE
+    n_out = blocks[-2].frames + blocks[-1].frames if has_fade else 0
+    n_fade = blocks[-2].frames if has_fade else 0
     # The picture's basis at every key, ending on the classifier's direction(s) (projection.py),
     # turned for the camera as it is halfway through the outro.
-    n_end = blocks[-1].frames + (blocks[-2].frames if len(blocks) >= 2 and blocks[-2].kind is Kind.FADE else 0)
-    axes = camera.axes(T - n_end // 2, fps) if E == 3 and not input_only else None
+    axes = camera.axes(T - n_out // 2, fps) if E == 3 and has_fade else None
     proj = projection.fit(keys + [final], slice(G, G + N), plan.head_w, E, axes)
 
     def positions(start: int, stop: int, sel=slice(None)) -> np.ndarray:
@@ -116,10 +119,6 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
 
     arrows = _arrows(plan, blocks, rec.X, grid0.reshape(-1, in_dim), detail) if D == 2 and not input_only else None
 
-    # The outro: the separating line (2D) or plane (3D) fades in over the FADE block.
-    has_fade = len(blocks) >= 2 and blocks[-2].kind is Kind.FADE
-    n_out = blocks[-2].frames + blocks[-1].frames if has_fade else 0
-    n_fade = blocks[-2].frames if has_fade else 0
     fade = np.zeros(T)
     fade[T - n_out :] = 1.0
     fade[T - n_out : T - n_out + n_fade] *= ease(np.linspace(0, 1, n_fade + 1)[1:])

@@ -24,7 +24,7 @@ class Panel:
     legend: float = 20.0
     legend_dot: float = 0.08  # radius of a legend's dot
     legend_gap: float = 0.1  # between legend rows
-    legend_columns_gap: tuple[float, float] = (0.3, 0.1)  # more than 4 classes: a grid
+    legend_columns_gap: tuple[float, float] = (0.3, 0.1)  # more than two classes: a grid
     legend_row_gap: float = 0.4  # the bottom strip: between legend entries
     dot_label_gap: float = 0.15  # between a legend's dot and its label
     counter: float = 20.0  # the line that changes every frame

@@ -62,12 +62,6 @@ def orthonormal(M: np.ndarray) -> np.ndarray:
     return U @ Vt
 
 
-def identity(D: int, keys: int) -> Projection:
-    """The view of a representation that fits the picture: its own axes."""
-    eye = np.eye(D)
-    return Projection(D, np.broadcast_to(eye, (keys,) + eye.shape), 1.0, 0, D)
-
-
 def fit(keys: list[np.ndarray], rows: slice, head: np.ndarray | None, m: int,
         camera: np.ndarray | None = None) -> Projection:
     """The view at every key: the padded positions keys[k] (P, D), of which `rows` are the data
@@ -83,9 +77,7 @@ def fit(keys: list[np.ndarray], rows: slice, head: np.ndarray | None, m: int,
     """
     D = keys[0].shape[1]
     given = _head_directions(head, m) if head is not None else np.zeros((D, 0))
-    if D <= m:
-        if camera is None or given.shape[1] not in (1, 2):
-            return identity(D, len(keys))
+    if D <= m:  # it fits: its own axes
         bases = [np.eye(D)] * len(keys)
     else:
         final = id(keys[-1])
@@ -108,7 +100,7 @@ def fit(keys: list[np.ndarray], rows: slice, head: np.ndarray | None, m: int,
     X = keys[-1][rows] - keys[-1][rows].mean(0)
     total = float((X * X).sum())
     kept = float(((X @ bases[-1]) ** 2).sum()) / total if total > 0 else 1.0
-    return Projection(m, np.stack(bases), kept, given.shape[1], D)
+    return Projection(bases[-1].shape[1], np.stack(bases), kept, given.shape[1], D)
 
 
 def _head_directions(head: np.ndarray, m: int) -> np.ndarray:
