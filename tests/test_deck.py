@@ -86,7 +86,7 @@ def test_the_clips_are_one_continuous_video(tiny_recording, tmp_path):
 
     sb = storyboard.layers(tiny_recording, fps=5)
     segs = cut.acts([sb])[0].segments
-    paths, _ = render_clips([sb], [(s.first, s.last) for s in segs], tmp_path, RenderOptions(fps=5))
+    paths = render_clips([sb], [(s.first, s.last) for s in segs], tmp_path, RenderOptions(fps=5)).paths
 
     def frames(p):
         with av.open(str(p)) as c:

@@ -84,14 +84,14 @@ def build(parts: list[Part], output: str | Path, opts: RenderOptions, per: str =
     if on_start is not None:
         on_start("rendering", sum(b.total_frames for b in boards))
     with tempfile.TemporaryDirectory(prefix="nntopo-deck-") as tmp:
-        paths, pictures = render_clips(boards, clips, tmp, opts, progress, stills)
+        drawn = render_clips(boards, clips, tmp, opts, progress, stills)
         slides, k = [], 0
         for act, part in zip(acts, parts):
             rep = part.report
-            slides.append(Slide(part.title, pictures[act.title_frame], None, None, notes.title(rep)))
+            slides.append(Slide(part.title, drawn.stills[act.title_frame], None, None, notes.title(rep)))
             by_stage = {(s.layer - 1, s.stage): s for s in rep.stages}
             for seg in act.segments:
-                clip, poster, end = paths[k], paths[k].with_suffix(".png"), Path(tmp) / f"clip-{k}-last.png"
+                clip, poster, end = drawn.paths[k], drawn.posters[k], drawn.lasts[k]
                 k += 1
                 if seg.layer < 0:  # the outro: the separator and the numbers
                     said = notes.final(rep)

@@ -152,12 +152,12 @@ def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: 
 
 def render_clips(storyboards: list[Storyboard], clips: list[tuple[int, int]], folder: str | Path,
                  opts: RenderOptions, progress: Progress | None = None,
-                 stills: tuple[int, ...] = ()) -> tuple[list[Path], dict[int, Path]]:
+                 stills: tuple[int, ...] = ()):
     """Draw the storyboards once, in order, and cut the frames into MP4 clips: clip k holds the
     frames clips[k] = (first, last), inclusive, numbered over the whole render (clips may share a
-    frame: the last of one, the first of the next). Each clip gets a poster, its first frame.
-    stills: frames also saved as PNG pictures. Returns the clips (folder/clip-K.mp4) and the
-    pictures by frame (folder/frame-F.png); their posters are folder/clip-K.png."""
+    frame: the last of one, the first of the next). stills: frames also saved as PNG pictures.
+    Returns the encode.Clips that wrote them into `folder`: its paths, posters (first frames),
+    lasts (last frames) per clip, and stills by frame."""
     from . import encode
     from .scene import LayerFlow
 
@@ -171,4 +171,4 @@ def render_clips(storyboards: list[Storyboard], clips: list[tuple[int, int]], fo
     except BaseException:
         sink.close(finish=False)
         raise
-    return sink.paths, sink.stills
+    return sink

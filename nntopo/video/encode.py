@@ -147,6 +147,8 @@ class Clips:
         self.folder, self.clips = Path(folder), list(clips)
         self.size, self.fps = (width, height), fps
         self.paths = [self.folder / f"clip-{k}.mp4" for k in range(len(clips))]
+        self.posters = [p.with_suffix(".png") for p in self.paths]  # each clip's first frame
+        self.lasts = [self.folder / f"clip-{k}-last.png" for k in range(len(clips))]  # and its last
         self.wanted = set(stills)
         self.stills: dict[int, Path] = {}
         self.open: dict[int, Encoder] = {}
@@ -161,11 +163,11 @@ class Clips:
             if lo >= hi:
                 continue
             if k not in self.open:
-                self._png(pixels, self.paths[k].with_suffix(".png"))
+                self._png(pixels, self.posters[k])
                 self.open[k] = Encoder(self.paths[k], "mp4", *self.size, self.fps, False)
             self.open[k].write(pixels, hi - lo)
             if hi == last + 1:
-                self._png(pixels, self.folder / f"clip-{k}-last.png")
+                self._png(pixels, self.lasts[k])
                 self.open.pop(k).close()
         self.frame = b
 
