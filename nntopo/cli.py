@@ -94,6 +94,22 @@ def _train(dataset, data: Path | None, net: NetConfig, cfg: TrainConfig, seed: i
     return rec
 
 
+def _recording(dataset, data: Path | None, from_file: Path | None, model: Path | None, train):
+    """The recording a command works on: loaded (--from), of the user's --model on --data, or
+    trained by train() (a dataset, or --data alone)."""
+    if from_file is not None:
+        from .recording import load
+
+        return load(from_file)
+    if model is not None:
+        from .apart import record_apart
+        from .torchnet import file_kind
+
+        file_kind(model)  # a file that is no model, or a pickle, is refused before torch loads
+        return record_apart("model", model=model, data=data)
+    return train()
+
+
 def _classes(dataset, data: Path | None, classes: int | None) -> int:
     """How many classes a built-in dataset gives (checked before training); --classes is only for
     datasets of any number of classes (blobs)."""
@@ -172,7 +188,7 @@ def render(
         cfg = _training(steps, seed, points)
     name = dataset.value if dataset is not None else (model or data or from_file).stem
     output = _output(output, name, "renders", opts, no_overwrite)
-    _classes(dataset, data, classes)
+    n_classes = _classes(dataset, data, classes)
     pts = _points(data)
     if dataset is not None or pts is not None:  # refused before minutes of training, not after
         from .config import check_scene
@@ -182,20 +198,9 @@ def render(
         dims = replace(net, in_dim=in_dim).dims() if model is None else [in_dim]  # the model's: not read yet
         if model is None:
             check_scene(opts.scene, dims)
-        check_memory(opts, _classes(dataset, data, classes) * points if pts is None else len(pts.X),
-                     max(dims), len(dims) - 1)
-    if from_file is not None:
-        from .recording import load
-
-        rec = load(from_file)
-    elif model is not None:
-        from .apart import record_apart
-        from .torchnet import file_kind
-
-        file_kind(model)  # a file that is no model, or a pickle, is refused before torch loads
-        rec = record_apart("model", model=model, data=data)
-    else:
-        rec = _train(dataset, data, net, cfg, seed, points, pts, classes)
+        check_memory(opts, n_classes * points if pts is None else len(pts.X), max(dims), len(dims) - 1)
+    rec = _recording(dataset, data, from_file, model,
+                     lambda: _train(dataset, data, net, cfg, seed, points, pts, classes))
     if overlay:
         from .storyboard.flow import drawable
 
@@ -304,19 +309,11 @@ def slides(
     else:
         pts = _points(data)
         _classes(dataset, data, classes)
-        if from_file is not None:
-            from .recording import load
-
-            rec = load(from_file)
-        elif model is not None:
-            from .apart import record_apart
-            from .torchnet import file_kind
-
-            file_kind(model)
-            rec = record_apart("model", model=model, data=data)
-        else:
+        if from_file is None and model is None:
             net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
-            rec = _train(dataset, data, net, _training(steps, seed, points), seed, points, pts, classes)
+            cfg = _training(steps, seed, points)
+        rec = _recording(dataset, data, from_file, model,
+                         lambda: _train(dataset, data, net, cfg, seed, points, pts, classes))
         say("measuring every stage for the notes")
         parts = [deck.part(rec, opts)]
     with Bars(output.name) as bars:

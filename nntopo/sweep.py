@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .config import LAYER_TYPES, NetConfig, Progress, TrainConfig, check_points, check_seed, in_range, one_of
@@ -54,8 +55,9 @@ class Cell:
             out["data"] = hashlib.sha256(Path(self.data).read_bytes()).hexdigest()
         return {**out, "nntopo": __version__}
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """The recipe's hash (computed once: a CSV's content is read for it)."""
         return hashlib.sha256(json.dumps(self.recipe(), sort_keys=True).encode()).hexdigest()[:16]
 
     def net(self, in_dim: int) -> NetConfig:
@@ -132,7 +134,7 @@ def measure(cell: Cell, keep: str | None = None) -> dict:
     """Train `cell` and inspect it: one row (results.COLUMNS). A failure is the row's error, so a
     worker always answers; keep: a folder for the cell's recording (KEY.npz)."""
     t0 = time.perf_counter()
-    row = {**_recipe_columns(cell), "key": cell.key}
+    row = {**asdict(cell), "key": cell.key}
     try:
         row.update(_numbers(cell, keep))
     except Exception as e:  # noqa: BLE001: any failure of a cell is that cell's, not the sweep's
@@ -147,15 +149,8 @@ def _error(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__
 
 
-def _recipe_columns(cell: Cell) -> dict:
-    out = asdict(cell)
-    out["data"] = cell.data
-    return out
-
-
 def _numbers(cell: Cell, keep: str | None) -> dict:
     from . import diagnostics, training
-    from .config import TrainConfig
     from .datasets import DATASETS
 
     cfg = TrainConfig(steps=cell.steps)
@@ -264,7 +259,7 @@ def run(cells: list[Cell], output: str | Path, client, progress: Progress | None
             try:
                 row = fut.result()
             except Exception as e:  # noqa: BLE001: a worker died under the cell: its error
-                row = {**_recipe_columns(cell), "key": cell.key, "error": _error(e)}
+                row = {**asdict(cell), "key": cell.key, "error": _error(e)}
             rows.append(row)
             results.write(rows, output)
             if progress is not None:
