@@ -87,17 +87,11 @@ def build(parts: list[Part], output: str | Path, opts: RenderOptions, per: str =
         drawn = render_clips(boards, clips, tmp, opts, progress, stills)
         slides, k = [], 0
         for act, part in zip(acts, parts):
-            rep = part.report
-            slides.append(Slide(part.title, drawn.stills[act.title_frame], None, None, notes.title(rep)))
-            by_stage = {(s.layer - 1, s.stage): s for s in rep.stages}
-            for seg in act.segments:
-                clip, poster, end = drawn.paths[k], drawn.posters[k], drawn.lasts[k]
+            said = notes.act(act, part.report)
+            slides.append(Slide(part.title, drawn.stills[act.title_frame], None, None, said[0]))
+            for seg, words in zip(act.segments, said[1:]):
+                slides.append(Slide(seg.caption, drawn.lasts[k], drawn.paths[k], drawn.posters[k], words))
                 k += 1
-                if seg.layer < 0:  # the outro: the separator and the numbers
-                    said = notes.final(rep)
-                else:
-                    said = " ".join(notes.stage(by_stage[(seg.layer, s)], rep.classes) for s in seg.stages)
-                slides.append(Slide(seg.caption, end, clip, poster, said))
         writer = {".pptx": powerpoint.write, ".html": reveal.write, ".pdf": handout.write}[output.suffix.lower()]
         with replacing(output) as tmp_out:
             writer(slides, tmp_out, opts)

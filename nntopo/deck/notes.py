@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..diagnostics import Report, StageReport
+from .cut import Act
 
 STAGE_WORDS = {"linear": "the linear map W", "translate": "the translation by b",
                "activate": "the activation", "flow": "the flow along the vector field"}
@@ -62,3 +63,16 @@ def final(rep: Report) -> str:
     return (f"The last representation. The classes first become linearly separable at: {where}. "
             f"Training accuracy {100 * rep.train_accuracy:.1f}%"
             + (f", {100 * rep.test_accuracy:.2f}% on fresh points." if rep.test_accuracy is not None else "."))
+
+
+def act(a: Act, rep: Report) -> list[str]:
+    """The notes of every slide of an act, in order: its title slide, then each segment's (a
+    segment of several stages says each of them; the outro, the final numbers)."""
+    by_stage = {(s.layer - 1, s.stage): s for s in rep.stages}
+    said = [title(rep)]
+    for seg in a.segments:
+        if seg.layer < 0:
+            said.append(final(rep))
+        else:
+            said.append(" ".join(stage(by_stage[(seg.layer, s)], rep.classes) for s in seg.stages))
+    return said

@@ -58,18 +58,20 @@ class LayerFlow(Scene):
         self.frozen_holds = frozen_holds  # False: every frame drawn (a PNG per frame)
 
     def construct(self) -> None:
-        self.camera.background_color = self.theme["background"]
-        for sb in self.acts:
+        self.camera.background_color = ManimColor(self.theme["background"])
+        for a, sb in enumerate(self.acts):
             self.sb = sb
             self.chunk: tuple[int, Frames | None] = (0, None)
             self.clear()
+            self.cue(a, None)
             self.show_title()
             self.panel = Panel(sb, class_colors(self.theme, len(sb.classes)), self.text)
             self.add(*self.panel.static())
             self.caption, self.notes, self.result_shown = Group(), Group(), False
             self.current_notes: tuple[str, ...] = ()
             self.build_space()
-            for start, block in zip(sb.starts(), sb.blocks):
+            for k, (start, block) in enumerate(zip(sb.starts(), sb.blocks)):
+                self.cue(a, k)
                 self.show_caption(block.caption)
                 self.show_notes(block.notes)
                 if block.kind is Kind.FADE:
@@ -80,6 +82,10 @@ class LayerFlow(Scene):
                     self.hold(start, block.frames)
                 else:
                     self.play_frames(start, block.frames)
+
+    def cue(self, act: int, block: int | None) -> None:
+        """Where a presentation may cut: before act `act`'s title card (block None) and before
+        each of its blocks. The video plays straight through; LayerFlowSlides cuts here."""
 
     # --- text ------------------------------------------------------------------------------------
 
