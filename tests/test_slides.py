@@ -134,3 +134,28 @@ def test_without_manim_slides_the_scene_says_how_to_install():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.strip() == ("error: the manim-slides scene needs manim-slides: "
                                                       "pip install 'nntopo[slides]'"), r.stderr
+
+
+@pytest.mark.render
+def test_a_figure_in_two_parts_is_two_runs_of_slides(tiny_recording, tmp_path):
+    """Each act starts a slide with its title card and intro, as a figure of two runs plays."""
+    from manim import tempconfig
+    from manim_slides.config import PresentationConfig
+    from nntopo.deck import Part
+    from nntopo.video.slides import LayerFlowSlides
+
+    p = part(tiny_recording, RenderOptions(fps=5))
+    acts = [Part(p.board.titled(t), p.report, t) for t in ("Part one", "Part two")]
+    with tempconfig({"media_dir": str(tmp_path / "media"), "frame_rate": 5, "pixel_width": 256,
+                     "pixel_height": 144, "disable_caching": True, "progress_bar": "none", "verbosity": "ERROR"}):
+        scene = LayerFlowSlides(acts, output_folder=tmp_path / "slides")
+        scene.skip_reversing = True
+        scene.render()
+    shown = PresentationConfig.from_file(tmp_path / "slides" / "LayerFlowSlides.json")
+    one, two = cut.acts([a.board for a in acts])
+    assert len(shown.slides) == 2 * (len(one.segments) + 1)
+    lengths = [len(frames(tmp_path / s.file)) for s in shown.slides]
+    title_two = two.title_frame - one.segments[-1].last  # act two's title card and intro
+    assert lengths == ([one.title_frame + 1] + [s.last - s.first for s in one.segments]
+                       + [title_two] + [s.last - s.first for s in two.segments])
+    assert shown.slides[len(one.segments) + 1].notes == shown.slides[0].notes  # the run's numbers again
