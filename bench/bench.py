@@ -4,8 +4,9 @@
     make bench BASELINE=73f0178             # the same measurements of another commit, side by side
     python bench/bench.py --qualities low high
 
-Every measurement runs `python -m nntopo ...` in a child process, so peak memory is the child's
-own high-water mark (ru_maxrss) and start-up is what a person typing the command waits for. The
+Every measurement runs `python -m nntopo ...` in a child process (started by a small launcher,
+so that the bench's own size is no floor under it), so peak memory is the child's own high-water
+mark (ru_maxrss) and start-up is what a person typing the command waits for. The
 same script measures an older commit (`--baseline REV`: a git worktree of it), which is how the
 numbers before and after a change are compared in one run. Printed:
 
@@ -16,7 +17,10 @@ numbers before and after a change are compared in one run. Printed:
 - `render spirals` with training included: peak RSS;
 - the 3D, 4D, wide (8, 16, 64 units: projected) and vector-field scenes at 480p15: wall time
   per frame, to set against the flagship's at 480p15;
-- `nntopo sweep` of 8 small cells on a local cluster of 1 and of 2 workers: cells per minute.
+- `nntopo sweep` of 8 small cells on a local cluster of 1 and of 2 workers: cells per minute;
+- the flagship's deck at 480p15 (`nntopo slides --from`, .pptx and .html; and `manim-slides
+  render` of scenes/slides.py where manim-slides is installed): wall time, size, peak RSS, to set
+  against the plain render of the same recording.
 
 Timing lives here, never in the tests.
 """
@@ -67,15 +71,27 @@ class Tree:
         if (src / "scenes").is_dir():
             (self.path / "nntopo_scenes").symlink_to(src / "scenes")
 
-    def run(self, args: list[str], cwd: Path) -> tuple[float, float, int]:
-        """Run `nntopo ARGS`: (wall seconds, peak RSS in MB, exit code)."""
-        env = dict(os.environ, PYTHONPATH=str(self.path))
-        t = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "nntopo", *args], cwd=cwd, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        return time.perf_counter() - t, usage.ru_maxrss / 1024, proc.returncode
+    def run(self, args: list[str], cwd: Path, module: str = "nntopo", env: dict | None = None
+            ) -> tuple[float, float, int]:
+        """Run `nntopo ARGS` (or another module's command): (wall seconds, peak RSS in MB, exit code)."""
+        env = dict(os.environ, **(env or {}), PYTHONPATH=str(self.path))
+        out = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-m", module, *args], cwd=cwd,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
+        seconds, kb, code = out.stdout.split()
+        return float(seconds), int(kb) / 1024, int(code)
+
+
+# Runs a command and prints its wall seconds, peak RSS (kB, its children included) and exit code.
+# The command is started from this small process, not from the bench: Linux keeps a process's
+# high-water mark across exec, so a child forked from the bench (grown by decoding videos) would
+# start with the bench's resident size as the floor of its own.
+LAUNCHER = """
+import os, subprocess, sys, time
+t = time.perf_counter()
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_, status, usage = os.wait4(p.pid, 0)
+print(time.perf_counter() - t, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
 
 
 def recording(tree: Tree, name: str, train_args: list[str]) -> Path:
@@ -124,7 +140,7 @@ def encode_floor(video: Path, fps: int) -> float:
 
 def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
     """Every number of the report, for one tree."""
-    out: dict = {"startup": {}, "flagship": {}, "train_rss": {}, "scenes": {}, "sweep": {}}
+    out: dict = {"startup": {}, "flagship": {}, "train_rss": {}, "scenes": {}, "sweep": {}, "deck": {}}
     work = Path(tempfile.mkdtemp(prefix="nntopo-bench-"))
     try:
         for args in STARTUP:
@@ -155,6 +171,7 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
                 video = work / "scene.mp4"
                 seconds, rss, code = tree.run(["render", "--from", str(rec), "-o", str(video)], work)
                 out["scenes"][label] = 1000 * seconds / count_frames(video) if code == 0 else float("nan")
+        deck(tree, flagship, work, out["deck"])
         for n in SWEEP_WORKERS:
             if not (tree.src / "nntopo" / "sweep.py").exists():
                 break  # an older tree has no sweep
@@ -164,6 +181,36 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def deck(tree: Tree, rec: Path, work: Path, out: dict) -> None:
+    """The flagship's deck at 480p15, by `nntopo slides` and by `manim-slides render`, next to
+    its plain render: {what: (seconds, MB on disk, peak RSS MB)}."""
+    import importlib.util
+
+    def size(path: Path) -> float:
+        files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+        return sum(f.stat().st_size for f in files) / 1e6
+
+    video = work / "plain.mp4"
+    seconds, rss, code = tree.run(["render", "--from", str(rec), "--quality", "low", "-o", str(video)], work)
+    if code == 0:
+        out["render --from (plain video)"] = (seconds, size(video), rss)
+    if not (tree.src / "nntopo" / "deck").is_dir():
+        return  # an older tree has no decks
+    for suffix in (".pptx", ".html"):
+        path = work / f"deck{suffix}"
+        seconds, rss, code = tree.run(["slides", "--from", str(rec), "--quality", "low", "-o", str(path)], work)
+        if code == 0:
+            out[f"slides --from, {suffix}"] = (seconds, size(path), rss)
+    scene = tree.src / "scenes" / "slides.py"
+    if scene.exists() and importlib.util.find_spec("manim_slides") is not None:
+        folder = work / "manim-slides"
+        folder.mkdir()
+        seconds, rss, code = tree.run(["render", "-ql", "--media_dir", "media", str(scene), "LayerFlowSlides"],
+                                      folder, module="manim_slides", env={"NNTOPO_RECORDING": str(rec)})
+        if code == 0:
+            out["manim-slides render -ql (slides/)"] = (seconds, size(folder / "slides"), rss)
 
 
 def report(results: list[tuple[str, dict]]) -> None:
@@ -191,6 +238,10 @@ def report(results: list[tuple[str, dict]]) -> None:
         row(f"render spirals (training), {q}: MB", [f"{r['train_rss'][q]:.0f}" for _, r in results])
     for label in results[0][1]["scenes"]:
         row(f"{label}, 480p15: ms/frame", [f"{r['scenes'][label]:.1f}" for _, r in results])
+    print("the flagship's deck, 480p15: seconds / MB on disk / peak RSS MB")
+    for what in results[-1][1]["deck"]:
+        row(f"  {what}", ["/".join(f"{x:.1f}" if i < 2 else f"{x:.0f}" for i, x in enumerate(r["deck"][what]))
+                          if what in r["deck"] else "-" for _, r in results])
     for n in results[-1][1]["sweep"]:
         row(f"sweep, {n} worker{'s' if n > 1 else ''}: cells/minute",
             [f"{r['sweep'].get(n, float('nan')):.1f}" for _, r in results])
