@@ -5,7 +5,8 @@ nntopo.video.slides; manim-slides comes with `pip install 'nntopo[slides]'`):
     manim-slides present LayerFlowSlides
     manim-slides convert LayerFlowSlides talk.html
 
-NNTOPO_FIGURE=tori takes a figure of the catalogue instead; NNTOPO_PER=layer, a slide per layer.
+NNTOPO_FIGURE=tori takes a figure of the catalogue instead; NNTOPO_PER=layer, a slide per layer;
+NNTOPO_BACKGROUND=dark, the dark palette.
 """
 
 from nntopo.errors import NntopoError

@@ -27,6 +27,12 @@ def frames(path) -> list[np.ndarray]:
         return [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
 
 
+def manim_settings(tmp_path, width=854, height=480, **more) -> dict:
+    """manim's settings for a scene rendered from Python at 5 fps, quietly, into tmp_path/media."""
+    return {"media_dir": str(tmp_path / "media"), "frame_rate": 5, "pixel_width": width, "pixel_height": height,
+            "disable_caching": True, "progress_bar": "none", "verbosity": "ERROR", **more}
+
+
 def manim_slides(*args, env=None, cwd=None):
     return subprocess.run([str(BIN / "manim-slides"), *args], capture_output=True, text=True, timeout=600,
                           cwd=cwd, env=dict(os.environ, **(env or {})))
@@ -83,9 +89,7 @@ def test_a_slide_per_layer_from_python_on_dark(tiny_recording, tmp_path):
     from nntopo.video.slides import LayerFlowSlides
 
     p = part(tiny_recording, RenderOptions(fps=5))
-    with tempconfig({"media_dir": str(tmp_path / "media"), "frame_rate": 5, "pixel_width": 854,
-                     "pixel_height": 480, "disable_caching": True, "progress_bar": "none", "verbosity": "ERROR",
-                     "max_files_cached": 3}):
+    with tempconfig(manim_settings(tmp_path, max_files_cached=3)):
         LayerFlowSlides([p], per="layer", theme="dark", output_folder=tmp_path / "slides").render()
     shown = PresentationConfig.from_file(tmp_path / "slides" / "LayerFlowSlides.json")
     act = cut.acts([p.board], "layer")[0]
@@ -121,8 +125,8 @@ def test_the_environment_is_checked_before_any_work(monkeypatch, env, words):
 
 @pytest.mark.render
 def test_the_manim_slides_command_refuses_in_one_line(tmp_path):
-    env = {k: "" for k in ("NNTOPO_RECORDING", "NNTOPO_FIGURE")} | {"NNTOPO_FIGURE": "nope"}
-    r = manim_slides("render", "-ql", str(SCENE), "LayerFlowSlides", env=env, cwd=tmp_path)
+    r = manim_slides("render", "-ql", str(SCENE), "LayerFlowSlides", env={"NNTOPO_RECORDING": "", "NNTOPO_FIGURE": "nope"},
+                     cwd=tmp_path)
     assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr, r.stdout[-2000:] + r.stderr[-2000:]
     assert r.stderr.strip().splitlines()[-1].startswith("error: figure 'nope': expected one of"), r.stderr
     assert not (tmp_path / "slides").exists()
@@ -146,8 +150,7 @@ def test_a_figure_in_two_parts_is_two_runs_of_slides(tiny_recording, tmp_path):
 
     p = part(tiny_recording, RenderOptions(fps=5))
     acts = [Part(p.board.titled(t), p.report, t) for t in ("Part one", "Part two")]
-    with tempconfig({"media_dir": str(tmp_path / "media"), "frame_rate": 5, "pixel_width": 256,
-                     "pixel_height": 144, "disable_caching": True, "progress_bar": "none", "verbosity": "ERROR"}):
+    with tempconfig(manim_settings(tmp_path, 256, 144)):
         scene = LayerFlowSlides(acts, output_folder=tmp_path / "slides")
         scene.skip_reversing = True
         scene.render()

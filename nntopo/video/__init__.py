@@ -6,6 +6,7 @@
     text     lines of text drawn by cairo; paths as VMobjects
     theme    the palettes
     encode   the video stream written while the scene draws, GIF with its own palette, poster
+    slides   LayerFlowSlides: the scene as a manim-slides presentation, cut as decks cut (optional)
 
 Each render works in its own temporary media folder, so renders running at once never collide;
 the result replaces the target in one rename (atomic.replacing), so a failed or interrupted

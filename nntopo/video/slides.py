@@ -71,12 +71,13 @@ class LayerFlowSlides(Slide, LayerFlow):
             self.slide_at = (act, seg)
             self.next_slide(notes=self.said[act][0 if seg is None else seg + 1])
 
-    def render(self, *args, **kwargs) -> None:
+    def render(self, *args, **kwargs):
         if OLD_MANIM:
             return super().render(*args, **kwargs)
-        Scene.render(self, *args, **kwargs)
+        rerun = Scene.render(self, *args, **kwargs)
         self._save_slides(use_cache=not (config.disable_caching or self.disable_caching),
                           flush_cache=self.flush_cache, skip_reversing=self.skip_reversing)
+        return rerun
 
 
 def _settings_from_environment():
