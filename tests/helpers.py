@@ -85,3 +85,11 @@ def sides_of_the_drawn_plane(sb, frame: int):
     flatness = s[1] / s[0]
     normal = Vt[1]
     return flatness, [np.sign((p[0][:, :2] - centre) @ normal) for p in fr.points]
+
+
+def decoded(path) -> list:
+    """Every frame of a video, decoded: (H, W, 3) int arrays (differences do not wrap around)."""
+    import av
+
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]

@@ -10,7 +10,6 @@ import sys
 import tempfile
 import time
 
-import av
 import numpy as np
 import pytest
 
@@ -19,6 +18,8 @@ from nntopo.config import NetConfig, TrainConfig
 from nntopo.deck import cut, notes
 from nntopo.recording import load
 from nntopo.training import record
+
+from helpers import decoded
 
 
 def stage_blocks(sb):
@@ -88,11 +89,7 @@ def test_the_clips_are_one_continuous_video(tiny_recording, tmp_path):
     segs = cut.acts([sb])[0].segments
     paths = render_clips([sb], [(s.first, s.last) for s in segs], tmp_path, RenderOptions(fps=5)).paths
 
-    def frames(p):
-        with av.open(str(p)) as c:
-            return [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
-
-    clips = [frames(p) for p in paths]
+    clips = [decoded(p) for p in paths]
     assert [len(c) for c in clips] == [s.last - s.first + 1 for s in segs]
     for a, b in zip(clips, clips[1:]):
         assert np.abs(a[-1] - b[0]).mean() < 1.5  # the same frame, encoded twice

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
@@ -17,14 +16,11 @@ from nntopo.config import RenderOptions
 from nntopo.deck import cut, notes, part
 from nntopo.recording import load
 
+from helpers import decoded
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENE = ROOT / "scenes" / "slides.py"
 BIN = Path(sys.executable).parent
-
-
-def frames(path) -> list[np.ndarray]:
-    with av.open(str(path)) as c:
-        return [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
 
 
 def manim_settings(tmp_path, width=854, height=480, **more) -> dict:
@@ -60,12 +56,12 @@ def test_manim_slides_render_cuts_where_the_deck_cuts(recording_file, tmp_path):
     assert shown.resolution == (854, 480) and shown.background_color.as_hex() == "#fff"
     assert [s.notes for s in shown.slides] == notes.act(act, part(rec, RenderOptions(fps=5)).report)
 
-    theirs = [frames(tmp_path / s.file) for s in shown.slides]
+    theirs = [decoded(tmp_path / s.file) for s in shown.slides]
     # slides do not share frames: the title slide is the intro, then each segment after its first frame
     assert [len(f) for f in theirs] == [act.title_frame + 1] + [s.last - s.first for s in act.segments]
     (tmp_path / "ours").mkdir()
     ours = render_clips([sb], [(s.first, s.last) for s in act.segments], tmp_path / "ours", RenderOptions(fps=5)).paths
-    for k, clip in enumerate(frames(p) for p in ours):
+    for k, clip in enumerate(decoded(p) for p in ours):
         assert np.abs(clip[-1] - theirs[k + 1][-1]).mean() < 1.5  # both end on the same frame
         assert np.abs(clip[0] - theirs[k][-1]).mean() < 1.5  # and start where the slide before ends
         assert np.abs(clip[0] - clip[-1]).mean() > 1.5  # which is another picture: every stage moves
@@ -94,11 +90,11 @@ def test_a_slide_per_layer_from_python_on_dark(tiny_recording, tmp_path):
     shown = PresentationConfig.from_file(tmp_path / "slides" / "LayerFlowSlides.json")
     act = cut.acts([p.board], "layer")[0]
     assert len(shown.slides) == len(tiny_recording.net.layers) + 2
-    assert [len(frames(tmp_path / s.file)) for s in shown.slides[1:]] == [s.last - s.first for s in act.segments]
+    assert [len(decoded(tmp_path / s.file)) for s in shown.slides[1:]] == [s.last - s.first for s in act.segments]
     said = shown.slides[1].notes
     assert said.startswith("Layer 1, the linear map W.") and "Layer 1, the activation." in said
     assert shown.background_color.as_hex() == "#15171c"
-    last = frames(tmp_path / shown.slides[-1].file)[-1]
+    last = decoded(tmp_path / shown.slides[-1].file)[-1]
     assert last.mean() < 60  # light ink on near-black
 
 
@@ -157,7 +153,7 @@ def test_a_figure_in_two_parts_is_two_runs_of_slides(tiny_recording, tmp_path):
     shown = PresentationConfig.from_file(tmp_path / "slides" / "LayerFlowSlides.json")
     one, two = cut.acts([a.board for a in acts])
     assert len(shown.slides) == 2 * (len(one.segments) + 1)
-    lengths = [len(frames(tmp_path / s.file)) for s in shown.slides]
+    lengths = [len(decoded(tmp_path / s.file)) for s in shown.slides]
     title_two = two.title_frame - one.segments[-1].last  # act two's title card and intro
     assert lengths == ([one.title_frame + 1] + [s.last - s.first for s in one.segments]
                        + [title_two] + [s.last - s.first for s in two.segments])
