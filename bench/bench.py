@@ -171,7 +171,7 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
                 video = work / "scene.mp4"
                 seconds, rss, code = tree.run(["render", "--from", str(rec), "-o", str(video)], work)
                 out["scenes"][label] = 1000 * seconds / count_frames(video) if code == 0 else float("nan")
-        deck(tree, flagship, work, out["deck"])
+        deck(tree, flagship, work, out["deck"], out["flagship"].get("low"))
         for n in SWEEP_WORKERS:
             if not (tree.src / "nntopo" / "sweep.py").exists():
                 break  # an older tree has no sweep
@@ -183,19 +183,23 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
     return out
 
 
-def deck(tree: Tree, rec: Path, work: Path, out: dict) -> None:
+def deck(tree: Tree, rec: Path, work: Path, out: dict, low: dict | None) -> None:
     """The flagship's deck at 480p15, by `nntopo slides` and by `manim-slides render`, next to
-    its plain render: {what: (seconds, MB on disk, peak RSS MB)}."""
+    its plain render (`low`: the flagship's row at 480p15, if measured): {what: (seconds, MB on
+    disk, peak RSS MB)}."""
     import importlib.util
 
     def size(path: Path) -> float:
         files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
         return sum(f.stat().st_size for f in files) / 1e6
 
-    video = work / "plain.mp4"
-    seconds, rss, code = tree.run(["render", "--from", str(rec), "--quality", "low", "-o", str(video)], work)
-    if code == 0:
-        out["render --from (plain video)"] = (seconds, size(video), rss)
+    video = work / "flagship-low.mp4"  # measured with the flagship, when low is among the qualities
+    if low is not None:
+        out["render --from (plain video)"] = (low["ms"] * low["frames"] / 1000, size(video), low["rss"])
+    else:
+        seconds, rss, code = tree.run(["render", "--from", str(rec), "--quality", "low", "-o", str(video)], work)
+        if code == 0:
+            out["render --from (plain video)"] = (seconds, size(video), rss)
     if not (tree.src / "nntopo" / "deck").is_dir():
         return  # an older tree has no decks
     for suffix in (".pptx", ".html"):
