@@ -21,13 +21,13 @@ from .version import __version__
 
 # name -> the module that holds it
 _EXPORTS = {
-    "ACTIVATIONS": "activations", "DATASETS": "datasets", "make_dataset": "datasets",
+    "ACTIVATIONS": "nets.activations", "DATASETS": "data.datasets", "make_dataset": "data.datasets",
     "NetConfig": "config", "TrainConfig": "config", "RenderOptions": "config",
     "NntopoError": "errors", "ConfigError": "errors",
-    "Network": "network", "Recording": "recording", "RecordingError": "recording",
-    "load": "recording", "save": "recording", "record": "usermodel", "record_csv": "training",
+    "Network": "nets.network", "Recording": "recording", "RecordingError": "recording",
+    "load": "recording", "save": "recording", "record": "yourmodel.record", "record_csv": "training.record",
     "ModelError": "errors", "train": "api", "render": "api", "show": "api", "Video": "api", "slides": "api",
-    "inspect": "diagnostics", "FIGURES": "figures", "layers": "storyboard",
+    "inspect": "analysis.inspect", "FIGURES": "catalogue.figures", "layers": "storyboard",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]
 __getattr__ = exports(__name__, _EXPORTS, globals())

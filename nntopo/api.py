@@ -41,14 +41,14 @@ def train(dataset: str | Path, *, seed: int = 0, points: int = 250, training: Tr
 
     classes: how many, for a dataset of any number of classes (blobs); a CSV's are its labels.
     net: NetConfig's fields by name (layers=4, width=2, activation="tanh", ...)."""
-    from . import training as trainer
+    from .training import record as trainer
 
     _known(NetConfig, net, "network")
     training = training or TrainConfig()
     if isinstance(dataset, Path) or str(dataset).endswith(".csv"):
         cfg = NetConfig(**{"in_dim": 2, "layers": 4, "width": 2, **net})
         return trainer.record_csv(dataset, cfg, training, seed, progress)
-    from .datasets import DATASETS
+    from .data.datasets import DATASETS
 
     in_dim = DATASETS[dataset].dim if dataset in DATASETS else 2  # an unknown name is refused by record
     cfg = NetConfig(**{"in_dim": in_dim, "layers": 4, "width": 2, **net})

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .activations import ACTIVATIONS
+from .nets.activations import ACTIVATIONS
 from .errors import ConfigError
 
 MAX_DIM = 256  # the widest representation the videos show (wider than 3: through a projection)

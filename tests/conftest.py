@@ -3,7 +3,7 @@
 import pytest
 
 from nntopo.config import NetConfig, TrainConfig
-from nntopo.training import record
+from nntopo.training.record import record
 
 
 @pytest.fixture(scope="session")
@@ -74,8 +74,8 @@ def recordings_to_damage(tmp_path_factory, tiny_recording):
     import numpy as np
     import torch
 
-    from nntopo import usermodel
-    from nntopo.datasets import make_dataset
+    from nntopo.yourmodel import record as usermodel
+    from nntopo.data.datasets import make_dataset
 
     folder = tmp_path_factory.mktemp("to-damage")
     quick = TrainConfig(steps=20, restarts=1, snapshot_every=10)

@@ -54,7 +54,7 @@ def to_torch(net, cfg):
     import numpy as np
     import torch
 
-    from nntopo.model import MLP
+    from nntopo.training.model import MLP
 
     m = MLP(cfg)
     with torch.no_grad():

@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from typer.testing import CliRunner
 
 import nntopo
-from nntopo import cli, datasets
+from nntopo import cli
+from nntopo.data import datasets
 
 FPS = 5  # frames per second in these renders: enough to see every stage, quick to make
 
@@ -136,8 +137,8 @@ def test_train_is_the_commands_train():
 
 def test_the_exports_stay_what_they_are_whatever_is_imported_first():
     # A submodule named like an export would replace it once imported (nntopo.train was one).
-    code = ("import nntopo, nntopo.training, nntopo.figures, nntopo.usermodel, nntopo.api, nntopo.video,"
-            " nntopo.deck, nntopo.sweep, nntopo.results;"
+    code = ("import nntopo, nntopo.training.record, nntopo.catalogue.figures, nntopo.yourmodel.record, nntopo.api, nntopo.video,"
+            " nntopo.deck, nntopo.studies.sweep, nntopo.studies.results;"
             "import types; bad = [n for n in nntopo.__all__ if isinstance(getattr(nntopo, n), types.ModuleType)];"
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -3,7 +3,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nntopo import cli, recording
-from nntopo.datasets import DATASETS
+from nntopo.data.datasets import DATASETS
 
 
 def run(*args):

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from nntopo import cli
 from nntopo.config import QUALITIES, RANGES, NetConfig, RenderOptions, TrainConfig, check_points, check_seed, in_range
-from nntopo.datasets import make_dataset
+from nntopo.data.datasets import make_dataset
 from nntopo.errors import ConfigError, NntopoError
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from nntopo.datasets import DATASETS, make_dataset
-from nntopo.diagnostics import separable as linearly_separable
+from nntopo.data.datasets import DATASETS, make_dataset
+from nntopo.analysis.inspect import separable as linearly_separable
 
 
 @pytest.mark.parametrize("name", list(DATASETS))
@@ -60,7 +60,7 @@ def gauss_linking(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_tori_are_linked_and_the_unlink_is_not():
-    from nntopo.datasets import TORI, UNLINK, core_circle
+    from nntopo.data.datasets import TORI, UNLINK, core_circle
 
     t = np.linspace(0, 2 * np.pi, 400, endpoint=False)
     a = core_circle((-TORI["offset"], 0, 0), TORI["radius"], 2, t)

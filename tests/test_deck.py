@@ -17,7 +17,7 @@ from nntopo import storyboard
 from nntopo.config import NetConfig, TrainConfig
 from nntopo.deck import cut, notes
 from nntopo.recording import load
-from nntopo.training import record
+from nntopo.training.record import record
 
 from helpers import decoded
 
@@ -59,7 +59,7 @@ def test_a_title_card_is_in_no_clip(tiny_recording):
 
 
 def test_notes_say_the_numbers_in_words():
-    from nntopo.diagnostics import StageReport
+    from nntopo.analysis.inspect import StageReport
 
     s = StageReport(2, "linear", -0.5, 3.0, True, "det W != 0", False, 0.875, ((1, 0), (1, 1)), (), 2.5, 2.0)
     said = notes.stage(s, ("A", "B"))

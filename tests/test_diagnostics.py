@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from nntopo import cli, diagnostics, recording
-from nntopo.datasets import make_dataset
-from nntopo.network import Dense, Network
+from nntopo import cli, recording
+from nntopo.analysis import inspect as diagnostics
+from nntopo.data.datasets import make_dataset
+from nntopo.nets.network import Dense, Network
 
 RNG = np.random.default_rng(0)
 
@@ -126,7 +127,7 @@ def test_overlay_notes_follow_the_stages(tiny_recording):
 def test_c_way_separability_is_not_one_vs_rest():
     """Three clusters on a line: a linear 3-way head gets them all right (the middle one wins
     between the others), but no single line cuts the middle one from the rest."""
-    from nntopo.diagnostics import apart, separable
+    from nntopo.analysis.inspect import apart, separable
 
     rng = np.random.default_rng(0)
     X = np.concatenate([c + 0.05 * rng.standard_normal((30, 2)) for c in ([-1, 0], [0, 0], [1, 0])])
@@ -140,7 +141,7 @@ def test_c_way_separability_is_not_one_vs_rest():
 
 def test_inspect_measures_every_class():
     from nntopo.config import NetConfig, TrainConfig
-    from nntopo.training import record
+    from nntopo.training.record import record
 
     rec = record("blobs", NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=150, restarts=1), seed=0,
                  n_per_class=20, classes=3)

@@ -10,10 +10,11 @@ import pytest
 
 from helpers import check_in_chromium
 
-from nntopo import figures, knn, storyboard
+from nntopo.catalogue import figures
+from nntopo import knn, storyboard
 from nntopo.config import RenderOptions, TrainConfig
 from nntopo.storyboard import Kind
-from nntopo.datasets import DATASETS
+from nntopo.data.datasets import DATASETS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -120,7 +121,7 @@ def test_make_figures_in_parallel_reports_failures(tmp_path, chromium):
 def test_linked_tori_need_a_fourth_dimension():
     """Width 3 fails on the dense test sample at every depth tried; width 4 separates them."""
     from nntopo.config import NetConfig, TrainConfig
-    from nntopo.training import record
+    from nntopo.training.record import record
 
     for depth in (1, 2, 3):
         rec = record("tori", NetConfig(3, depth, 3, "tanh"), TrainConfig(), seed=0, n_per_class=60)

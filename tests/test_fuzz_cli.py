@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import FUZZ_SCALE
-from nntopo import ACTIVATIONS, DATASETS, apart, cli
+from nntopo import ACTIVATIONS, DATASETS, cli
+from nntopo.training import child as apart
 from nntopo.config import ASPECTS, BACKGROUNDS, FORMATS, QUALITIES, RANGES
 
 pytestmark = pytest.mark.fuzz
@@ -28,7 +29,8 @@ pytestmark = pytest.mark.fuzz
 
 def in_process(kind, progress=None, **job):
     """record_apart without the child process: the same recording, sooner."""
-    from nntopo import training, usermodel
+    from nntopo.training import record as training
+    from nntopo.yourmodel import record as usermodel
 
     if kind == "model":
         return usermodel.record_file(**job)

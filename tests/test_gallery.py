@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from nntopo import gallery
-from nntopo.figures import FIGURES
+from nntopo.catalogue import gallery
+from nntopo.catalogue.figures import FIGURES
 
 
 def fake_figure(folder, name, holds=True, video=b"not a video"):

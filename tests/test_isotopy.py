@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from nntopo import isotopy
+from nntopo.nets import isotopy
 from nntopo.config import NetConfig
-from nntopo.model import MLP
-from nntopo.training import network
-from nntopo.network import Dense, Network
+from nntopo.training.model import MLP
+from nntopo.training.record import network
+from nntopo.nets.network import Dense, Network
 
 T = np.linspace(0.0, 1.0, 401)
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from nntopo import metrics
-from nntopo.network import Dense, Network
+from nntopo.analysis import metrics
+from nntopo.nets.network import Dense, Network
 
 
 def random_net(activation, seed=0, dims=(2, 3, 2)):

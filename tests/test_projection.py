@@ -8,7 +8,7 @@ import pytest
 from nntopo import storyboard
 from nntopo.config import NetConfig, TrainConfig
 from nntopo.storyboard import projection
-from nntopo.training import record
+from nntopo.training.record import record
 
 
 def orthonormal(B, tol=1e-9):
@@ -97,7 +97,7 @@ def test_in_3d_the_plane_is_seen_edge_on_with_the_classes_on_either_side(wide):
 def test_the_drawn_separator_separates_what_the_network_separates(wide):
     """In the last frame, the classifier's sign on every point is the side of the drawn line it
     is on: w . h + c = w_E . y + c exactly, because the normal is in the picture."""
-    import nntopo.isotopy as isotopy
+    import nntopo.nets.isotopy as isotopy
 
     plan = isotopy.plan(wide.net, 2)
     reps = isotopy.pad(wide.net.representations(wide.X)[-1], plan.dim)

@@ -67,9 +67,9 @@ def test_refuses_files_that_are_not_recordings(tmp_path, tiny_recording):
 
 
 def test_refuses_other_format_versions(tiny_recording, tmp_path, monkeypatch):
-    monkeypatch.setattr(recording, "FORMAT_VERSION", FORMAT_VERSION + 1)
+    monkeypatch.setattr(recording.format, "FORMAT_VERSION", FORMAT_VERSION + 1)
     path = save(tiny_recording, tmp_path / "future.npz")
-    monkeypatch.setattr(recording, "FORMAT_VERSION", FORMAT_VERSION)
+    monkeypatch.setattr(recording.format, "FORMAT_VERSION", FORMAT_VERSION)
     with pytest.raises(RecordingError, match=f"format {FORMAT_VERSION + 1}"):
         load(path)
 

@@ -222,7 +222,7 @@ def test_the_manim_command_renders_a_recording(tiny_recording, tmp_path):
 def test_three_classes_from_a_csv_render_in_their_colours(tmp_path):
     """A CSV of three named classes, trained and rendered from the CLI: the legend's names, the
     palette's three colours on the plot, and the heat map tinted by the most probable class."""
-    from nntopo.datasets import make_dataset
+    from nntopo.data.datasets import make_dataset
 
     X, y = make_dataset("blobs", 25, 0, 3)
     names = ["oak", "pine", "elm"]

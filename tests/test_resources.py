@@ -3,7 +3,8 @@
 import pytest
 from typer.testing import CliRunner
 
-from nntopo import cli, resources
+from nntopo import cli
+from nntopo.video import memory as resources
 from nntopo.config import RenderOptions
 from nntopo.errors import NntopoError
 

@@ -3,7 +3,7 @@ table and plot read off them."""
 
 import pytest
 
-from nntopo import results
+from nntopo.studies import results
 from nntopo.errors import NntopoError
 
 

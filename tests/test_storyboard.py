@@ -3,11 +3,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from nntopo import isotopy, storyboard
+from nntopo.nets import isotopy
+from nntopo import storyboard
 from nntopo.config import NetConfig, TrainConfig
-from nntopo.network import Dense, Network
-from nntopo.storyboard import Kind, camera, paths, plane
-from nntopo.training import record
+from nntopo.nets.network import Dense, Network
+from nntopo.storyboard import Kind, view as camera, paths, plane
+from nntopo.training.record import record
 
 
 def whole(sb):

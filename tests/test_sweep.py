@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from nntopo import results, sweep
+from nntopo.studies import results, sweep
 
 GRID = ["circles", "--layers", "1-2", "--width", "2,3", "--seeds", "0-1", "--steps", "60", "--points", "30"]
 
@@ -94,9 +94,9 @@ def test_a_failing_cell_is_its_own_error(scheduler, tmp_path):
 
 @pytest.mark.cluster
 def test_a_row_is_what_train_and_inspect_give():
-    from nntopo import diagnostics
+    from nntopo.analysis import inspect as diagnostics
     from nntopo.config import NetConfig, TrainConfig
-    from nntopo.training import record
+    from nntopo.training.record import record
 
     cell = sweep.Cell("circles", 2, 3, "tanh", "dense", 1, steps=80, points=30)
     row = sweep.measure(cell)

@@ -8,7 +8,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from nntopo import datasets, storyboard, torchnet, usermodel
+from nntopo.data import datasets
+from nntopo import storyboard
+from nntopo.yourmodel import read as torchnet, record as usermodel
 from nntopo.errors import NntopoError
 
 torch.manual_seed(0)

@@ -3,11 +3,11 @@ import torch
 
 from helpers import to_torch
 
-from nntopo import metrics
-from nntopo.datasets import make_dataset
+from nntopo.analysis import metrics
+from nntopo.data.datasets import make_dataset
 from nntopo.config import NetConfig
-from nntopo.model import MLP
-from nntopo.training import TrainConfig, identity_penalty, record, train
+from nntopo.training.model import MLP
+from nntopo.training.record import TrainConfig, identity_penalty, record, train
 
 
 def test_same_seed_same_recording():
@@ -92,7 +92,7 @@ def test_contractive_training_lowers_the_stretch():
 
 
 def test_three_classes_train_a_softmax_head(tmp_path):
-    from nntopo import metrics
+    from nntopo.analysis import metrics
     from nntopo.recording import load
 
     rec = record("spirals-3", NetConfig(2, 2, 3, "tanh"), TrainConfig(steps=200, restarts=1), seed=0,

@@ -4,7 +4,7 @@ from typer.testing import CliRunner
 
 from nntopo import cli, recording
 from nntopo.errors import NntopoError
-from nntopo.userdata import load_points
+from nntopo.data.userdata import load_points
 
 
 def write(tmp_path, text, name="p.csv"):
@@ -82,7 +82,7 @@ def test_cli_trains_on_the_users_points_and_refuses_bad_ones(tmp_path):
 
 
 def test_too_many_points_are_refused_before_work(tmp_path):
-    from nntopo.userdata import MAX_POINTS
+    from nntopo.data.userdata import MAX_POINTS
 
     path = tmp_path / "many.csv"
     path.write_text("".join(f"{i},{i % 7},{i % 2}\n" for i in range(MAX_POINTS + 1)))

@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from nntopo import isotopy, metrics, recording, storyboard
-from nntopo import vectorfield as vf
+from nntopo.nets import isotopy
+from nntopo.analysis import metrics
+from nntopo import recording, storyboard
+from nntopo.nets import vectorfield as vf
 from nntopo.config import NetConfig, TrainConfig
-from nntopo.model import MLP, VectorFieldLayer
-from nntopo.network import VectorField
+from nntopo.training.model import MLP, VectorFieldLayer
+from nntopo.nets.network import VectorField
 from nntopo.storyboard import Kind, plane
 from nntopo.storyboard.paths import arrow_paths
-from nntopo.training import record
+from nntopo.training.record import record
 
 
 def test_field_against_a_hand_computation():

@@ -43,7 +43,7 @@ class Part:
 
 def part(rec, opts: RenderOptions, title: str | None = None) -> Part:
     """A recording's part of a deck: its layer-by-layer storyboard, measured for the notes."""
-    from ..diagnostics import inspect
+    from ..analysis.inspect import inspect
     from ..video import storyboard_of
 
     return Part(storyboard_of(rec, opts), inspect(rec), title or f"What each layer does to {rec.meta['dataset']['name']}")
@@ -52,9 +52,9 @@ def part(rec, opts: RenderOptions, title: str | None = None) -> Part:
 def figure_parts(name: str, opts: RenderOptions, cache: Path | None = None, progress: Progress | None = None,
                  on_start: Callable[[str, int], None] | None = None) -> list[Part]:
     """The parts of a figure of the catalogue, one per run (trained, or read from `cache`)."""
-    from .. import figures
+    from ..catalogue import figures
     from ..config import one_of
-    from ..diagnostics import inspect
+    from ..analysis.inspect import inspect
     from ..errors import NntopoError
 
     one_of("figure", name, figures.FIGURES)

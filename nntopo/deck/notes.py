@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..diagnostics import Report, StageReport
+from ..analysis.inspect import Report, StageReport
 from .cut import Act
 
 STAGE_WORDS = {"linear": "the linear map W", "translate": "the translation by b",

@@ -16,7 +16,7 @@ from .flow import layers
 from .layout import DOT_RADIUS, LAYOUTS, RING_RADIUS, Detail, Layout, Timing
 from .paths import dot_paths
 from .timeline import Block, Frames, Kind, Storyboard, looped
-from .snapshots import knn, training
+from .history import knn, training
 
 __all__ = [
     "DOT_RADIUS", "LAYOUTS", "RING_RADIUS", "Block", "Detail", "Frames", "Kind", "Layout",

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import datasets, isotopy
+from ..data import datasets
+from ..nets import isotopy
 from ..config import MAX_DIM
 from ..errors import NntopoError
 from ..recording import Recording
-from . import camera, plane, projection, script
+from . import view as camera, plane, projection, script
 from .layout import LAYOUTS, Detail, Layout, Timing
 from .paths import PathIndex, arrow_paths, ease
 from .timeline import Block, Frames, Kind, Storyboard

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..network import VectorField
+from ..nets.network import VectorField
 from .layout import Detail
 
 
@@ -124,7 +124,7 @@ def quiver(step: VectorField, pts: np.ndarray, n: int) -> tuple[np.ndarray, np.n
     """The arrows of a 2D step's field over the box around pts (P, 2), n per side: tails (A, 2),
     tips (A, 2) = tails + F(tails), true to scale (the flow slides each tail point straight to its
     tip), and where the step folds (A,) bool."""
-    from ..vectorfield import fold_mask, region
+    from ..nets.vectorfield import fold_mask, region
 
     tails = region(pts, n, margin=0.0)
     return tails, tails + step.field(tails), fold_mask(step, tails)

@@ -8,7 +8,7 @@ import itertools
 
 import numpy as np
 
-from .. import isotopy
+from ..nets import isotopy
 from ..recording import Recording
 from .layout import Timing
 from .paths import ease
@@ -80,11 +80,11 @@ def input_blocks(rec: Recording, timing: Timing) -> list[Block]:
 def step_notes(rec: Recording, extent: float) -> dict[int, str]:
     """Per vector-field layer: is its step invertible? As the recording measured it when it was
     made (its metrics' field_steps), the number the figures' checks read too."""
-    from ..vectorfield import Invertibility
+    from ..nets.vectorfield import Invertibility
 
     steps = rec.meta["metrics"].get("field_steps")
     if steps is None:  # made before steps were measured at recording time
-        from ..metrics import field_steps
+        from ..analysis.metrics import field_steps
 
         steps = field_steps(rec.net, rec.X, extent)
     return {s["layer"]: Invertibility(s["lipschitz"], s["folds"]).describe() for s in steps}
@@ -93,7 +93,7 @@ def step_notes(rec: Recording, extent: float) -> dict[int, str]:
 def with_notes(blocks: list[Block], report) -> list[Block]:
     """The --overlay: each block shows the numbers of the stage it plays (or last played), from
     a diagnostics.Report."""
-    from ..diagnostics import betti_words
+    from ..analysis.inspect import betti_words
 
     by_stage = {(s.layer - 1, s.stage): s for s in report.stages}
     names = report.classes

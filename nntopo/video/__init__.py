@@ -44,7 +44,7 @@ def storyboard_of(rec: Recording, opts: RenderOptions) -> Storyboard:
 
     report = None
     if opts.overlay:
-        from ..diagnostics import inspect
+        from ..analysis.inspect import inspect
 
         report = inspect(rec)
     sb = storyboard.layers(rec, opts.frame_rate, overlay=report, layout=layout, view=opts.view)
@@ -56,7 +56,7 @@ def render(rec: Recording, output: str | Path, opts: RenderOptions = RenderOptio
     """Render the layer-by-layer video of `rec` to `output` (and its poster); on_start("rendering",
     total frames) first, then progress(n) after every n frames."""
     from ..atomic import check_output
-    from ..resources import check_memory
+    from .memory import check_memory
 
     check_output(output, f".{opts.format}", folder=opts.all_frames)
     check_memory(opts, len(rec.X), max([rec.X.shape[1]] + rec.net.widths), len(rec.net.layers))

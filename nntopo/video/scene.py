@@ -17,7 +17,7 @@ from manim import Group, Line, ManimColor, Scene, UpdateFromAlphaFunc, VGroup, V
 from manim import LEFT, RIGHT, UP
 
 from ..storyboard import DOT_RADIUS, RING_RADIUS, Frames, Kind, Storyboard, dot_paths
-from .camera import FastCamera
+from .cairo_camera import FastCamera
 from .panel import Panel
 from .text import path_mobject, text
 from .theme import DOT_OPACITY, PLANE_FILL, STROKES, THEMES, class_colors, heat_colors

@@ -1,0 +1,316 @@
+"""The essay's figures as named, reproducible recipes: data, network, training, seed and scene.
+
+`FIGURES` is the catalogue, in the essay's order. A figure has one or more runs (a figure in two
+parts, like "one hidden unit fails, two succeed", has two), each trained into a recording and
+drawn by a scene. `check` states, as code, what the measured numbers must show for the essay's
+claim to hold; the numbers on screen always come from the run itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..config import NetConfig, Progress, RenderOptions, TrainConfig
+from ..data.datasets import DATASETS
+from ..recording import FORMAT_VERSION, RecordingError, load, save
+from ..version import __version__
+
+CACHE_VERSION = 2  # 2: recordings measure whether every layer is a homeomorphism
+
+# the layer-by-layer flow, the input plane only, training; a conv net's representation of digits
+SCENES = ("flow", "input", "training", "knn")
+
+
+@dataclass(frozen=True)
+class Run:
+    dataset: str  # a key of DATASETS
+    layers: int  # hidden layers
+    width: int  # units per hidden layer
+    seed: int = 0  # seed of the data and the initialisations
+    train: TrainConfig = field(default_factory=TrainConfig)  # the training recipe
+    scene: str = "flow"  # one of SCENES
+    title: str = ""  # title card before this run, in a figure of several runs
+    points: int = 250  # data points per class
+    heat: bool = True  # draw the classification heat map
+    stage_seconds: float = 1.2  # seconds per stage (linear, translate, activate)
+    overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
+    layer_type: str = "dense"  # of every hidden layer: "dense" (tanh) or "vector-field"
+    anchors: int = 8  # vector-field layers: Gaussians per step
+
+    def net(self) -> NetConfig:
+        return NetConfig(DATASETS[self.dataset].dim, self.layers, self.width, "tanh",
+                         (self.layer_type,), self.anchors)
+
+    def key(self) -> str:
+        """A hash of everything that decides the recording: the cache file's name."""
+        recipe = asdict(self)
+        recipe = {k: recipe[k] for k in ("dataset", "layers", "width", "seed", "train", "points",
+                                         "layer_type", "anchors")}
+        # (drawing options - scene, title, heat, timing, overlay - do not change the recording)
+        recipe["versions"] = [__version__, FORMAT_VERSION, CACHE_VERSION]
+        return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
+
+    def work(self) -> int:
+        """Units of progress training reports: optimiser steps over all restarts."""
+        return self.train.restarts * self.train.steps
+
+
+@dataclass(frozen=True)
+class KnnRun:
+    """A small conv net on real digits with a 2-unit representation, drawn while it trains."""
+
+    dataset: str  # a key of knn.DIGITS
+    loss: str  # "knn" (the essay's k-NN loss) or "softmax"
+    seed: int = 0  # seed of the initialisation and the batches
+    epochs: int = 120  # passes over the training images
+    title: str = ""  # title card before this run
+    points: int = 50  # held-out images per class drawn
+    scene: str = "knn"
+
+    def config(self):
+        """The knn.KnnConfig of this run."""
+        from ..knn import KnnConfig
+
+        return KnnConfig(epochs=self.epochs, rep_dim=2)
+
+    def key(self) -> str:
+        from ..knn import FORMAT_VERSION as TRAJECTORY_FORMAT
+
+        recipe = {"run": asdict(self), "config": asdict(self.config()),
+                  "versions": [__version__, TRAJECTORY_FORMAT]}
+        recipe["run"].pop("title")
+        return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
+
+    def work(self) -> int:
+        return self.epochs
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    claim: str  # the essay's claim, as `nntopo figures` lists it
+    runs: tuple[Run | KnnRun, ...]
+    check: Callable[[list[dict]], bool]  # the runs' metrics -> does the claim hold?
+
+
+CURVES_HIDDEN = Run("curves", 1, 2)
+FIGURES: dict[str, Figure] = {
+    f.name: f
+    for f in [
+        Figure(
+            "linear-curves",
+            "with no hidden layer the boundary is a line, and the two curves are not separated",
+            (Run("curves", 0, 2),),
+            lambda ms: ms[0]["train_accuracy"] < 1.0,
+        ),
+        Figure(
+            "hidden-curves",
+            "one hidden layer of two tanh units bends the boundary into a curve that separates them",
+            (Run("curves", 1, 2, scene="input"),),
+            lambda ms: ms[0]["train_accuracy"] == 1.0,
+        ),
+        Figure(
+            "hidden-representation",
+            "in the hidden layer's coordinates the curves are linearly separable",
+            (CURVES_HIDDEN,),
+            lambda ms: ms[0]["train_accuracy"] == 1.0,
+        ),
+        Figure(
+            "tanh-layer",
+            "a tanh layer is a linear map W, a translation by b, then tanh: it never cuts or folds",
+            (Run("curves", 1, 2, heat=False, stage_seconds=2.4),),
+            lambda ms: ms[0]["homeomorphism"] and ms[0]["train_accuracy"] == 1.0,
+        ),
+        Figure(
+            "spirals",
+            "four 2-unit tanh layers untangle two slightly entangled spirals",
+            (Run("spirals", 4, 2),),
+            lambda ms: ms[0]["train_accuracy"] >= 0.99,
+        ),
+        Figure(
+            "spirals-hard",
+            "the same network fails on more entangled spirals",
+            (Run("spirals-hard", 4, 2),),
+            lambda ms: ms[0]["train_accuracy"] < 0.99,
+        ),
+        Figure(
+            "circles-2",
+            "two hidden units cannot separate a disk from the annulus around it, however they train",
+            (Run("circles", 1, 2, scene="training", train=TrainConfig(snapshot_every=10, restarts=1)),),
+            lambda ms: ms[0]["test_accuracy"] < 1.0,
+        ),
+        Figure(
+            "intervals",
+            "on the line, one hidden unit fails; two units lift it into a curve a line separates",
+            (
+                Run("intervals", 1, 1, title="One hidden unit"),
+                Run("intervals", 1, 2, title="Two hidden units"),
+            ),
+            lambda ms: ms[0]["train_accuracy"] < 1.0 and ms[1]["train_accuracy"] == 1.0,
+        ),
+        Figure(
+            "circles-3",
+            "with a third hidden unit the disk and the annulus come apart in 3D: a plane separates them",
+            (Run("circles", 1, 3),),
+            lambda ms: ms[0]["test_accuracy"] == 1.0,
+        ),
+        Figure(
+            "tori",
+            "linked tori cannot be separated in 3 dimensions, whatever the depth; 4 units can",
+            (
+                Run("tori", 2, 3, title="Two layers of 3 units: the links stay caught"),
+                Run("tori", 2, 4, title="Layers of 4 units: the 4th dimension unlinks them"),
+            ),
+            lambda ms: ms[0]["test_accuracy"] < 1.0 and ms[1]["test_accuracy"] == 1.0,
+        ),
+        Figure(
+            "unlink",
+            "a ring with a circle hanging through it is an unlink: 3-unit layers pull them apart",
+            (Run("unlink", 3, 3),),
+            lambda ms: ms[0]["train_accuracy"] == 1.0,
+        ),
+        Figure(
+            "easy-way-out",
+            "a deep 2-wide network scores high on disk/annulus by stretching space; "
+            "a contractive penalty refuses the stretch",
+            (
+                Run("circles", 4, 2, title="Four 2-unit layers: the easy way out",
+                    train=TrainConfig(restarts=2), overlay=True),
+                Run("circles", 4, 2, title="The same network with a contractive penalty",
+                    train=TrainConfig(restarts=2, contractive=0.005), overlay=True),
+            ),
+            lambda ms: ms[0]["test_accuracy"] < 1.0
+            and ms[0]["train_accuracy"] >= 0.95
+            and ms[1]["max_stretch"] < ms[0]["max_stretch"],
+        ),
+        Figure(
+            "vector-field",
+            "the essay's vector-field layer: four invertible steps x + F(x) (4 anchors each) untangle "
+            "the spirals, as well as a tanh network with as many parameters (8 layers of 2 units)",
+            (
+                Run("spirals", 4, 2, layer_type="vector-field", anchors=4,
+                    title="Four vector-field steps, x → x + F(x): 51 parameters"),
+                Run("spirals", 8, 2, stage_seconds=0.6,
+                    title="Eight 2-unit tanh layers: also 51 parameters"),
+            ),
+            lambda ms: ms[0]["train_accuracy"] >= 0.99
+            and all(s["invertible"] for s in ms[0]["field_steps"])
+            and ms[0]["parameters"] == ms[1]["parameters"],
+        ),
+        Figure(
+            "knn",
+            "trained for k-NN, a 2-unit representation of the digits contracts each class and "
+            "inflates the space between them, more than softmax does",
+            (
+                KnnRun("digits", "knn", title="Trained with the k-NN loss"),
+                KnnRun("digits", "softmax", title="The same network trained with softmax"),
+            ),
+            lambda ms: ms[0]["spread_end"] < ms[0]["spread_start"]
+            and ms[0]["spread_end"] < ms[1]["spread_end"],
+        ),
+    ]
+}
+
+
+def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None) -> list:
+    """Train every run of `fig`, or load it from `cache` (a folder) when trained before: a
+    Recording per Run, a knn.Trajectory per KnnRun."""
+    from .. import knn
+    from ..training.record import record
+
+    out = []
+    for run in fig.runs:
+        knn_run = isinstance(run, KnnRun)
+        # Keyed by the recipe alone: figures that share a run share its recording.
+        prefix = f"knn-{run.dataset}" if knn_run else run.dataset
+        path = cache / f"{prefix}-{run.key()}.npz" if cache is not None else None
+        rec = None
+        if path is not None and path.exists():
+            try:
+                rec = knn.load_trajectory(path) if knn_run else load(path)
+            except (RecordingError, ValueError):
+                rec = None  # a damaged cache entry is trained again
+        if rec is None:
+            if knn_run:
+                rec = knn.trajectory(run.dataset, run.loss, run.config(), run.seed, run.points,
+                                     progress=progress)
+            else:
+                rec = record(run.dataset, run.net(), run.train, run.seed, run.points, progress)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                (knn.save_trajectory if knn_run else save)(rec, path)
+        elif progress is not None:
+            progress(run.work())
+        out.append(rec)
+    return out
+
+
+def storyboards(fig: Figure, recs: list, opts: RenderOptions) -> list:
+    """The storyboards of every run of `fig`, in order (the last loops with opts.loop)."""
+    from .. import storyboard as sb
+
+    layout = sb.LAYOUTS[opts.aspect]
+    fps = opts.frame_rate
+    out = []
+    for run, rec in zip(fig.runs, recs):
+        if isinstance(run, KnnRun):
+            board = sb.knn(rec, fps, layout=layout)
+        elif run.scene == "training":
+            board = sb.training(rec, fps, detail=_detail(run), layout=layout)
+        else:
+            report = None
+            if run.overlay:
+                from ..analysis.inspect import inspect
+
+                report = inspect(rec)
+            board = sb.layers(rec, fps, _detail(run), sb.Timing(fps, stage=run.stage_seconds),
+                              input_only=run.scene == "input", overlay=report, layout=layout,
+                              view=opts.view)
+        out.append(board.titled(run.title) if run.title else board)
+    if opts.loop:  # the last part rewinds to its own first frame; the first part then follows
+        out[-1] = sb.looped(out[-1])
+    return out
+
+
+def _detail(run: Run):
+    from ..storyboard import Detail
+
+    return Detail(heat_levels=Detail().heat_levels if run.heat else 0)
+
+
+def holds(fig: Figure, recs: list) -> bool:
+    return bool(fig.check([r.meta["metrics"] for r in recs]))
+
+
+def render(name: str, output: str | Path, opts: RenderOptions = RenderOptions(),
+           on_train: Progress | None = None, on_frames: Progress | None = None,
+           on_start: Callable[[str, int], None] | None = None) -> bool:
+    """Train (or load from output's folder/.cache) and render figure `name` to `output`, with
+    its poster and, for an MP4, the gallery's sidecar. Returns whether the essay's claim holds.
+
+    on_start(phase, total) announces "training" (units: optimiser steps, epochs) and
+    "rendering" (frames) before each starts; on_train and on_frames then report progress."""
+    from ..atomic import check_output
+    from ..config import one_of
+    from ..video import render_storyboards
+
+    one_of("figure", name, FIGURES)
+    fig = FIGURES[name]
+    output = check_output(output, f".{opts.format}", folder=opts.all_frames)
+    if on_start:
+        on_start("training", sum(r.work() for r in fig.runs))
+    recs = recordings(fig, output.parent / ".cache", on_train)
+    boards = storyboards(fig, recs, opts)
+    if on_start:
+        on_start("rendering", sum(b.total_frames for b in boards))
+    render_storyboards(boards, output, opts, on_frames)
+    verdict = holds(fig, recs)
+    if opts.format == "mp4" and not opts.all_frames:  # what the gallery shows about this run
+        from .gallery import sidecar
+
+        sidecar(output, fig.name, [r.meta["metrics"] for r in recs], verdict)
+    return verdict

@@ -1,0 +1,47 @@
+"""Will a render fit in this machine's memory? Estimated up front, refused with the estimate,
+rather than discovered by the kernel halfway through.
+
+The estimate is fitted to `make bench` (peak RSS of `render --from` of the flagship: 218 MB at
+480p, 394 MB at 1080p, 1025 MB at 4k, i.e. about 175 MB plus 103 bytes per pixel of the frame)
+plus what the points carried through the stages cost per frame chunk (measured: 20,000 points
+per class add about 70 MB), plus the positions kept at the start of every stage in the padded
+space, which grow with the width (measured: four 256-unit layers add about 125 MB at 480p).
+"""
+
+from __future__ import annotations
+
+from ..config import RenderOptions
+from ..errors import NntopoError
+
+BASE = 175e6  # bytes: the interpreter, numpy, manim, the encoder's fixed part
+PER_PIXEL = 103.0  # bytes per pixel of the frame: canvases, queued frames, the encoder's look-ahead
+PER_POINT = 2000.0  # bytes per point carried through the stages, per chunk of frames
+PLANE_POINTS = 4000  # the grid's anchors and the heat map's rings, carried like the data
+
+
+def needed(opts: RenderOptions, points: int, widest: int = 2, layers: int = 0) -> float:
+    """Bytes a render of `points` data points with `opts` is expected to peak at, for a network
+    whose widest representation has `widest` units and which has `layers` hidden layers."""
+    width, height = opts.size
+    keys = 8.0 * widest * (points + PLANE_POINTS) * (3 * layers + 1) if widest > 3 else 0.0
+    return BASE + PER_PIXEL * width * height + PER_POINT * points + keys
+
+
+def available() -> float | None:
+    """Bytes of memory this machine can still give (MemAvailable), None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def check_memory(opts: RenderOptions, points: int, widest: int = 2, layers: int = 0) -> None:
+    """Refuse a render that would need more memory than the machine has available."""
+    have, need = available(), needed(opts, points, widest, layers)
+    if have is not None and need > have:
+        raise NntopoError(f"this render needs about {need / 2**30:.1f} GB of memory and {have / 2**30:.1f} GB "
+                          f"are available; choose a lower --quality (now {opts.quality}) or fewer points")
