@@ -22,11 +22,13 @@ from .version import __version__
 # name -> the module that holds it
 _EXPORTS = {
     "ACTIVATIONS": "nets.activations", "DATASETS": "data.datasets", "make_dataset": "data.datasets",
-    "NetConfig": "config", "TrainConfig": "config", "RenderOptions": "config",
+    "DataConfig": "config", "ModelFile": "config", "NetConfig": "config", "TrainConfig": "config",
+    "RenderOptions": "config",
     "NntopoError": "errors", "ConfigError": "errors",
     "Network": "nets.network", "Recording": "recording", "RecordingError": "recording",
-    "load": "recording", "save": "recording", "record": "yourmodel.record", "record_csv": "training.record",
+    "load": "recording", "save": "recording", "record": "yourmodel.record",
     "ModelError": "errors", "train": "api", "render": "api", "show": "api", "Video": "api", "slides": "api",
+    "sweep": "api", "knn": "api",
     "inspect": "analysis.inspect", "FIGURES": "catalogue.figures", "layers": "storyboard",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]

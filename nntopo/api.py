@@ -1,84 +1,174 @@
-"""The Python API's entry points that are more than a re-export: train a dataset as the CLI does,
-render with the CLI's options as keywords, and show a video in a notebook.
+"""The Python API: one function per job, each the function its CLI command calls, so both check
+the same things with the same words, before any slow work (run.prepare).
 
     rec = nntopo.train("spirals", layers=4, width=2, seed=0)         # nntopo train spirals ...
     nntopo.render(rec, "spirals.mp4", quality="medium", loop=True)  # nntopo render --from ...
+    nntopo.render("spirals", "spirals.mp4", layers=4)               # nntopo render spirals ...
     nntopo.show(rec)                                                # in Jupyter: the video inline
     nntopo.slides(rec, "talk.pptx")                                 # nntopo slides --from ...
 
-Options are the CLI's, by their RenderOptions and NetConfig names, checked by the same config
-objects, so both refuse the same things with the same words (raised here as NntopoError).
+Options are keywords named as the config objects' fields (DataConfig: seed, points, classes;
+NetConfig: layers, width, activation, ...; TrainConfig: steps, lr, ...; RenderOptions: quality,
+scene, loop, ...), or the objects themselves. A render option given to `train` is checked as the
+render would check it (`train(..., scene="training")` refuses a network the training scene
+cannot show before it trains).
 """
 
 from __future__ import annotations
 
 import base64
 import tempfile
+from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
 
-from .config import NetConfig, Progress, RenderOptions, TrainConfig
+from .config import DataConfig, ModelFile, NetConfig, Progress, RenderOptions, TrainConfig
 from .errors import ConfigError
 from .recording import Recording
+from .run import Source
+
+Start = Callable[[str, int], None]  # on_start(phase, total): "training" or "rendering" begins
+Say = Callable[[str], None]  # a line of status for the user ("training accuracy 100.0%")
+CONFIGS = (DataConfig, NetConfig, TrainConfig, RenderOptions)
+KINDS = {DataConfig: "data", NetConfig: "network", TrainConfig: "training", RenderOptions: "render"}
 
 
-def _known(cls, given: dict, what: str) -> None:
-    names = [f.name for f in fields(cls)]
-    for k in given:
-        if k not in names:
-            raise ConfigError(k, None, f"not a {what} option; expected one of {', '.join(names)}")
+def _split(given: dict, allowed: tuple[type, ...]) -> list[dict]:
+    """Keywords into one dict per config class of `allowed`; any other name is refused, listing
+    the valid ones."""
+    out = [{} for _ in allowed]
+    for key, value in given.items():
+        for i, cls in enumerate(allowed):
+            if key in {f.name for f in fields(cls)}:
+                out[i][key] = value
+                break
+        else:
+            names = [f.name for cls in allowed for f in fields(cls) if f.name not in ("dataset", "csv", "in_dim")]
+            kinds = [KINDS[cls] for cls in allowed]
+            kind = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + f" or {kinds[-1]}"
+            raise ConfigError(key, None, f"not a {kind} option; expected one of {', '.join(names)}")
+    return out
 
 
 def options(opts: RenderOptions | None = None, **given) -> RenderOptions:
     """RenderOptions from keywords (quality="medium", loop=True, ...), over `opts` if given."""
-    _known(RenderOptions, given, "render")
-    return replace(opts or RenderOptions(), **given)
+    (render,) = _split(given, (RenderOptions,))
+    return replace(opts or RenderOptions(), **render)
 
 
-def train(dataset: str | Path, *, seed: int = 0, points: int = 250, training: TrainConfig | None = None,
-          progress: Progress | None = None, classes: int | None = None, **net) -> Recording:
-    """Train on a built-in dataset (a name) or a CSV of points (a path), as `nntopo train` does.
-
-    classes: how many, for a dataset of any number of classes (blobs); a CSV's are its labels.
-    net: NetConfig's fields by name (layers=4, width=2, activation="tanh", ...)."""
-    from .training import record as trainer
-
-    _known(NetConfig, net, "network")
-    training = training or TrainConfig()
-    if isinstance(dataset, Path) or str(dataset).endswith(".csv"):
-        cfg = NetConfig(**{"in_dim": 2, "layers": 4, "width": 2, **net})
-        return trainer.record_csv(dataset, cfg, training, seed, progress)
-    from .data.datasets import DATASETS
-
-    in_dim = DATASETS[dataset].dim if dataset in DATASETS else 2  # an unknown name is refused by record
-    cfg = NetConfig(**{"in_dim": in_dim, "layers": 4, "width": 2, **net})
-    return trainer.record(dataset, cfg, training, seed, points, progress, classes)
+def data_config(data: DataConfig | str | Path, **given) -> DataConfig:
+    """A dataset's name or a CSV's path (or a DataConfig, updated by `given`) as a DataConfig."""
+    if isinstance(data, DataConfig):
+        return replace(data, **given)
+    if isinstance(data, Path) or str(data).endswith(".csv"):
+        return DataConfig(csv=str(data), **given)
+    return DataConfig(dataset=str(data), **given)
 
 
-def render(rec: Recording, output: str | Path, opts: RenderOptions | None = None,
-           progress: Progress | None = None, **given) -> Path:
-    """Render `rec`'s layer-by-layer video to `output` (and its poster beside it); options as
-    keywords (quality, fps, format, background, transparent, aspect, loop, overlay, ...)."""
+def _trains(source) -> bool:
+    """Is `source` data to train on (a DataConfig, a dataset's name, a CSV's path)?"""
+    return isinstance(source, DataConfig) or (isinstance(source, str) and not source.endswith(".npz")) or (
+        isinstance(source, Path) and source.suffix == ".csv")
+
+
+def _configs(given: dict, net: NetConfig | None, training: TrainConfig | None, opts: RenderOptions | None,
+             render: bool, trains: bool = True):
+    """The config objects of a job from keywords, over the ones given as objects; only render
+    options where nothing is trained."""
+    if not trains:
+        (render_kw,) = _split(given, (RenderOptions,))
+        return {}, net, training, replace(opts or RenderOptions(), **render_kw)
+    data_kw, net_kw, train_kw, render_kw = _split(given, CONFIGS)
+    net = replace(net or NetConfig(), **net_kw)
+    training = replace(training or TrainConfig(), **train_kw)
+    opts = replace(opts or RenderOptions(), **render_kw) if (render or render_kw or opts) else None
+    return data_kw, net, training, opts
+
+
+def _trained(rec: Recording, say: Say | None) -> None:
+    m = rec.meta.metrics
+    if say is not None and m.restart is not None:
+        say(f"training accuracy {100 * m.train_accuracy:.1f}% (restart {m.restart + 1})")
+
+
+def train(data: DataConfig | str | Path, net: NetConfig | None = None, training: TrainConfig | None = None, *,
+          progress: Progress | None = None, on_start: Start | None = None, say: Say | None = None,
+          apart: bool = False, **given) -> Recording:
+    """Train on a built-in dataset (a name), a CSV of points (a path) or a DataConfig, as `nntopo
+    train` does; every option is checked before training starts.
+
+    given: DataConfig's fields (seed, points, classes), NetConfig's (layers=4, width=2, ...),
+    TrainConfig's (steps, ...), and any RenderOptions field the recording is meant for (scene,
+    quality, ...), checked as that render will check it. apart: train in a child process."""
+    from . import run
+
+    data_kw, net, training, opts = _configs(given, net, training, None, render=False)
+    plan = run.prepare(data_config(data, **data_kw), net, training, opts)
+    rec = run.obtain(plan, progress, apart, on_start)
+    _trained(rec, say)
+    return rec
+
+
+def render(source: Source, output: str | Path, opts: RenderOptions | None = None, progress: Progress | None = None,
+           *, net: NetConfig | None = None, training: TrainConfig | None = None, on_start: Start | None = None,
+           say: Say | None = None, apart: bool = False, no_overwrite: bool = False, **given) -> Path:
+    """Render the layer-by-layer video of `source` to `output` (and its poster beside it).
+
+    source: a Recording, a recording's path (.npz), a ModelFile, or data to train on first (a
+    dataset's name, a CSV's path, a DataConfig; with the network and training keywords of
+    `train`). given: RenderOptions' fields (quality, fps, format, background, aspect, loop,
+    overlay, scene, view, ...). Everything is checked before any training or drawing."""
+    from . import run
+    from .atomic import check_output
     from .video import render as render_video
 
-    return render_video(rec, output, options(opts, **given), progress)
+    trains = _trains(source)
+    data_kw, net, training, opts = _configs(given, net, training, opts, True, trains)
+    output = check_output(output, f".{opts.format}", not no_overwrite, folder=opts.all_frames)
+    plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
+    rec = run.obtain(plan, progress, apart, on_start)
+    _trained(rec, say)
+    if not isinstance(plan.source, Recording):
+        run.check_render(rec, opts)  # the network that was read or trained
+    if opts.overlay and say is not None:
+        say("measuring every stage for the overlay")
+    return render_video(rec, output, opts, progress, on_start)
 
 
-def slides(source: Recording | str, output: str | Path, opts: RenderOptions | None = None, per: str = "stage",
-           progress: Progress | None = None, **given) -> Path:
-    """A deck of `source` (a recording, or the name of a figure of the catalogue) to `output`:
-    .pptx, .html (reveal.js, offline) or .pdf, as `nntopo slides` makes it; a slide per stage
-    (per="layer": per layer); the render options as keywords (quality defaults to medium)."""
-    from . import deck
+def slides(source: Source, output: str | Path, opts: RenderOptions | None = None, per: str = "stage",
+           progress: Progress | None = None, *, net: NetConfig | None = None, training: TrainConfig | None = None,
+           on_start: Start | None = None, say: Say | None = None, apart: bool = False, **given) -> Path:
+    """A deck of `source` to `output`: .pptx, .html (reveal.js, offline) or .pdf, as `nntopo slides`
+    makes it; a slide per stage (per="layer": per layer).
+
+    source: a Recording, a recording's path, a ModelFile, data to train on (a DataConfig), or the
+    name of a figure of the catalogue (a str). The render options as keywords (quality defaults
+    to medium; the clips are MP4, so no transparent background)."""
+    from . import deck, run
+    from .atomic import check_output
     from .config import PER, one_of
 
     one_of("per", per, PER)
-    opts = options(opts or RenderOptions(quality="medium"), **given)
-    if isinstance(source, Recording):
-        parts = [deck.part(source, opts)]
+    if given.get("background") == "transparent" or given.get("transparent") or opts is not None and opts.transparent:
+        raise ConfigError("background", "transparent", "a deck's clips are MP4 (no alpha); use light or dark")
+    figure = isinstance(source, str) and not source.endswith(".npz")  # a figure of the catalogue
+    trains = _trains(source) and not figure
+    data_kw, net, training, opts = _configs(given, net, training, opts or RenderOptions(quality="medium"), True,
+                                            trains)
+    if opts.format != "mp4" or opts.all_frames:
+        raise ConfigError("format", opts.format, "a deck's clips are MP4")
+    output = check_output(output, deck.SUFFIXES)
+    if figure:
+        parts = deck.figure_parts(source, opts, output.parent / ".cache", progress, on_start)
     else:
-        parts = deck.figure_parts(str(source), opts, Path(output).parent / ".cache")
-    return deck.build(parts, output, opts, per, progress)
+        plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
+        rec = run.obtain(plan, progress, apart, on_start)
+        _trained(rec, say)
+        run.check_render(rec, opts)
+        if say is not None:
+            say("measuring every stage for the notes")
+        parts = [deck.part(rec, opts)]
+    return deck.build(parts, output, opts, per, progress, on_start)
 
 
 class Video:
@@ -106,3 +196,108 @@ def show(rec: Recording, opts: RenderOptions | None = None, **given) -> Video:
     with tempfile.TemporaryDirectory(prefix="nntopo-show-") as tmp:
         path = render(rec, Path(tmp) / f"show.{opts.format}", opts)
         return Video(path.read_bytes(), f"video/{opts.format}", min(opts.size[0], 854))
+
+
+def model_file(model: str | Path, csv: str | Path) -> ModelFile:
+    """The user's model file on their CSV of points: a source for render and slides."""
+    return ModelFile(str(model), str(csv))
+
+
+def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, data: str | Path | None = None,
+          layers: str | list[int] = "1-4", width: str | list[int] = "2", activation: str | list[str] = "tanh",
+          layer_type: str | list[str] = "dense", seeds: str | list[int] = "0-2", steps: int = TrainConfig.steps,
+          points: int = DataConfig.points, classes: int | None = None, scheduler: str | None = None,
+          workers: int | None = None, keep: str | Path | None = None, markdown: str | Path | None = None,
+          plot: str | Path | None = None, progress: Progress | None = None,
+          on_start: Callable[[int, int], None] | None = None) -> list[dict]:
+    """Train and measure a grid of networks as Dask tasks, as `nntopo sweep` does: one row per cell
+    written to `output` (.parquet or .csv) as it finishes; a re-run resumes. The grid's axes are
+    lists or the CLI's text ("1-8", "2,3", "tanh,relu"); every cell is checked before the cluster
+    starts. markdown, plot: also write the table and the plot. Returns every row.
+
+    on_start(already, to_run) once the output's finished cells are known; progress(1) per cell."""
+    from .atomic import check_output
+    from .errors import NntopoError
+    from .studies import needs_extra
+
+    needs_extra()
+    from .config import LAYER_TYPES
+    from .nets.activations import ACTIVATIONS
+    from .studies import results
+    from .studies import sweep as grid_sweep
+
+    if not datasets and data is None:
+        raise NntopoError("give one or more DATASETs, or --data CSV (or --summary RESULTS)")
+    if output is None:
+        raise NntopoError("Missing option '--output' / '-o': where to write the results (.parquet or .csv)")
+    output = check_output(output, results.SUFFIXES)
+    for extra, suffixes, name in ((plot, (".png", ".svg", ".pdf"), "--plot"), (markdown, (".md",), "--markdown")):
+        if extra is not None:
+            check_output(extra, suffixes, option=name)
+    if workers is not None and (scheduler is not None or workers < 1):
+        raise NntopoError("--workers is for the local cluster: 1 or more, and not with --scheduler")
+    if data is not None:
+        from .data.userdata import load_table
+
+        load_table(data)  # a bad file is refused before the cluster starts
+
+    def ints(field: str, v, each: str | None = None) -> list[int]:
+        return grid_sweep.numbers(field, v, each) if isinstance(v, str) else [int(x) for x in v]
+
+    def words(field: str, v, choices) -> list[str]:
+        return grid_sweep.names(field, v if isinstance(v, str) else ",".join(v), choices)
+
+    cells = grid_sweep.grid(list(datasets), ints("layers", layers), ints("width", width),
+                            words("activation", activation, ACTIVATIONS), words("layer_type", layer_type, LAYER_TYPES),
+                            ints("seeds", seeds, "seed"), steps, points, classes,
+                            str(data) if data is not None else None)
+    with grid_sweep.cluster(scheduler, workers) as client:
+        rows = grid_sweep.run(cells, output, client, progress, str(keep) if keep else None, on_start)
+    if markdown is not None:
+        from .atomic import write_text
+
+        write_text(Path(markdown), results.markdown(rows))
+    if plot is not None:
+        results.plot(rows, Path(plot))
+    return rows
+
+
+def knn(dataset: str = "all", seeds: int = 3, epochs: int = 30, ks: str | tuple[int, ...] = "1,5,15",
+        json_out: str | Path | None = None, markdown: str | Path | None = None, progress: Progress | None = None,
+        on_start: Start | None = None) -> str:
+    """Softmax against k-NN on real digits, as `nntopo knn` runs it: test-time k-NN on a softmax
+    net, and a net trained with the k-NN loss, over `seeds` seeds; the Markdown table (also
+    written to `markdown`), the full results as JSON to `json_out`."""
+    from .atomic import check_output, write_text
+    from .config import in_range, one_of
+    from .errors import NntopoError
+    from .knn.digits import DIGITS
+
+    one_of("dataset", dataset, [*DIGITS, "all"])
+    in_range("seeds", seeds)
+    in_range("epochs", epochs)
+    if isinstance(ks, str):
+        try:
+            ks = tuple(int(k) for k in ks.split(","))
+        except ValueError:
+            raise NntopoError(f"--k {ks}: give whole numbers separated by commas, e.g. 1,5,15") from None
+    for k in ks:
+        in_range("k", k)
+    for path, suffix in ((json_out, ".json"), (markdown, ".md")):
+        if path is not None:
+            check_output(path, suffix, option="--json" if suffix == ".json" else "--markdown")
+    from . import knn as knn_lib
+
+    names = list(DIGITS) if dataset == "all" else [dataset]
+    cfg = knn_lib.KnnConfig(epochs=epochs, ks=tuple(ks))
+    if on_start is not None:
+        on_start("training", len(names) * seeds * 2 * epochs)
+    result = knn_lib.experiment(names, list(range(seeds)), cfg, progress)
+    table = knn_lib.markdown(result)
+    if json_out is not None:
+        import json
+
+        write_text(Path(json_out), json.dumps(result, indent=2) + "\n")
+    if markdown is not None:
+        write_text(Path(markdown), table)
+    return table

@@ -1,6 +1,7 @@
-"""What a run is made of: the network, the training recipe and the render options, each checked
-once, here, when it is made. The CLI and the Python API build these same objects, so both refuse
-the same things with the same words (errors.ConfigError).
+"""What a run is made of: the data, the network, the training recipe and the render options,
+each checked once, here, when it is made, with its defaults written once (the CLI's options read
+them). The CLI and the Python API build these same objects, so both refuse the same things with
+the same words (errors.ConfigError).
 """
 
 from __future__ import annotations
@@ -8,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .nets.activations import ACTIVATIONS
+from .data.datasets import DATASETS, DEFAULT_CLASSES
 from .errors import ConfigError
+from .nets.activations import ACTIVATIONS
+from .ranges import MAX_DIM, RANGES, in_range, one_of, range_text
 
-MAX_DIM = 256  # the widest representation the videos show (wider than 3: through a projection)
-MAX_SEED = 2**32 - 1  # seeds are 0 ... 2^32 - 1, like numpy's
+__all__ = ["ASPECTS", "BACKGROUNDS", "FORMATS", "LAYER_TYPES", "MAX_DIM", "PER", "QUALITIES", "RANGES", "SCENES",
+           "VIEWS", "DataConfig", "ModelFile", "NetConfig", "Progress", "RenderOptions", "TrainConfig",
+           "check_scene", "in_range", "one_of", "range_text"]
+
 LAYER_TYPES = ("dense", "vector-field")  # the kinds of hidden layer (network.LAYERS)
 # name -> (width, height, default frames per second)
 QUALITIES: dict[str, tuple[int, int, int]] = {
@@ -35,47 +40,6 @@ ASPECTS: dict[str, float] = {"16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0}  # width 
 Progress = Callable[[int], None]
 
 
-# Every number a user can give, and its range: (lowest, highest, whether the lowest itself is
-# allowed). The checks below and the CLI's errors read this table; nothing else states a range.
-RANGES: dict[str, tuple[float, float, bool]] = {
-    # the network (NetConfig)
-    "layers": (0, 64, True), "width": (1, MAX_DIM, True), "anchors": (1, 256, True),
-    "field_width": (0.0, 100.0, False),
-    # training (TrainConfig) and the data
-    "steps": (1, 1_000_000, True), "restarts": (1, 100, True), "snapshot_every": (1, 1_000_000, True),
-    "lr": (0.0, 10.0, False), "identity_l2": (0.0, 100.0, True), "init_scale": (0.0, 10.0, True),
-    "contractive": (0.0, 100.0, True), "lipschitz": (0.0, 1e4, True), "lipschitz_target": (0.0, 100.0, False),
-    "good_enough": (0.0, 1.0, True),
-    "points": (2, 20_000, True),  # per class
-    "classes": (2, 10, True),  # of a dataset of any number of classes (blobs), or a CSV's labels
-    "seed": (0, MAX_SEED, True),
-    # rendering (RenderOptions)
-    "fps": (1, 120, True),
-    # nntopo knn
-    "seeds": (1, 100, True), "epochs": (1, 1000, True), "k": (1, 1000, True),
-}
-
-
-def in_range(field: str, value):
-    """`value` if it lies in RANGES[field] (NaN never does), else a ConfigError saying the range."""
-    lo, hi, closed = RANGES[field]
-    if not ((lo <= value if closed else lo < value) and value <= hi):
-        raise ConfigError(field, value, "must be " + range_text(field))
-    return value
-
-
-def range_text(field: str) -> str:
-    """RANGES[field] in words: 'between 1 and 256', 'above 0 and at most 100'."""
-    lo, hi, closed = RANGES[field]
-    num = [str(int(v)) if float(v).is_integer() else f"{v:g}" for v in (lo, hi)]
-    return f"between {num[0]} and {num[1]}" if closed else f"above {num[0]} and at most {num[1]}"
-
-
-def one_of(field: str, value, choices) -> None:
-    if value not in choices:
-        raise ConfigError(field, repr(value), f"expected one of {', '.join(map(str, choices))}")
-
-
 def check_scene(scene: str, dims: list[int]) -> None:
     """The training scene draws the last hidden representation in the plane: every
     representation (dims, input first) at most 2 wide, and at least one hidden layer."""
@@ -84,20 +48,67 @@ def check_scene(scene: str, dims: list[int]) -> None:
                           "and every layer at most 2 wide")
 
 
-def check_seed(seed: int) -> int:
-    return in_range("seed", seed)
+@dataclass(frozen=True)
+class DataConfig:
+    """The data a network is trained on: a dataset of the registry, sampled with `seed`, or the
+    user's CSV of points (userdata.py)."""
+
+    dataset: str | None = None  # a key of DATASETS; None with csv
+    csv: str | None = None  # the user's points (a CSV file), instead of a dataset
+    points: int = 250  # points per class of a dataset's sample
+    classes: int | None = None  # a dataset of any number of classes (blobs): how many; None: its own
+    seed: int = 0  # of the sample and of the initialisations
+
+    def __post_init__(self) -> None:
+        if (self.dataset is None) == (self.csv is None):
+            raise ConfigError("dataset", None, "give a dataset or a csv of points (one of them)")
+        if self.csv is not None:
+            object.__setattr__(self, "csv", str(self.csv))
+            if self.classes is not None:
+                raise ConfigError("classes", self.classes, "is for the blobs dataset; a CSV's classes are its labels")
+        else:
+            one_of("dataset", self.dataset, DATASETS)
+            fixed = DATASETS[self.dataset].classes
+            if fixed and self.classes not in (None, fixed):
+                raise ConfigError("classes", self.classes, f"{self.dataset} has {fixed} classes; only blobs "
+                                  "takes --classes")
+            if self.classes is not None:
+                in_range("classes", self.classes)
+        in_range("points", self.points)
+        in_range("seed", self.seed)
+
+    @property
+    def name(self) -> str:
+        """The dataset's name, or the CSV's file name."""
+        from pathlib import Path
+
+        return self.dataset if self.dataset is not None else Path(self.csv).name
+
+    @property
+    def n_classes(self) -> int | None:
+        """How many classes a dataset's sample has (None for a CSV: its labels, once read)."""
+        if self.dataset is None:
+            return None
+        return DATASETS[self.dataset].classes or self.classes or DEFAULT_CLASSES
 
 
-def check_points(points: int) -> int:
-    """Data points per class."""
-    return in_range("points", points)
+@dataclass(frozen=True)
+class ModelFile:
+    """The user's trained model, a file, and the CSV of points to carry through it."""
+
+    model: str  # a .pt2 (torch.export.save) or TorchScript file; never a torch.save pickle
+    csv: str  # the points (userdata.py); the labels in sorted order are the head's outputs 0, 1, ...
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "model", str(self.model))
+        object.__setattr__(self, "csv", str(self.csv))
 
 
 @dataclass(frozen=True)
 class NetConfig:
-    in_dim: int  # dimension of the data
-    layers: int  # number of hidden layers (0: the classifier acts on the raw data)
-    width: int  # units per dense hidden layer
+    in_dim: int = 2  # dimension of the data (the data's own, once it is known)
+    layers: int = 4  # number of hidden layers (0: the classifier acts on the raw data)
+    width: int = 2  # units per dense hidden layer
     activation: str = "tanh"  # a key of ACTIVATIONS, for the dense layers
     # The type of each hidden layer (LAYER_TYPES), or one type for all; () means all dense.
     layer_types: tuple[str, ...] = ()

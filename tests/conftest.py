@@ -3,14 +3,14 @@
 import pytest
 
 from nntopo.config import NetConfig, TrainConfig
-from nntopo.training.record import record
+from helpers import trained
 
 
 @pytest.fixture(scope="session")
 def tiny_recording():
     """Spirals, two 2-unit tanh layers, a few steps: real training, small and fast."""
     cfg = TrainConfig(steps=60, restarts=2, snapshot_every=20)
-    return record("spirals", NetConfig(2, 2, 2, "tanh"), cfg, seed=3, n_per_class=40)
+    return trained("spirals", NetConfig(2, 2, 2, "tanh"), cfg, seed=3, n_per_class=40)
 
 
 def debian_program(program: str, package: str, recommends: bool = True) -> str:
@@ -81,9 +81,9 @@ def recordings_to_damage(tmp_path_factory, tiny_recording):
     quick = TrainConfig(steps=20, restarts=1, snapshot_every=10)
     recs = {
         "dense": tiny_recording,
-        "field": record("curves", NetConfig(2, 2, 2, "tanh", ("vector-field", "dense"), anchors=4), quick,
+        "field": trained("curves", NetConfig(2, 2, 2, "tanh", ("vector-field", "dense"), anchors=4), quick,
                         seed=1, n_per_class=20),
-        "3d": record("circles", NetConfig(2, 1, 3, "tanh"), quick, seed=0, n_per_class=20),
+        "3d": trained("circles", NetConfig(2, 1, 3, "tanh"), quick, seed=0, n_per_class=20),
     }
     X, y = make_dataset("circles", 20, 0)
     torch.manual_seed(0)

@@ -128,8 +128,8 @@ def test_render_refuses_what_the_cli_refuses(tiny_recording, tmp_path):
 def test_train_is_the_commands_train():
     rec = nntopo.train("circles", layers=1, width=3, seed=2, points=40,
                        training=nntopo.TrainConfig(steps=40, restarts=1))
-    assert rec.meta["seed"] == 2 and rec.net.widths == [3] and len(rec.X) == 80
-    with pytest.raises(nntopo.ConfigError, match="widht: not a network option"):
+    assert rec.meta.seed == 2 and rec.net.widths == [3] and len(rec.X) == 80
+    with pytest.raises(nntopo.ConfigError, match="widht: not a data, network, training or render option"):
         nntopo.train("circles", widht=3)
     with pytest.raises(nntopo.ConfigError, match="dataset 'circle': expected one of"):
         nntopo.train("circle")

@@ -114,7 +114,7 @@ def test_train_writes_a_recording(tmp_path):
     assert code == 0 and out.strip() == str(path)
     assert "training accuracy" in err
     rec = recording.load(path)
-    assert rec.meta["dataset"]["name"] == "intervals" and rec.meta["seed"] == 4
+    assert rec.meta.data.name == "intervals" and rec.meta.seed == 4
     assert rec.X.shape == (20, 1) and rec.net.layers[0].W.shape == (2, 1)
 
 
@@ -127,5 +127,5 @@ def test_train_a_mixed_network(tmp_path):
     rec = recording.load(path)
     assert [l.kind for l in rec.net.layers] == ["vector-field", "dense"]
     assert rec.net.layers[0].anchors.shape == (4, 2) and rec.net.layers[1].W.shape == (3, 2)
-    assert rec.meta["net"]["learn_widths"] is False
+    assert rec.meta.net.config.learn_widths is False
     assert np.all(rec.snapshots.params[0]["widths"] == 0.5)  # fixed: never trained

@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nntopo import cli
-from nntopo.config import QUALITIES, RANGES, NetConfig, RenderOptions, TrainConfig, check_points, check_seed, in_range
+from nntopo.config import QUALITIES, RANGES, DataConfig, NetConfig, RenderOptions, TrainConfig, in_range
 from nntopo.data.datasets import make_dataset
 from nntopo.errors import ConfigError, NntopoError
 
@@ -27,7 +27,7 @@ from nntopo.errors import ConfigError, NntopoError
     (lambda: RenderOptions(format="mp4", transparent=True), "transparent", "mp4 has no alpha channel"),
     (lambda: RenderOptions(format="gif", background="transparent"), "transparent", "gif has no alpha"),
     (lambda: RenderOptions(all_frames=True), "frames", "only with format png"),
-    (lambda: check_seed(2**32), "seed", "must be between 0 and 4294967295"),
+    (lambda: DataConfig("spirals", seed=2**32), "seed", "must be between 0 and 4294967295"),
 ])
 def test_the_api_refuses_with_the_words_the_cli_prints(make, field, words):
     with pytest.raises(ConfigError) as e:
@@ -65,7 +65,8 @@ def test_quality_sizes_are_even():
 OWNERS = {
     "layers": lambda v: NetConfig(2, v, 2), "width": lambda v: NetConfig(2, 0, v),
     "anchors": lambda v: NetConfig(2, 1, 2, anchors=v), "field_width": lambda v: NetConfig(2, 1, 2, field_width=v),
-    "points": check_points, "seed": check_seed, "classes": lambda v: make_dataset("blobs", 2, 0, v), "fps": lambda v: RenderOptions(fps=v),
+    "points": lambda v: DataConfig("spirals", points=v), "seed": lambda v: DataConfig("spirals", seed=v),
+    "classes": lambda v: DataConfig("blobs", classes=v), "fps": lambda v: RenderOptions(fps=v),
     **{name: (lambda name: lambda v: TrainConfig(**{name: v}))(name) for name in
        ("steps", "restarts", "snapshot_every", "lr", "identity_l2", "init_scale", "contractive", "lipschitz",
         "lipschitz_target", "good_enough")},

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from nntopo.data.datasets import DATASETS, make_dataset
-from nntopo.analysis.inspect import separable as linearly_separable
+from nntopo.analysis.topology import separable as linearly_separable
 
 
 @pytest.mark.parametrize("name", list(DATASETS))

@@ -17,7 +17,7 @@ from nntopo import storyboard
 from nntopo.config import NetConfig, TrainConfig
 from nntopo.deck import cut, notes
 from nntopo.recording import load
-from nntopo.training.record import record
+from helpers import trained
 
 from helpers import decoded
 
@@ -41,7 +41,7 @@ def test_clips_meet_frame_to_frame(tiny_recording):
 
 
 def test_a_vector_field_step_is_one_clip_with_its_arrows():
-    rec = record("curves", NetConfig(2, 1, 2, "tanh", ("vector-field",), anchors=4),
+    rec = trained("curves", NetConfig(2, 1, 2, "tanh", ("vector-field",), anchors=4),
                  TrainConfig(steps=30, restarts=1), seed=0, n_per_class=15)
     sb = storyboard.layers(rec, fps=5)
     segs = cut.acts([sb])[0].segments

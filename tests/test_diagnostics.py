@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nntopo import cli, recording
-from nntopo.analysis import inspect as diagnostics
+from nntopo.analysis import inspect as diagnostics, topology
 from nntopo.data.datasets import make_dataset
 from nntopo.nets.network import Dense, Network
 
@@ -21,40 +21,39 @@ def disk(n, r=1.0, c=(0.0, 0.0)):
 def test_betti_numbers_of_known_shapes():
     t = RNG.uniform(0, 2 * np.pi, 600)
     X, y = make_dataset("circles", 1500, seed=0)
-    assert diagnostics.betti(np.c_[np.cos(t), np.sin(t)]) == (1, 1)  # circle
-    assert diagnostics.betti(disk(1500)) == (1, 0)  # disk
-    assert diagnostics.betti(X[y == 1]) == (1, 1)  # the essay's annulus
-    assert diagnostics.betti(X[y == 0]) == (1, 0)  # the essay's disk
-    assert diagnostics.betti(np.r_[disk(700, 0.3, (-1, 0)), disk(700, 0.3, (1, 0))]) == (2, 0)
+    assert topology.betti(np.c_[np.cos(t), np.sin(t)]) == (1, 1)  # circle
+    assert topology.betti(disk(1500)) == (1, 0)  # disk
+    assert topology.betti(X[y == 1]) == (1, 1)  # the essay's annulus
+    assert topology.betti(X[y == 0]) == (1, 0)  # the essay's disk
+    assert topology.betti(np.r_[disk(700, 0.3, (-1, 0)), disk(700, 0.3, (1, 0))]) == (2, 0)
     # a linear squash changes no topology: whitening undoes it
-    assert diagnostics.betti(X[y == 1] * [1.0, 0.05]) == (1, 1)
+    assert topology.betti(X[y == 1] * [1.0, 0.05]) == (1, 1)
 
 
 def test_betti_of_a_sphere_in_3d():
     v = RNG.standard_normal((500, 3))
-    assert diagnostics.betti(v / np.linalg.norm(v, axis=1, keepdims=True), maxdim=2) == (1, 0, 1)
+    assert topology.betti(v / np.linalg.norm(v, axis=1, keepdims=True), maxdim=2) == (1, 0, 1)
 
 
 def test_count_features_rule():
-    assert diagnostics.count_features(np.array([2.0, 0.05, 0.04]), spacing=0.03) == 1
-    assert diagnostics.count_features(np.array([0.05, 0.04, 0.04]), spacing=0.03) == 0  # no standout
-    assert diagnostics.count_features(np.array([0.02, 0.001]), spacing=0.03) == 0  # under the floor
-    assert diagnostics.count_features(np.array([]), spacing=0.03) == 0
+    assert topology.count_features(np.array([2.0, 0.05, 0.04]), spacing=0.03) == 1
+    assert topology.count_features(np.array([0.05, 0.04, 0.04]), spacing=0.03) == 0  # no standout
+    assert topology.count_features(np.array([0.02, 0.001]), spacing=0.03) == 0  # under the floor
+    assert topology.count_features(np.array([]), spacing=0.03) == 0
 
 
 def test_separability():
     X, y = make_dataset("circles", 200, seed=1)
-    assert not diagnostics.separable(X, y)
-    assert diagnostics.linear_accuracy(X, y) < 1.0
+    assert not topology.separable(X, y)
+    assert topology.linear_accuracy(X, y) < 1.0
     lifted = np.c_[X, (X**2).sum(1)]  # the paraboloid lift of a comment on the essay
-    assert diagnostics.separable(lifted, y) and diagnostics.linear_accuracy(lifted, y) == 1.0
+    assert topology.separable(lifted, y) and topology.linear_accuracy(lifted, y) == 1.0
 
 
 def hand_recording(layers, X, y, activation="tanh"):
     net = Network(tuple(Dense(W, b, activation) for W, b in layers), np.ones(layers[-1][0].shape[0]), 0.0)
-    meta = {"dataset": {"name": "circles", "extent": 1.2}, "seed": 0,
-            "net": {"in_dim": 2, "layers": len(layers), "width": 2, "activation": activation},
-            "metrics": {"train_accuracy": 0.5}}
+    meta = recording.Meta(recording.Data("circles", extent=1.2), recording.NetSource(model="by hand"),
+                          recording.Metrics(train_accuracy=0.5), seed=0)
     snaps = recording.Snapshots(np.array([0]), np.zeros(1), np.zeros(1),
                                 tuple({"W": W[None], "b": b[None]} for W, b in layers),
                                 net.head_w[None], np.zeros(1))
@@ -127,7 +126,7 @@ def test_overlay_notes_follow_the_stages(tiny_recording):
 def test_c_way_separability_is_not_one_vs_rest():
     """Three clusters on a line: a linear 3-way head gets them all right (the middle one wins
     between the others), but no single line cuts the middle one from the rest."""
-    from nntopo.analysis.inspect import apart, separable
+    from nntopo.analysis.topology import apart, separable
 
     rng = np.random.default_rng(0)
     X = np.concatenate([c + 0.05 * rng.standard_normal((30, 2)) for c in ([-1, 0], [0, 0], [1, 0])])
@@ -141,9 +140,9 @@ def test_c_way_separability_is_not_one_vs_rest():
 
 def test_inspect_measures_every_class():
     from nntopo.config import NetConfig, TrainConfig
-    from nntopo.training.record import record
+    from helpers import trained
 
-    rec = record("blobs", NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=150, restarts=1), seed=0,
+    rec = trained("blobs", NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=150, restarts=1), seed=0,
                  n_per_class=20, classes=3)
     rep = diagnostics.inspect(rec)
     assert rep.classes == ("A", "B", "C") and len(rep.input_betti) == 3

@@ -25,7 +25,7 @@ def test_catalogue_is_well_formed():
         assert fig.name == name and fig.claim and fig.runs
         for run in fig.runs:
             assert run.dataset in (knn.DIGITS if isinstance(run, figures.KnnRun) else DATASETS)
-            assert run.scene in figures.SCENES
+            assert run.scene in figures.RUN_SCENES
         if len(fig.runs) > 1:
             assert all(run.title for run in fig.runs)  # parts are introduced by title cards
 
@@ -50,7 +50,7 @@ def test_every_figure_meets_its_claim(name, claims_cache):
     fig = figures.FIGURES[name]
     small = dataclasses.replace(fig, runs=tuple(dataclasses.replace(r, points=60) for r in fig.runs))
     recs = figures.recordings(small, claims_cache)
-    assert figures.holds(small, recs), [r.meta["metrics"] for r in recs]
+    assert figures.holds(small, recs), [r.meta.metrics for r in recs]
     boards = figures.storyboards(small, recs, RenderOptions(fps=4))
     assert len(boards) == len(fig.runs)
     assert all(b.total_frames > 0 for b in boards)
@@ -121,13 +121,13 @@ def test_make_figures_in_parallel_reports_failures(tmp_path, chromium):
 def test_linked_tori_need_a_fourth_dimension():
     """Width 3 fails on the dense test sample at every depth tried; width 4 separates them."""
     from nntopo.config import NetConfig, TrainConfig
-    from nntopo.training.record import record
+    from helpers import trained
 
     for depth in (1, 2, 3):
-        rec = record("tori", NetConfig(3, depth, 3, "tanh"), TrainConfig(), seed=0, n_per_class=60)
-        assert rec.meta["metrics"]["test_accuracy"] < 1.0, depth
-    rec = record("tori", NetConfig(3, 2, 4, "tanh"), TrainConfig(), seed=0, n_per_class=60)
-    assert rec.meta["metrics"]["test_accuracy"] == 1.0
+        rec = trained("tori", NetConfig(3, depth, 3, "tanh"), TrainConfig(), seed=0, n_per_class=60)
+        assert rec.meta.metrics.test_accuracy < 1.0, depth
+    rec = trained("tori", NetConfig(3, 2, 4, "tanh"), TrainConfig(), seed=0, n_per_class=60)
+    assert rec.meta.metrics.test_accuracy == 1.0
     # ... and the video shows it: halfway through the outro the plane is seen edge on, the two
     # tori on either side of it (measured on the drawn frame, not by eye)
     from helpers import sides_of_the_drawn_plane

@@ -27,14 +27,12 @@ from nntopo.config import ASPECTS, BACKGROUNDS, FORMATS, QUALITIES, RANGES
 pytestmark = pytest.mark.fuzz
 
 
-def in_process(kind, progress=None, **job):
+def in_process(job, progress=None):
     """record_apart without the child process: the same recording, sooner."""
-    from nntopo.training import record as training
-    from nntopo.yourmodel import record as usermodel
+    from nntopo.training.record import train_recording
+    from nntopo.yourmodel.record import record_file
 
-    if kind == "model":
-        return usermodel.record_file(**job)
-    return (training.record if kind == "dataset" else training.record_csv)(**job, progress=progress)
+    return record_file(*job) if len(job) == 1 else train_recording(*job, progress=progress)
 
 
 @pytest.fixture(autouse=True)

@@ -2,14 +2,14 @@ import json
 
 import pytest
 
-from nntopo.catalogue import gallery
+from nntopo.catalogue import figures, gallery
 from nntopo.catalogue.figures import FIGURES
 
 
 def fake_figure(folder, name, holds=True, video=b"not a video"):
     (folder / f"{name}.mp4").write_bytes(video)
     (folder / f"{name}.png").write_bytes(b"")
-    gallery.sidecar(folder / f"{name}.mp4", name,
+    figures.sidecar(folder / f"{name}.mp4", FIGURES[name],
                     [{"train_accuracy": 0.5, "test_accuracy": 0.25, "test_points": 40000,
                       "max_stretch": 3.0}], holds)
 

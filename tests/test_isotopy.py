@@ -5,7 +5,7 @@ import torch
 from nntopo.nets import isotopy
 from nntopo.config import NetConfig
 from nntopo.training.model import MLP
-from nntopo.training.record import network
+from nntopo.training.loop import network
 from nntopo.nets.network import Dense, Network
 
 T = np.linspace(0.0, 1.0, 401)

@@ -8,7 +8,7 @@ import pytest
 from nntopo import storyboard
 from nntopo.config import NetConfig, TrainConfig
 from nntopo.storyboard import projection
-from nntopo.training.record import record
+from helpers import trained
 
 
 def orthonormal(B, tol=1e-9):
@@ -59,7 +59,7 @@ def test_a_c_way_head_gives_the_directions_its_scores_differ_in():
 @pytest.fixture(scope="module")
 def wide():
     """Spirals through two 8-unit tanh layers: a real, quickly trained wide network."""
-    return record("spirals", NetConfig(2, 2, 8, "tanh"), TrainConfig(steps=150, restarts=1), seed=0,
+    return trained("spirals", NetConfig(2, 2, 8, "tanh"), TrainConfig(steps=150, restarts=1), seed=0,
                   n_per_class=40)
 
 
@@ -127,7 +127,7 @@ def test_a_three_unit_picture_also_ends_with_the_plane_edge_on():
     ended with the plane face on, the classes on top of each other)."""
     from helpers import sides_of_the_drawn_plane
 
-    rec = record("circles", NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=200, restarts=1), seed=0,
+    rec = trained("circles", NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=200, restarts=1), seed=0,
                  n_per_class=40)
     sb = storyboard.layers(rec, fps=10)
     assert not any(line.startswith("R^") for line in sb.info)  # not projected: shown as it is

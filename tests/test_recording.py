@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 
 from nntopo import recording
+from nntopo.config import NetConfig
 from nntopo.recording import FORMAT_VERSION, RecordingError, load, save
 
 
 def test_round_trip(tiny_recording, tmp_path):
     path = save(tiny_recording, tmp_path / "run.npz")
     back = load(path)
-    assert back.meta == json.loads(json.dumps(tiny_recording.meta))
+    assert back.meta == tiny_recording.meta
     assert np.array_equal(back.X, tiny_recording.X) and np.array_equal(back.y, tiny_recording.y)
     for a, b in zip(back.net.layers, tiny_recording.net.layers):
         assert np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b) and a.activation == b.activation
@@ -19,18 +20,24 @@ def test_round_trip(tiny_recording, tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
 
 
-def test_meta_describes_the_run(tiny_recording):
+def test_meta_describes_the_run(tiny_recording, tmp_path):
     m = tiny_recording.meta
-    assert m["dataset"]["name"] == "spirals" and "turns" in m["dataset"]["params"]
-    assert m["net"] == {"in_dim": 2, "layers": 2, "width": 2, "activation": "tanh",
+    assert m.data.name == "spirals" and "turns" in m.data.params
+    assert m.net.config == NetConfig(2, 2, 2, "tanh", ("dense", "dense"))
+    assert m.classes == ("A", "B") and m.train.steps == 60 and m.seed == 3
+    # the JSON is format 3's, as earlier versions of nntopo wrote and read it
+    with np.load(save(tiny_recording, tmp_path / "r.npz")) as z:
+        j = json.loads(str(z["meta"]))
+    assert j["dataset"]["name"] == "spirals" and "turns" in j["dataset"]["params"] and "source" not in j["dataset"]
+    assert j["net"] == {"in_dim": 2, "layers": 2, "width": 2, "activation": "tanh",
                         "layer_types": ["dense", "dense"], "anchors": 8, "field_width": 0.5,
                         "learn_widths": True,
                         "hidden": [{"kind": "dense", "activation": "tanh", "param": None}] * 2}
-    assert m["classes"] == ["A", "B"]
-    assert m["train"]["steps"] == 60 and m["seed"] == 3
-    assert set(m["versions"]) >= {"nntopo", "numpy", "torch", "python"}
+    assert j["classes"] == ["A", "B"]
+    assert j["train"]["steps"] == 60 and j["seed"] == 3
+    assert set(m.versions) >= {"nntopo", "numpy", "torch", "python"}
     rec = tiny_recording
-    assert m["metrics"]["train_accuracy"] == np.mean(rec.net.predict(rec.X) == rec.y)
+    assert m.metrics.train_accuracy == np.mean(rec.net.predict(rec.X) == rec.y)
 
 
 def test_snapshots_cover_training(tiny_recording):
@@ -142,7 +149,7 @@ def test_format_2_files_are_still_read(tiny_recording, tmp_path):
 
 
 def test_a_recording_without_history_saves_and_loads(tiny_recording, tmp_path):
-    rec = recording.Recording(dict(tiny_recording.meta), tiny_recording.X, tiny_recording.y,
+    rec = recording.Recording(tiny_recording.meta, tiny_recording.X, tiny_recording.y,
                               tiny_recording.net, recording.Snapshots.none(tiny_recording.net))
     back = load(save(rec, tmp_path / "none.npz"))
     assert len(back.snapshots) == 0

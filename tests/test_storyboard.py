@@ -8,7 +8,7 @@ from nntopo import storyboard
 from nntopo.config import NetConfig, TrainConfig
 from nntopo.nets.network import Dense, Network
 from nntopo.storyboard import Kind, view as camera, paths, plane
-from nntopo.training.record import record
+from helpers import trained
 
 
 def whole(sb):
@@ -28,7 +28,7 @@ def tl(sb):
 
 @pytest.fixture(scope="module")
 def recording_3d():
-    return record("circles", NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=50, restarts=1), 0, 30)
+    return trained("circles", NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=50, restarts=1), 0, 30)
 
 
 def test_blocks_tile_the_frames(sb, tiny_recording):
@@ -145,7 +145,8 @@ def test_outro_caption_tells_the_truth(tiny_recording):
     sb = storyboard.layers(tiny_recording, fps=5)
     perfect = tiny_recording.accuracy == 1.0
     assert ("no line separates" in sb.blocks[-1].caption) != perfect
-    meta = dict(tiny_recording.meta, metrics=dict(tiny_recording.meta["metrics"], train_accuracy=0.8))
+    meta = dataclasses.replace(tiny_recording.meta,
+                               metrics=dataclasses.replace(tiny_recording.meta.metrics, train_accuracy=0.8))
     sb = storyboard.layers(dataclasses.replace(tiny_recording, meta=meta), fps=5)
     assert "no line separates" in sb.blocks[-1].caption
 
@@ -244,7 +245,7 @@ def test_regions_are_where_two_scores_tie_and_beat_the_rest():
 
 
 def test_a_c_way_storyboard_shows_every_class_and_the_regions_between_them():
-    rec = record("blobs", NetConfig(2, 1, 2, "tanh"), TrainConfig(steps=150, restarts=1), seed=0,
+    rec = trained("blobs", NetConfig(2, 1, 2, "tanh"), TrainConfig(steps=150, restarts=1), seed=0,
                  n_per_class=20, classes=4)
     sb = storyboard.layers(rec, fps=5)
     assert sb.classes == ("class A", "class B", "class C", "class D")
@@ -259,7 +260,7 @@ def test_a_c_way_storyboard_shows_every_class_and_the_regions_between_them():
 
 
 def test_the_training_scene_of_three_classes_draws_the_regions_as_they_move():
-    rec = record("blobs", NetConfig(2, 1, 2, "tanh"), TrainConfig(steps=60, restarts=1, snapshot_every=20),
+    rec = trained("blobs", NetConfig(2, 1, 2, "tanh"), TrainConfig(steps=60, restarts=1, snapshot_every=20),
                  seed=0, n_per_class=15, classes=3)
     sb = storyboard.training(rec, fps=5)
     first, last = sb.frames(0, 1), sb.frames(sb.n_frames - 1, sb.n_frames)

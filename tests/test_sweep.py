@@ -87,7 +87,7 @@ def test_a_failing_cell_is_its_own_error(scheduler, tmp_path):
     from nntopo.recording import load  # --keep: the cell's recording, to render it afterwards
 
     kept = load(tmp_path / "kept" / f"{good[0].key}.npz")
-    assert kept.meta["metrics"]["train_accuracy"] == by["circles"]["train_accuracy"]
+    assert kept.meta.metrics.train_accuracy == by["circles"]["train_accuracy"]
     assert by["no-such-data"]["error"].startswith("ConfigError: dataset 'no-such-data': expected one of")
     assert "1 cell failed" in results.markdown(rows)
 
@@ -96,16 +96,16 @@ def test_a_failing_cell_is_its_own_error(scheduler, tmp_path):
 def test_a_row_is_what_train_and_inspect_give():
     from nntopo.analysis import inspect as diagnostics
     from nntopo.config import NetConfig, TrainConfig
-    from nntopo.training.record import record
+    from helpers import trained
 
     cell = sweep.Cell("circles", 2, 3, "tanh", "dense", 1, steps=80, points=30)
     row = sweep.measure(cell)
-    rec = record("circles", NetConfig(2, 2, 3, "tanh"), TrainConfig(steps=80), 1, 30)
+    rec = trained("circles", NetConfig(2, 2, 3, "tanh"), TrainConfig(steps=80), 1, 30)
     rep = diagnostics.inspect(rec)
-    m = rec.meta["metrics"]
+    m = rec.meta.metrics
     assert row["error"] is None
-    assert row["train_accuracy"] == m["train_accuracy"] and row["test_error"] == 1 - m["test_accuracy"]
-    assert row["max_stretch"] == m["max_stretch"] and row["parameters"] == m["parameters"]
+    assert row["train_accuracy"] == m.train_accuracy and row["test_error"] == 1 - m.test_accuracy
+    assert row["max_stretch"] == m.max_stretch and row["parameters"] == m.parameters
     expected = "".join("." if s.det is None else "+" if s.det > 0 else "-" for s in rep.stages if s.stage == "linear")
     assert row["det_signs"] == expected and expected.startswith(".")  # 2 -> 3: no det
     assert row["betti_last"] == "; ".join(f"{n} {','.join(map(str, b))}" for n, b in zip(rep.classes, rep.stages[-1].betti))

@@ -23,9 +23,9 @@ def points(n=60, seed=0):
 
 def window(rec, n=41):
     """A dense grid over the recorded window (d = 2) and the same points in the user's units."""
-    e = datasets.extent(rec.meta["dataset"])
+    e = rec.meta.data.extent
     g = np.stack(np.meshgrid(np.linspace(-e, e, n), np.linspace(-e, e, n)), -1).reshape(-1, 2)
-    return g, g * rec.meta["dataset"]["scale"] + np.array(rec.meta["dataset"]["center"])
+    return g, g * rec.meta.data.scale + np.array(rec.meta.data.center)
 
 
 def disagreement(model, rec, X) -> float:
@@ -90,7 +90,7 @@ def test_batch_norm_is_folded_into_a_linear(where):
     model = shaken(nn.Sequential(*layers)).double()
     X, y = points()
     rec = usermodel.record(model, X, y)
-    assert "BatchNorm folded into the Linear beside it" in rec.meta["net"]["read"]
+    assert "BatchNorm folded into the Linear beside it" in rec.meta.net.read
     assert disagreement(model, rec, X) < 1e-9
 
 
@@ -135,12 +135,12 @@ def test_a_final_sigmoid_or_softmax_is_dropped_and_said():
     X, y = points()
     model = shaken(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1), nn.Sigmoid()))
     rec = usermodel.record(model, X, y)
-    assert any("sigmoid dropped" in n for n in rec.meta["net"]["read"])
+    assert any("sigmoid dropped" in n for n in rec.meta.net.read)
     with torch.no_grad():
         ref = torch.logit(model(torch.tensor(X, dtype=torch.float32)).double()).numpy()
     assert np.abs(rec.net.outputs(rec.X) - ref).max() < 1e-4
     model = shaken(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2), nn.Softmax(dim=1)))
-    assert any("softmax dropped" in n for n in usermodel.record(model, X, y).meta["net"]["read"])
+    assert any("softmax dropped" in n for n in usermodel.record(model, X, y).meta.net.read)
 
 
 def test_many_classes_and_wide_layers_are_recorded_exactly_and_wide_ones_drawn():

@@ -1,23 +1,24 @@
 import numpy as np
 import torch
 
-from helpers import to_torch
+from helpers import to_torch, trained
 
 from nntopo.analysis import metrics
 from nntopo.data.datasets import make_dataset
 from nntopo.config import NetConfig
 from nntopo.training.model import MLP
-from nntopo.training.record import TrainConfig, identity_penalty, record, train
+from nntopo.config import TrainConfig
+from nntopo.training.loop import fit, identity_penalty
 
 
 def test_same_seed_same_recording():
     cfg = TrainConfig(steps=30, restarts=2, snapshot_every=10)
-    a = record("circles", NetConfig(2, 1, 2, "tanh"), cfg, seed=5, n_per_class=30)
-    b = record("circles", NetConfig(2, 1, 2, "tanh"), cfg, seed=5, n_per_class=30)
+    a = trained("circles", NetConfig(2, 1, 2, "tanh"), cfg, seed=5, n_per_class=30)
+    b = trained("circles", NetConfig(2, 1, 2, "tanh"), cfg, seed=5, n_per_class=30)
     assert a.meta == b.meta
     assert np.array_equal(a.net.layers[0].W, b.net.layers[0].W)
     assert np.array_equal(a.snapshots.params[0]["W"], b.snapshots.params[0]["W"])
-    c = record("circles", NetConfig(2, 1, 2, "tanh"), cfg, seed=6, n_per_class=30)
+    c = trained("circles", NetConfig(2, 1, 2, "tanh"), cfg, seed=6, n_per_class=30)
     assert not np.array_equal(a.net.layers[0].W, c.net.layers[0].W)
 
 
@@ -32,14 +33,14 @@ def test_recorded_network_is_the_trained_one(tiny_recording):
 
 def test_training_learns_a_separable_problem():
     X, y = make_dataset("curves", 60, seed=0)
-    res = train(X, y, NetConfig(2, 1, 2, "tanh"), TrainConfig(steps=1500), seed=0)
+    res = fit(X, y, NetConfig(2, 1, 2, "tanh"), TrainConfig(steps=1500), seed=0)
     assert res.accuracy == 1.0  # one hidden layer bends the boundary around both curves
     assert res.snapshot_loss[-1] < res.snapshot_loss[0]
 
 
 def test_restarts_stop_at_a_perfect_run_and_keep_the_best():
     X, y = make_dataset("curves", 40, seed=0)
-    res = train(X, y, NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=300, restarts=3), seed=1)
+    res = fit(X, y, NetConfig(2, 1, 3, "tanh"), TrainConfig(steps=300, restarts=3), seed=1)
     accs = res.restart_accuracies
     assert res.accuracy == max(accs)
     assert all(a < 1.0 for a in accs[:-1])  # it went on only while no run was perfect
@@ -55,19 +56,19 @@ def test_identity_penalty_is_zero_at_the_identity():
 
 def test_the_essays_claim_four_2_unit_tanh_layers_untangle_the_spirals():
     """The flagship with the default recipe (the note reports seeds 0-4; one here, ~3 s)."""
-    rec = record("spirals", NetConfig(2, 4, 2, "tanh"), TrainConfig(), seed=0)
+    rec = trained("spirals", NetConfig(2, 4, 2, "tanh"), TrainConfig(), seed=0)
     assert rec.accuracy >= 0.99
 
 
 def test_metrics_recorded(tiny_recording):
     """The recorded numbers are the recorded network's, measured again here."""
-    rec, m = tiny_recording, tiny_recording.meta["metrics"]
-    assert m["train_accuracy"] == np.mean(rec.net.predict(rec.X) == rec.y)
-    assert m["test_accuracy"] == metrics.dense_test_accuracy(rec.net, "spirals", rec.meta["seed"])
-    assert m["test_points"] == 40_000
+    rec, m = tiny_recording, tiny_recording.meta.metrics
+    assert m.train_accuracy == np.mean(rec.net.predict(rec.X) == rec.y)
+    assert m.test_accuracy == metrics.dense_test_accuracy(rec.net, "spirals", rec.meta.seed)
+    assert m.test_points == 40_000
     stretch = metrics.stretch(rec.net, rec.X)
-    assert m["max_stretch"] == stretch.max() and m["p99_stretch"] == np.percentile(stretch, 99)
-    assert m["homeomorphism"] == metrics.homeomorphism(rec.net, [])
+    assert m.max_stretch == stretch.max() and m.p99_stretch == np.percentile(stretch, 99)
+    assert m.homeomorphism == metrics.homeomorphism(rec.net, ())
 
 
 def test_contractive_penalty_matches_autograd_jacobians():
@@ -86,21 +87,21 @@ def test_contractive_penalty_matches_autograd_jacobians():
 
 def test_contractive_training_lowers_the_stretch():
     cfg = NetConfig(2, 3, 2, "tanh")
-    plain = record("circles", cfg, TrainConfig(steps=300, restarts=1), seed=0, n_per_class=60)
-    tame = record("circles", cfg, TrainConfig(steps=300, restarts=1, contractive=0.1), seed=0, n_per_class=60)
-    assert tame.meta["metrics"]["max_stretch"] < plain.meta["metrics"]["max_stretch"]
+    plain = trained("circles", cfg, TrainConfig(steps=300, restarts=1), seed=0, n_per_class=60)
+    tame = trained("circles", cfg, TrainConfig(steps=300, restarts=1, contractive=0.1), seed=0, n_per_class=60)
+    assert tame.meta.metrics.max_stretch < plain.meta.metrics.max_stretch
 
 
 def test_three_classes_train_a_softmax_head(tmp_path):
     from nntopo.analysis import metrics
     from nntopo.recording import load
 
-    rec = record("spirals-3", NetConfig(2, 2, 3, "tanh"), TrainConfig(steps=200, restarts=1), seed=0,
+    rec = trained("spirals-3", NetConfig(2, 2, 3, "tanh"), TrainConfig(steps=200, restarts=1), seed=0,
                  n_per_class=30)
-    m = rec.meta["metrics"]
+    m = rec.meta.metrics
     assert rec.net.head_w.shape == (3, 3) and rec.classes == ("A", "B", "C")
-    assert m["train_accuracy"] == metrics.accuracy(rec.net, rec.X, rec.y) > 0.5  # well above chance (1/3)
-    assert len(m["class_accuracy"]) == 3 and m["test_points"] == 3 * metrics.DENSE_PER_CLASS
+    assert m.train_accuracy == metrics.accuracy(rec.net, rec.X, rec.y) > 0.5  # well above chance (1/3)
+    assert len(m.class_accuracy) == 3 and m.test_points == 3 * metrics.DENSE_PER_CLASS
     assert rec.snapshots.head_w.shape[1:] == (3, 3)
     back = load(rec.save(tmp_path / "three.npz"))
     assert back.classes == rec.classes and np.array_equal(back.net.predict(back.X), rec.net.predict(rec.X))
@@ -109,8 +110,8 @@ def test_three_classes_train_a_softmax_head(tmp_path):
 def test_blobs_of_two_classes_are_tested_on_two_classes():
     """The dense test sample has the network's own number of classes (blobs of 2 were tested on
     fresh blobs of 3, the default: 62% for a network right on every training point)."""
-    rec = record("blobs", NetConfig(2, 1, 2, "tanh"), TrainConfig(steps=200, restarts=1), seed=0,
+    rec = trained("blobs", NetConfig(2, 1, 2, "tanh"), TrainConfig(steps=200, restarts=1), seed=0,
                  n_per_class=30, classes=2)
-    m = rec.meta["metrics"]
-    assert rec.meta["dataset"]["params"]["classes"] == 2 and m["train_accuracy"] == 1.0
-    assert m["test_accuracy"] > 0.99
+    m = rec.meta.metrics
+    assert rec.meta.data.params["classes"] == 2 and m.train_accuracy == 1.0
+    assert m.test_accuracy > 0.99

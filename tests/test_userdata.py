@@ -4,7 +4,7 @@ from typer.testing import CliRunner
 
 from nntopo import cli, recording
 from nntopo.errors import NntopoError
-from nntopo.data.userdata import load_points
+from nntopo.data.userdata import load_table
 
 
 def write(tmp_path, text, name="p.csv"):
@@ -15,7 +15,7 @@ def write(tmp_path, text, name="p.csv"):
 
 def test_reads_points_header_comments_and_labels(tmp_path):
     path = write(tmp_path, "x,y,label\n# a comment\n0,0,red\n2,1,blue\n\n4,-3,red\n")
-    pts = load_points(path)
+    pts = load_table(path)
     assert pts.X.shape == (3, 2) and pts.labels == ("blue", "red")
     assert list(pts.y) == [1, 0, 1]
     assert np.abs(pts.X).max() == pytest.approx(1.0)  # rescaled into [-1, 1]^d
@@ -23,7 +23,7 @@ def test_reads_points_header_comments_and_labels(tmp_path):
 
 
 def test_three_dimensions_and_numeric_labels(tmp_path):
-    pts = load_points(write(tmp_path, "0,0,0,1\n1,1,1,2\n2,0,1,1\n"))
+    pts = load_table(write(tmp_path, "0,0,0,1\n1,1,1,2\n2,0,1,1\n"))
     assert pts.X.shape == (3, 3) and pts.labels == ("1", "2")
 
 
@@ -44,7 +44,7 @@ def test_three_dimensions_and_numeric_labels(tmp_path):
 )
 def test_bad_files_name_the_line(tmp_path, text, words):
     with pytest.raises(NntopoError, match=None) as exc:
-        load_points(write(tmp_path, text))
+        load_table(write(tmp_path, text))
     assert words in str(exc.value)
 
 
@@ -52,9 +52,9 @@ def test_binary_and_missing_files(tmp_path):
     bad = tmp_path / "b.csv"
     bad.write_bytes(b"\xff\xfe\x00\x01")
     with pytest.raises(NntopoError, match="not a text file"):
-        load_points(bad)
+        load_table(bad)
     with pytest.raises(NntopoError, match="no such file"):
-        load_points(tmp_path / "missing.csv")
+        load_table(tmp_path / "missing.csv")
 
 
 def test_cli_trains_on_the_users_points_and_refuses_bad_ones(tmp_path):
@@ -69,8 +69,8 @@ def test_cli_trains_on_the_users_points_and_refuses_bad_ones(tmp_path):
                                      "-o", str(out)])
     assert result.exit_code == 0, result.stderr
     rec = recording.load(out)
-    assert rec.meta["dataset"]["source"] == "csv" and rec.meta["dataset"]["labels"] == ["A", "B"]
-    assert rec.accuracy == 1.0 and "test_accuracy" not in rec.meta["metrics"]  # no true sets
+    assert rec.meta.data.source == "csv" and rec.classes == ("A", "B")
+    assert rec.accuracy == 1.0 and rec.meta.metrics.test_accuracy is None  # no true sets
     bad = write(tmp_path, "0,0,a\n1,x,b\n", "bad.csv")
     result = runner.invoke(cli.app, ["render", "--data", str(bad), "-o", str(tmp_path / "v.mp4")])
     assert result.exit_code == 2
@@ -87,4 +87,4 @@ def test_too_many_points_are_refused_before_work(tmp_path):
     path = tmp_path / "many.csv"
     path.write_text("".join(f"{i},{i % 7},{i % 2}\n" for i in range(MAX_POINTS + 1)))
     with pytest.raises(NntopoError, match=f"{MAX_POINTS + 1:,} points; at most {MAX_POINTS:,}"):
-        load_points(path)
+        load_table(path)

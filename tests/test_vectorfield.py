@@ -16,7 +16,7 @@ from nntopo.training.model import MLP, VectorFieldLayer
 from nntopo.nets.network import VectorField
 from nntopo.storyboard import Kind, plane
 from nntopo.storyboard.paths import arrow_paths
-from nntopo.training.record import record
+from helpers import trained
 
 
 def test_field_against_a_hand_computation():
@@ -81,7 +81,7 @@ def test_invertibility_check_on_a_gentle_and_a_violent_field():
 def field_recording():
     """Two vector-field steps then a tanh layer, on the curves: real (short) training."""
     cfg = NetConfig(2, 3, 2, "tanh", ("vector-field", "vector-field", "dense"), anchors=6)
-    return record("curves", cfg, TrainConfig(steps=150, restarts=1, snapshot_every=50), seed=2,
+    return trained("curves", cfg, TrainConfig(steps=150, restarts=1, snapshot_every=50), seed=2,
                   n_per_class=40)
 
 
@@ -110,7 +110,7 @@ def test_recording_round_trip_with_field_layers(field_recording, tmp_path):
     path = recording.save(field_recording, tmp_path / "f.npz")
     back = recording.load(path)
     assert [l.kind for l in back.net.layers] == ["vector-field", "vector-field", "dense"]
-    assert back.meta["net"]["layer_types"] == ["vector-field", "vector-field", "dense"]
+    assert back.meta.net.config.types() == ("vector-field", "vector-field", "dense")
     for a, b in zip(back.net.layers[:2], field_recording.net.layers[:2]):
         assert np.array_equal(a.anchors, b.anchors) and np.array_equal(a.vectors, b.vectors)
         assert np.array_equal(a.widths, b.widths)
@@ -139,7 +139,7 @@ def test_format_1_files_are_still_read(tiny_recording, tmp_path):
 def test_torch_and_numpy_networks_agree(field_recording):
     """The recorded float64 network is the trained torch one."""
     rec = field_recording
-    torch_net = to_torch(rec.net, recording.net_config(rec.meta))
+    torch_net = to_torch(rec.net, rec.meta.net.config)
     with torch.no_grad():
         out = torch_net(torch.tensor(rec.X, dtype=torch.float32)).numpy()
     assert np.allclose(out, rec.net.logits(rec.X), atol=1e-4)
@@ -177,16 +177,17 @@ def test_jacobian_chain_through_field_layers(field_recording):
 
 def test_each_step_states_its_invertibility(field_recording):
     """Each flow's caption says what the recording measured for that step, read, not recomputed."""
-    steps = field_recording.meta["metrics"]["field_steps"]
-    assert len(steps) == 2 and all(s["lipschitz"] > 0 for s in steps)
+    steps = field_recording.meta.metrics.field_steps
+    assert len(steps) == 2 and all(s.lipschitz > 0 for s in steps)
     sb = storyboard.layers(field_recording, 10)
     flows = [b.caption for b in sb.blocks if b.kind is Kind.STAGE and b.stage == "flow"]
     assert len(flows) == 2
     for caption, s in zip(flows, steps):
-        assert caption.endswith(f"({vf.Invertibility(s['lipschitz'], s['folds']).describe()})")
+        assert caption.endswith(f"({vf.Invertibility(s.lipschitz, s.folds).describe()})")
     # a recording that says otherwise is believed: the caption follows the stored numbers
-    told = [dict(s, lipschitz=3.5, folds=True) for s in steps]
-    meta = dict(field_recording.meta, metrics=dict(field_recording.meta["metrics"], field_steps=told))
+    told = tuple(dataclasses.replace(s, lipschitz=3.5, folds=True) for s in steps)
+    meta = dataclasses.replace(field_recording.meta,
+                               metrics=dataclasses.replace(field_recording.meta.metrics, field_steps=told))
     sb = storyboard.layers(dataclasses.replace(field_recording, meta=meta), 10)
     flows = [b.caption for b in sb.blocks if b.kind is Kind.STAGE and b.stage == "flow"]
     assert all("Lipschitz 3.50: folds space, NOT invertible" in c for c in flows)
@@ -236,7 +237,7 @@ def test_quiver_marks_folds():
 def test_lipschitz_penalty_keeps_steps_invertible():
     """Without the penalty training folds the plane; with it every step stays a contraction."""
     cfg = NetConfig(2, 1, 2, "tanh", ("vector-field",), anchors=8)
-    free = record("curves", cfg, TrainConfig(steps=400, restarts=1, lipschitz=0.0), 0, 60)
-    held = record("curves", cfg, TrainConfig(steps=400, restarts=1), 0, 60)
-    assert free.meta["metrics"]["field_steps"][0]["lipschitz"] > held.meta["metrics"]["field_steps"][0]["lipschitz"]
-    assert held.meta["metrics"]["field_steps"][0]["lipschitz"] < 1.2
+    free = trained("curves", cfg, TrainConfig(steps=400, restarts=1, lipschitz=0.0), 0, 60)
+    held = trained("curves", cfg, TrainConfig(steps=400, restarts=1), 0, 60)
+    assert free.meta.metrics.field_steps[0].lipschitz > held.meta.metrics.field_steps[0].lipschitz
+    assert held.meta.metrics.field_steps[0].lipschitz < 1.2

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..data.datasets import make_dataset
 from ..nets.network import Network
+from ..recording.meta import FieldStep
 
 DENSE_PER_CLASS = 20_000  # points per class of the dense test sample
 DENSE_SEED_OFFSET = 1_000_003  # the dense sample never shares a seed with the training data
@@ -45,13 +46,13 @@ def stretch(net: Network, X: np.ndarray) -> np.ndarray:
     return np.linalg.svd(jacobians(net, X), compute_uv=False)[:, 0]
 
 
-def homeomorphism(net: Network, steps: list[dict]) -> bool:
+def homeomorphism(net: Network, steps: tuple[FieldStep, ...]) -> bool:
     """Is every hidden layer a homeomorphism onto its image? A dense layer when W is injective
     (square and nonsingular, or widening with full column rank) and its activation invertible;
     a vector-field step when it was measured invertible (`steps`, from field_steps)."""
     from ..nets.isotopy import SINGULAR_RTOL
 
-    invertible = {s["layer"]: s["invertible"] for s in steps}
+    invertible = {s.layer: s.invertible for s in steps}
     for i, layer in enumerate(net.layers):
         if layer.kind == "vector-field":
             if not invertible.get(i, False):
@@ -64,7 +65,7 @@ def homeomorphism(net: Network, steps: list[dict]) -> bool:
     return True
 
 
-def field_steps(net: Network, X: np.ndarray, extent: float, n: int = 41) -> list[dict]:
+def field_steps(net: Network, X: np.ndarray, extent: float, n: int = 41) -> tuple[FieldStep, ...]:
     """Per vector-field step of `net`: its measured Lipschitz constant and whether it folds, on
     the region around the data X (N, d) and the input window [-extent, extent]^d carried to it."""
     from ..nets.vectorfield import invertibility
@@ -76,7 +77,6 @@ def field_steps(net: Network, X: np.ndarray, extent: float, n: int = 41) -> list
     for i, layer in enumerate(net.layers):
         if layer.kind == "vector-field":
             inv = invertibility(layer, pts)
-            out.append({"layer": i, "lipschitz": inv.lipschitz, "folds": inv.folds,
-                        "invertible": inv.homeomorphism})
+            out.append(FieldStep(i, float(inv.lipschitz), bool(inv.folds), bool(inv.homeomorphism)))
         pts = layer(pts)
-    return out
+    return tuple(out)

@@ -6,7 +6,8 @@ import json
 import math
 from pathlib import Path
 
-from .inspect import TOPOLOGY_POINTS, Report, betti_words
+from .inspect import TOPOLOGY_POINTS, Report
+from .topology import betti_words
 
 STAGE_NAMES = {"linear": "W", "translate": "+b", "flow": "x+F(x)"}  # "activate": the activation
 
@@ -39,7 +40,7 @@ def print_table(rep: Report, path: Path) -> None:
     out.print(f"[bold]{path}[/]: {rep.dataset}, {rep.architecture}; "
               f"training accuracy {100 * rep.train_accuracy:.1f}%{test}")
     out.print(f"input: Betti {betti_words(rep.classes, rep.input_betti)}; "
-              f"first linearly separable: {rep.first_separable or 'never'}")
+              f"first linearly separable: {rep.separable_words()}")
     table = Table(show_lines=False, pad_edge=False)
     few = len(rep.classes) <= 4  # a Betti column per class; more classes share one
     betti_cols = [f"Betti {c}" for c in rep.classes] if few else ["Betti per class"]

@@ -14,15 +14,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..config import NetConfig, Progress, RenderOptions, TrainConfig
+from ..config import DataConfig, NetConfig, Progress, RenderOptions, TrainConfig
 from ..data.datasets import DATASETS
-from ..recording import FORMAT_VERSION, RecordingError, load, save
+from ..recording import FORMAT_VERSION, Recording, RecordingError, load, save
 from ..version import __version__
 
 CACHE_VERSION = 2  # 2: recordings measure whether every layer is a homeomorphism
 
-# the layer-by-layer flow, the input plane only, training; a conv net's representation of digits
-SCENES = ("flow", "input", "training", "knn")
+# What a run's part of the video shows: every layer's stages (the render's "layers" scene), the
+# input plane only, the last representation while it trains; a conv net's representation of digits
+RUN_SCENES = ("layers", "input", "training", "knn")
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,9 @@ class Run:
     width: int  # units per hidden layer
     seed: int = 0  # seed of the data and the initialisations
     train: TrainConfig = field(default_factory=TrainConfig)  # the training recipe
-    scene: str = "flow"  # one of SCENES
+    scene: str = "layers"  # one of RUN_SCENES
     title: str = ""  # title card before this run, in a figure of several runs
-    points: int = 250  # data points per class
+    points: int = DataConfig.points  # data points per class
     heat: bool = True  # draw the classification heat map
     stage_seconds: float = 1.2  # seconds per stage (linear, translate, activate)
     overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
@@ -44,6 +45,9 @@ class Run:
     def net(self) -> NetConfig:
         return NetConfig(DATASETS[self.dataset].dim, self.layers, self.width, "tanh",
                          (self.layer_type,), self.anchors)
+
+    def data(self) -> DataConfig:
+        return DataConfig(self.dataset, points=self.points, seed=self.seed)
 
     def key(self) -> str:
         """A hash of everything that decides the recording: the cache file's name."""
@@ -94,7 +98,7 @@ class Figure:
     name: str
     claim: str  # the essay's claim, as `nntopo figures` lists it
     runs: tuple[Run | KnnRun, ...]
-    check: Callable[[list[dict]], bool]  # the runs' metrics -> does the claim hold?
+    check: Callable[[list], bool]  # the runs' metrics (recording.Metrics, knn's dicts) -> does the claim hold?
 
 
 CURVES_HIDDEN = Run("curves", 1, 2)
@@ -105,43 +109,43 @@ FIGURES: dict[str, Figure] = {
             "linear-curves",
             "with no hidden layer the boundary is a line, and the two curves are not separated",
             (Run("curves", 0, 2),),
-            lambda ms: ms[0]["train_accuracy"] < 1.0,
+            lambda ms: ms[0].train_accuracy < 1.0,
         ),
         Figure(
             "hidden-curves",
             "one hidden layer of two tanh units bends the boundary into a curve that separates them",
             (Run("curves", 1, 2, scene="input"),),
-            lambda ms: ms[0]["train_accuracy"] == 1.0,
+            lambda ms: ms[0].train_accuracy == 1.0,
         ),
         Figure(
             "hidden-representation",
             "in the hidden layer's coordinates the curves are linearly separable",
             (CURVES_HIDDEN,),
-            lambda ms: ms[0]["train_accuracy"] == 1.0,
+            lambda ms: ms[0].train_accuracy == 1.0,
         ),
         Figure(
             "tanh-layer",
             "a tanh layer is a linear map W, a translation by b, then tanh: it never cuts or folds",
             (Run("curves", 1, 2, heat=False, stage_seconds=2.4),),
-            lambda ms: ms[0]["homeomorphism"] and ms[0]["train_accuracy"] == 1.0,
+            lambda ms: ms[0].homeomorphism and ms[0].train_accuracy == 1.0,
         ),
         Figure(
             "spirals",
             "four 2-unit tanh layers untangle two slightly entangled spirals",
             (Run("spirals", 4, 2),),
-            lambda ms: ms[0]["train_accuracy"] >= 0.99,
+            lambda ms: ms[0].train_accuracy >= 0.99,
         ),
         Figure(
             "spirals-hard",
             "the same network fails on more entangled spirals",
             (Run("spirals-hard", 4, 2),),
-            lambda ms: ms[0]["train_accuracy"] < 0.99,
+            lambda ms: ms[0].train_accuracy < 0.99,
         ),
         Figure(
             "circles-2",
             "two hidden units cannot separate a disk from the annulus around it, however they train",
             (Run("circles", 1, 2, scene="training", train=TrainConfig(snapshot_every=10, restarts=1)),),
-            lambda ms: ms[0]["test_accuracy"] < 1.0,
+            lambda ms: ms[0].test_accuracy < 1.0,
         ),
         Figure(
             "intervals",
@@ -150,13 +154,13 @@ FIGURES: dict[str, Figure] = {
                 Run("intervals", 1, 1, title="One hidden unit"),
                 Run("intervals", 1, 2, title="Two hidden units"),
             ),
-            lambda ms: ms[0]["train_accuracy"] < 1.0 and ms[1]["train_accuracy"] == 1.0,
+            lambda ms: ms[0].train_accuracy < 1.0 and ms[1].train_accuracy == 1.0,
         ),
         Figure(
             "circles-3",
             "with a third hidden unit the disk and the annulus come apart in 3D: a plane separates them",
             (Run("circles", 1, 3),),
-            lambda ms: ms[0]["test_accuracy"] == 1.0,
+            lambda ms: ms[0].test_accuracy == 1.0,
         ),
         Figure(
             "tori",
@@ -165,13 +169,13 @@ FIGURES: dict[str, Figure] = {
                 Run("tori", 2, 3, title="Two layers of 3 units: the links stay caught"),
                 Run("tori", 2, 4, title="Layers of 4 units: the 4th dimension unlinks them"),
             ),
-            lambda ms: ms[0]["test_accuracy"] < 1.0 and ms[1]["test_accuracy"] == 1.0,
+            lambda ms: ms[0].test_accuracy < 1.0 and ms[1].test_accuracy == 1.0,
         ),
         Figure(
             "unlink",
             "a ring with a circle hanging through it is an unlink: 3-unit layers pull them apart",
             (Run("unlink", 3, 3),),
-            lambda ms: ms[0]["train_accuracy"] == 1.0,
+            lambda ms: ms[0].train_accuracy == 1.0,
         ),
         Figure(
             "easy-way-out",
@@ -183,9 +187,9 @@ FIGURES: dict[str, Figure] = {
                 Run("circles", 4, 2, title="The same network with a contractive penalty",
                     train=TrainConfig(restarts=2, contractive=0.005), overlay=True),
             ),
-            lambda ms: ms[0]["test_accuracy"] < 1.0
-            and ms[0]["train_accuracy"] >= 0.95
-            and ms[1]["max_stretch"] < ms[0]["max_stretch"],
+            lambda ms: ms[0].test_accuracy < 1.0
+            and ms[0].train_accuracy >= 0.95
+            and ms[1].max_stretch < ms[0].max_stretch,
         ),
         Figure(
             "vector-field",
@@ -197,9 +201,9 @@ FIGURES: dict[str, Figure] = {
                 Run("spirals", 8, 2, stage_seconds=0.6,
                     title="Eight 2-unit tanh layers: also 51 parameters"),
             ),
-            lambda ms: ms[0]["train_accuracy"] >= 0.99
-            and all(s["invertible"] for s in ms[0]["field_steps"])
-            and ms[0]["parameters"] == ms[1]["parameters"],
+            lambda ms: ms[0].train_accuracy >= 0.99
+            and all(s.invertible for s in ms[0].field_steps)
+            and ms[0].parameters == ms[1].parameters,
         ),
         Figure(
             "knn",
@@ -220,7 +224,7 @@ def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None
     """Train every run of `fig`, or load it from `cache` (a folder) when trained before: a
     Recording per Run, a knn.Trajectory per KnnRun."""
     from .. import knn
-    from ..training.record import record
+    from ..training.record import train_recording
 
     out = []
     for run in fig.runs:
@@ -239,7 +243,7 @@ def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None
                 rec = knn.trajectory(run.dataset, run.loss, run.config(), run.seed, run.points,
                                      progress=progress)
             else:
-                rec = record(run.dataset, run.net(), run.train, run.seed, run.points, progress)
+                rec = train_recording(run.data(), run.net(), run.train, progress)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 (knn.save_trajectory if knn_run else save)(rec, path)
@@ -282,13 +286,18 @@ def _detail(run: Run):
     return Detail(heat_levels=Detail().heat_levels if run.heat else 0)
 
 
+def metrics(recs: list) -> list:
+    """What each run measured: a Recording's Metrics, a knn Trajectory's dict."""
+    return [r.meta.metrics if isinstance(r, Recording) else r.meta["metrics"] for r in recs]
+
+
 def holds(fig: Figure, recs: list) -> bool:
-    return bool(fig.check([r.meta["metrics"] for r in recs]))
+    return bool(fig.check(metrics(recs)))
 
 
 def render(name: str, output: str | Path, opts: RenderOptions = RenderOptions(),
            on_train: Progress | None = None, on_frames: Progress | None = None,
-           on_start: Callable[[str, int], None] | None = None) -> bool:
+           on_start: Callable[[str, int], None] | None = None, overwrite: bool = True) -> bool:
     """Train (or load from output's folder/.cache) and render figure `name` to `output`, with
     its poster and, for an MP4, the gallery's sidecar. Returns whether the essay's claim holds.
 
@@ -300,7 +309,7 @@ def render(name: str, output: str | Path, opts: RenderOptions = RenderOptions(),
 
     one_of("figure", name, FIGURES)
     fig = FIGURES[name]
-    output = check_output(output, f".{opts.format}", folder=opts.all_frames)
+    output = check_output(output, f".{opts.format}", overwrite, folder=opts.all_frames)
     if on_start:
         on_start("training", sum(r.work() for r in fig.runs))
     recs = recordings(fig, output.parent / ".cache", on_train)
@@ -310,7 +319,17 @@ def render(name: str, output: str | Path, opts: RenderOptions = RenderOptions(),
     render_storyboards(boards, output, opts, on_frames)
     verdict = holds(fig, recs)
     if opts.format == "mp4" and not opts.all_frames:  # what the gallery shows about this run
-        from .gallery import sidecar
-
-        sidecar(output, fig.name, [r.meta["metrics"] for r in recs], verdict)
+        sidecar(output, fig, metrics(recs), verdict)
     return verdict
+
+
+def sidecar(video: Path, fig: Figure, measured: list, holds: bool) -> Path:
+    """Write NAME.json beside `video`: what the gallery shows about the run (atomically)."""
+    from dataclasses import is_dataclass
+
+    from ..atomic import write_text
+
+    runs = [asdict(m) if is_dataclass(m) else m for m in measured]
+    data = {"name": fig.name, "claim": fig.claim, "holds": holds, "video": video.name,
+            "poster": video.with_suffix(".png").name, "runs": runs}
+    return write_text(video.with_suffix(".json"), json.dumps(data, indent=1))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..atomic import write_text
 from ..errors import NntopoError
-from ..recording.validate import is_number
+from ..recording.meta import is_number
 from .figures import FIGURES
 
 STYLE = """
@@ -27,13 +27,6 @@ figcaption h2 { font-size: 1.1rem; margin: 0.6rem 0 0.2rem; font-family: DejaVu 
 .claim { margin: 0.2rem 0; } .numbers { color: #444; font-size: 0.9rem; margin: 0.2rem 0; }
 .verdict-ok { color: #1b7a2e; } .verdict-no { color: #b3261e; }
 """
-
-
-def sidecar(video: Path, fig_name: str, metrics: list[dict], holds: bool) -> Path:
-    """Write NAME.json beside `video`: what the gallery shows about the run (atomically)."""
-    data = {"name": fig_name, "claim": FIGURES[fig_name].claim, "holds": holds,
-            "video": video.name, "poster": video.with_suffix(".png").name, "runs": metrics}
-    return write_text(video.with_suffix(".json"), json.dumps(data, indent=1))
 
 
 def _numbers(m: dict) -> str:
@@ -66,6 +59,8 @@ def read_sidecar(path: Path) -> dict:
 def write_gallery(folder: str | Path) -> Path:
     """Write folder/index.html for the figures rendered there (in the catalogue's order)."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise NntopoError(f"{folder}: no such folder (render figures there first: make figures)")
     cards = []
     for name in FIGURES:
         meta_path = folder / f"{name}.json"

@@ -242,7 +242,7 @@ def classes_of(name: str, classes: int | None = None) -> int:
         return d.classes
     if classes is None:
         return DEFAULT_CLASSES
-    from ..config import in_range
+    from ..ranges import in_range
 
     return in_range("classes", classes)
 
@@ -254,7 +254,3 @@ def make_dataset(name: str, n_per_class: int, seed: int, classes: int | None = N
     C = classes_of(name, classes)
     return d.make(n_per_class, rng) if d.classes else d.make(n_per_class, rng, C)
 
-
-def extent(meta: dict) -> float:
-    """The input window's half-width of a recording whose dataset meta is `meta`."""
-    return float(meta.get("extent", EXTENT))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import RANGES
+from ..ranges import RANGES
 from ..errors import NntopoError
 
 MAX_COORDINATES = 3  # x, y, z: the input spaces the scenes draw (representations may be wider)
@@ -24,7 +24,7 @@ MAX_BYTES = 64 * 2**20  # a points file's size, checked before it is read
 
 
 @dataclass(frozen=True)
-class Points:
+class Table:
     X: np.ndarray  # (N, d) rescaled into [-1, 1]^d
     y: np.ndarray  # (N,) each label's place in sorted order (integers numerically)
     labels: tuple[str, ...]  # the file's labels, in label order (class A, class B for two)
@@ -41,7 +41,7 @@ def _number(text: str) -> float | None:
     return v
 
 
-def load_points(path: str | Path, max_classes: int = RANGES["classes"][1]) -> Points:
+def load_table(path: str | Path, max_classes: int = RANGES["classes"][1]) -> Table:
     """Read and check `path`; see the module docstring for the format."""
     path = Path(path)
     if not path.is_file():
@@ -99,7 +99,7 @@ def load_points(path: str | Path, max_classes: int = RANGES["classes"][1]) -> Po
     X = np.asarray(coords, dtype=np.float64)
     y = np.array([distinct.index(lab) for lab in labels], dtype=np.int64)
     Xn, center, scale = normalize(X)
-    return Points(Xn, y, tuple(distinct), center, scale, hashlib.sha256(raw).hexdigest())
+    return Table(Xn, y, tuple(distinct), center, scale, hashlib.sha256(raw).hexdigest())
 
 
 def _label_order(label: str):

@@ -46,7 +46,7 @@ def part(rec, opts: RenderOptions, title: str | None = None) -> Part:
     from ..analysis.inspect import inspect
     from ..video import storyboard_of
 
-    return Part(storyboard_of(rec, opts), inspect(rec), title or f"What each layer does to {rec.meta['dataset']['name']}")
+    return Part(storyboard_of(rec, opts), inspect(rec), title or f"What each layer does to {rec.dataset}")
 
 
 def figure_parts(name: str, opts: RenderOptions, cache: Path | None = None, progress: Progress | None = None,

@@ -59,7 +59,7 @@ def title(rep: Report) -> str:
 
 
 def final(rep: Report) -> str:
-    where = rep.first_separable or "never"
+    where = rep.separable_words()
     return (f"The last representation. The classes first become linearly separable at: {where}. "
             f"Training accuracy {100 * rep.train_accuracy:.1f}%"
             + (f", {100 * rep.test_accuracy:.2f}% on fresh points." if rep.test_accuracy is not None else "."))

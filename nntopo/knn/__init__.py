@@ -15,7 +15,7 @@ each split once, stratified, into fixed train and test sets.
     digits       the datasets and their fixed splits
     net          the conv net, k-NN in its representation, the k-NN loss, training
     table        the experiment: softmax against k-NN over seeds, and its Markdown table
-    trajectory   the figure's data: the representation at every epoch (a Trajectory)
+    epochs       the figure's data: the representation at every epoch (a Trajectory)
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _EXPORTS = {
     **dict.fromkeys(["EPS", "ConvNet", "KnnConfig", "knn_loss", "knn_predict", "knn_probabilities",
                      "train_net", "representations"], "net"),
     **dict.fromkeys(["FORMAT_VERSION", "Trajectory", "load_trajectory", "save_trajectory", "spread",
-                     "trajectory"], "trajectory"),
+                     "trajectory"], "epochs"),
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = exports(__name__, _EXPORTS, globals())

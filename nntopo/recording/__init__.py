@@ -6,7 +6,9 @@ read as untrusted input.
     validate  what a file must be before it is trusted: headers, declared sizes, metadata
 """
 
-from .format import FORMAT_VERSION, READS, Recording, Snapshots, load, net_config, save
+from .format import FORMAT_VERSION, READS, Recording, Snapshots, load, save
+from .meta import Data, FieldStep, Meta, Metrics, NetSource, versions
 from .validate import RecordingError
 
-__all__ = ["FORMAT_VERSION", "READS", "Recording", "RecordingError", "Snapshots", "load", "net_config", "save"]
+__all__ = ["FORMAT_VERSION", "READS", "Data", "FieldStep", "Meta", "Metrics", "NetSource", "Recording",
+           "RecordingError", "Snapshots", "load", "save", "versions"]

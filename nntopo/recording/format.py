@@ -3,7 +3,7 @@
 Layout (all plain arrays, read with ``allow_pickle=False``):
 
     format          ()  int      FORMAT_VERSION
-    meta            ()  str      JSON: dataset, seed, architecture, training config, metrics, versions
+    meta            ()  str      JSON of meta.Meta: dataset, seed, network, training, metrics, versions
     X               (N, d)       inputs
     y               (N,)         labels 0 ... C-1 (two classes: 0 = A, 1 = B)
     W{l}, b{l}      (m, n), (m,) dense hidden layer l, which computes act(W x + b)
@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..nets.activations import activation
 from ..atomic import write_npz
-from ..config import NetConfig
-from . import validate
 from ..errors import NntopoError
+from ..nets.activations import activation
 from ..nets.network import Dense, Network, VectorField
+from . import validate
+from .meta import Meta, net_config
 
 FORMAT_VERSION = 3  # 3: per-layer activations, C-way heads, class names; 2: vector-field layers
 READS = (1, 2, 3)
@@ -84,41 +84,40 @@ class Snapshots:
 
 @dataclass(frozen=True)
 class Recording:
-    meta: dict  # JSON-serialisable description: see module docstring
+    meta: Meta  # the description: data, network, training, metrics, versions (meta.py)
     X: np.ndarray  # (N, d)
     y: np.ndarray  # (N,)
     net: Network
     snapshots: Snapshots
 
     def __post_init__(self) -> None:
-        # What format 3 says of the network, filled in for older files and new recordings alike
-        # (on a copy: the caller's dicts are not changed).
-        default = ["A", "B"] if self.net.classes == 2 else [str(c) for c in range(self.net.classes)]
-        object.__setattr__(self, "meta", {**self.meta, "net": {**(self.meta.get("net") or {}),
-                                                              "hidden": describe(self.net)},
-                                          "classes": self.meta.get("classes") or default})
+        if not self.meta.classes:  # the default names: A and B, or 0 ... C-1
+            default = ("A", "B") if self.net.classes == 2 else tuple(str(c) for c in range(self.net.classes))
+            object.__setattr__(self, "meta", self.meta.with_classes(default))
 
     @property
     def dataset(self) -> str:
-        return self.meta["dataset"]["name"]
+        return self.meta.data.name
 
     @property
     def accuracy(self) -> float:
-        return float(self.meta["metrics"]["train_accuracy"])
+        return self.meta.metrics.train_accuracy
 
     @property
     def sampled(self) -> bool:
         """The data was sampled from a built-in dataset (so fresh points can be drawn again)."""
-        from ..data.datasets import DATASETS
-
-        return "source" not in self.meta["dataset"] and self.dataset in DATASETS and self.meta.get("seed") is not None
+        return self.meta.sampled
 
     @property
     def classes(self) -> tuple[str, ...]:
         """The classes' names, label 0 first."""
-        return tuple(self.meta["classes"])
+        return self.meta.classes
 
     def save(self, path: str | os.PathLike) -> Path:
+        return save(self, path)
+
+
+def save(self, path: str | os.PathLike) -> Path:
         return save(self, path)
 
 
@@ -127,7 +126,7 @@ def save(rec: Recording, path: str | os.PathLike) -> Path:
     path = Path(path)
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT_VERSION),
-        "meta": np.array(json.dumps(rec.meta, sort_keys=True)),
+        "meta": np.array(json.dumps(rec.meta.to_json(describe(rec.net)), sort_keys=True)),
         "X": rec.X,
         "y": rec.y,
         "head_w": rec.net.head_w,
@@ -162,9 +161,8 @@ def _hidden(meta: dict, version: int) -> list[dict]:
             if h.get("kind") not in FILE_KEYS:
                 raise ValueError(f"layer kind {h.get('kind')!r}")
         return hidden
-    meta["net"].setdefault("layer_types", [])  # format 1: all dense
-    return [{"kind": t, "activation": meta["net"]["activation"], "param": None}
-            for t in net_config(meta).types()]
+    cfg = net_config(meta["net"])  # format 1 and 2: one activation for all dense layers
+    return [{"kind": t, "activation": cfg.activation, "param": None} for t in cfg.types()]
 
 
 def _read(zf: zipfile.ZipFile, name: str) -> np.ndarray:
@@ -191,10 +189,10 @@ def load(path: str | os.PathLike) -> Recording:
             if version not in READS:
                 raise RecordingError(f"recording format {version}, but this nntopo reads formats "
                                      f"{', '.join(map(str, READS))}")
-            meta = json.loads(str(_read(zf, "meta")))
-            validate.check_meta(meta)
+            raw = json.loads(str(_read(zf, "meta")))
+            meta = Meta.from_json(raw)
             try:
-                hidden = _hidden(meta, version)
+                hidden = _hidden(raw, version)
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 raise RecordingError(f"damaged nntopo recording (missing or bad {e})") from None
             validate.declared(heads, hidden, version)
@@ -246,18 +244,6 @@ def load(path: str | os.PathLike) -> Recording:
     return rec
 
 
-def net_config(meta: dict) -> NetConfig:
-    """The NetConfig a recording's meta describes (the file describes itself, as nanoGPT's do)."""
-    from dataclasses import fields
-
-    n = {f.name: meta["net"][f.name] for f in fields(NetConfig) if f.name in meta["net"]}
-    n["layer_types"] = tuple(n.get("layer_types", ()))
-    try:
-        return NetConfig(**n)
-    except NntopoError as e:  # a file that lies about its network
-        raise ValueError(f"network: {e}") from None
-
-
 def _check(rec: Recording, path: Path) -> None:
     """What the numbers must be (validate.declared has already made every shape chain): labels
     the head has outputs for, a name per class, positive field widths."""
@@ -273,7 +259,7 @@ def _check(rec: Recording, path: Path) -> None:
         raise RecordingError(f"{path}: damaged nntopo recording ({'; '.join(problems)})")
     # Finite numbers can still overflow (1e300 in a weight): every value the pictures compute
     # (each stage of each layer, and their squares) must stay finite on the data and the window.
-    e = float(rec.meta["dataset"].get("extent") or 1.0)
+    e = rec.meta.data.extent
     dim0 = rec.X.shape[1]
     k = min(dim0, 3)
     corners = np.stack(np.meshgrid(*[np.linspace(-e, e, 5)] * k), -1).reshape(-1, k)

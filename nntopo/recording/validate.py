@@ -6,9 +6,9 @@ Checked in this order, so that a hostile file is refused before it costs anythin
    objects, and every declared shape the one the file's own network implies (`declared`), under
    limits far beyond any network nntopo draws: nothing is allocated for a size the file only
    claims;
-2. the JSON metadata's shape (`check_meta`): the fields the scenes and reports read, with the
-   types they need;
-3. after reading, the numbers themselves (recording._check): finite, labels in range.
+2. the JSON metadata (meta.Meta.from_json): the fields the scenes and reports read, with the
+   types and ranges they need;
+3. after reading, the numbers themselves (format._check): finite, labels in range, no overflow.
 
 Every refusal is a RecordingError naming what is wrong.
 """
@@ -150,61 +150,3 @@ def declared(heads: dict, hidden: list[dict], version: int) -> None:
     if total > MAX_BYTES:
         raise RecordingError(f"the arrays would take {total / 2**20:,.0f} MB; a recording holds at most "
                              f"{MAX_BYTES // 2**20:,} MB")
-
-
-# --- the metadata --------------------------------------------------------------------------------
-
-def is_number(v) -> bool:
-    """A finite int or float from JSON (not a bool)."""
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _fraction(v) -> bool:
-    return is_number(v) and 0 <= v <= 1
-
-
-# path -> (what it must be, its test, required). Optional fields may also be null.
-META = {
-    ("dataset",): ("an object", lambda v: isinstance(v, dict), True),
-    ("dataset", "name"): ("text", lambda v: isinstance(v, str), True),
-    ("dataset", "extent"): ("a positive number up to 1e6", lambda v: is_number(v) and 0 < v <= 1e6, False),
-    ("seed",): ("an integer 0 ... 2^32-1", lambda v: isinstance(v, int) and not isinstance(v, bool)
-                and 0 <= v < 2**32, False),
-    ("net",): ("an object", lambda v: isinstance(v, dict), True),
-    ("train",): ("an object", lambda v: isinstance(v, dict), False),
-    ("train", "contractive"): ("a number", is_number, False),
-    ("classes",): ("a list of text", lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v), False),
-    ("metrics",): ("an object", lambda v: isinstance(v, dict), True),
-    ("metrics", "train_accuracy"): ("a number 0 ... 1", _fraction, True),
-    ("metrics", "test_accuracy"): ("a number 0 ... 1", _fraction, False),
-    ("metrics", "test_points"): ("a whole number", lambda v: isinstance(v, int) and v >= 0, False),
-    ("metrics", "max_stretch"): ("a number", is_number, False),
-    ("metrics", "p99_stretch"): ("a number", is_number, False),
-    ("metrics", "parameters"): ("a whole number", lambda v: isinstance(v, int) and v >= 0, False),
-    ("metrics", "field_steps"): ("a list of objects", lambda v: isinstance(v, list) and all(
-        isinstance(s, dict) and isinstance(s.get("layer"), int) and isinstance(s.get("invertible"), bool)
-        and is_number(s.get("lipschitz")) and isinstance(s.get("folds"), int) for s in v), False),
-}
-
-
-def check_meta(meta) -> None:
-    """The fields the scenes and reports read have the types they need."""
-    if not isinstance(meta, dict):
-        raise RecordingError(f"its metadata is {type(meta).__name__}, not an object")
-    for path, (what, ok, required) in META.items():
-        parent = _get(meta, path[:-1])
-        if not isinstance(parent, dict):  # an optional parent, absent (its own line checked it)
-            continue
-        value = parent.get(path[-1])
-        if value is None:
-            if required:
-                raise RecordingError(f"its metadata has no {'.'.join(path)}")
-            continue
-        if not ok(value):
-            raise RecordingError(f"its metadata's {'.'.join(path)} must be {what}; it is {str(value)[:40]!r}")
-
-
-def _get(meta, path):
-    for p in path:
-        meta = meta.get(p) if isinstance(meta, dict) else None
-    return meta

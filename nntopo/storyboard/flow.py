@@ -50,7 +50,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     plan = drawable(rec)
     D = plan.dim
     E = min(D, projection.VIEWS[view])  # dimensions of the picture
-    extent = datasets.extent(rec.meta["dataset"])
+    extent = rec.meta.data.extent
     if input_only:
         blocks = script.input_blocks(rec, timing)
     else:

@@ -74,7 +74,7 @@ def training(rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0,
         raise NntopoError("the training scene needs a recording with training snapshots (this one has "
                           f"{S}); with your own model: nntopo.record(..., snapshots=[state_dict, ...])")
     check_scene("training", [in_dim] + rec.net.widths)
-    grid0 = plane.grid(datasets.extent(rec.meta["dataset"]), in_dim, detail)
+    grid0 = plane.grid(rec.meta.data.extent, in_dim, detail)
     L, Sg = grid0.shape[:2]
     pts_in = np.concatenate([grid0.reshape(-1, in_dim), rec.X])
     reps = np.stack([isotopy.pad(snaps.network(i, rec.net).representations(pts_in)[-1], 2)

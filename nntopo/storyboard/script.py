@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 
 from ..nets import isotopy
-from ..recording import Recording
+from ..recording import Meta, Recording
 from .layout import Timing
 from .paths import ease
 from .timeline import Block, Kind
@@ -82,18 +82,18 @@ def step_notes(rec: Recording, extent: float) -> dict[int, str]:
     made (its metrics' field_steps), the number the figures' checks read too."""
     from ..nets.vectorfield import Invertibility
 
-    steps = rec.meta["metrics"].get("field_steps")
-    if steps is None:  # made before steps were measured at recording time
+    steps = rec.meta.metrics.field_steps
+    if not steps and rec.net.anchors is not None:  # made before steps were measured at recording time
         from ..analysis.metrics import field_steps
 
         steps = field_steps(rec.net, rec.X, extent)
-    return {s["layer"]: Invertibility(s["lipschitz"], s["folds"]).describe() for s in steps}
+    return {s.layer: Invertibility(s.lipschitz, s.folds).describe() for s in steps}
 
 
 def with_notes(blocks: list[Block], report) -> list[Block]:
     """The --overlay: each block shows the numbers of the stage it plays (or last played), from
     a diagnostics.Report."""
-    from ..analysis.inspect import betti_words
+    from ..analysis.topology import betti_words
 
     by_stage = {(s.layer - 1, s.stage): s for s in report.stages}
     names = report.classes
@@ -115,15 +115,15 @@ def with_notes(blocks: list[Block], report) -> list[Block]:
     return out
 
 
-def training(meta: dict, snapshots) -> str:
+def training(meta: Meta, snapshots) -> str:
     """How the network was trained, in one panel line: 'seed 0, 3000 steps'."""
-    if meta.get("train") is None:  # trained elsewhere (nntopo.record of the user's model)
+    if meta.train is None:  # trained elsewhere (nntopo.record of the user's model)
         return "trained by you"
-    parts = [f"seed {meta['seed']}"] if meta.get("seed") is not None else []
+    parts = [f"seed {meta.seed}"] if meta.seed is not None else []
     if len(snapshots):
         parts.append(f"{int(snapshots.steps[-1])} steps")
-    if meta["train"].get("contractive"):
-        parts.append(f"contractive {meta['train']['contractive']:g}")
+    if meta.train.contractive:
+        parts.append(f"contractive {meta.train.contractive:g}")
     return ", ".join(parts) or "trained by nntopo"
 
 
@@ -131,7 +131,7 @@ def panel(rec: Recording, projection: tuple[str, ...] | None = None) -> tuple[tu
     """Side-panel lines describing the run, and the result lines shown at the end.
 
     projection: how a representation wider than the picture is shown (Projection.note())."""
-    meta, m, net = rec.meta, rec.meta["metrics"], rec.net
+    m, net = rec.meta.metrics, rec.net
     middle = []  # a run of equal layers, as "2 ×8": long networks stay one short line
     for name, group in itertools.groupby(net.labels()):
         k = len(list(group))
@@ -140,12 +140,12 @@ def panel(rec: Recording, projection: tuple[str, ...] | None = None) -> tuple[tu
     what = [net.activation] if net.activation else []
     if net.anchors is not None:
         what.append(f"F: vector field, {net.anchors} anchors")
-    if m.get("parameters") is not None and net.layers:
-        what.append(f"{m['parameters']} parameters")
+    if m.parameters is not None and net.layers:
+        what.append(f"{m.parameters} parameters")
     info = [
-        f"data: {meta['dataset']['name']} ({len(rec.X)} points)",
+        f"data: {rec.dataset} ({len(rec.X)} points)",
         f"network: {' → '.join(shown)}" + ("" if net.layers else ", linear classifier"),
-    ] + ([", ".join(what)] if net.layers else []) + [training(meta, rec.snapshots)]
+    ] + ([", ".join(what)] if net.layers else []) + [training(rec.meta, rec.snapshots)]
     if projection:
         info += projection
     elif max([rec.X.shape[1]] + net.widths) == 3:
@@ -155,16 +155,16 @@ def panel(rec: Recording, projection: tuple[str, ...] | None = None) -> tuple[tu
         W, b = net.layers[0].W[:, 0], net.layers[0].b
         cuts = ", ".join(f"{-bi / wi:+.2f}" for wi, bi in zip(W, b) if abs(wi) > 1e-9)
         info.append(f"unit thresholds: x = {cuts}")
-    result = [f"training accuracy {100 * m['train_accuracy']:.1f}%"]
-    if m.get("class_accuracy") is not None:  # C classes: each one's, a few to a line
-        result.append(per_class(rec.classes, m["class_accuracy"]))
-    if m.get("test_accuracy") is not None:
-        n = m.get("test_points")
+    result = [f"training accuracy {100 * m.train_accuracy:.1f}%"]
+    if m.class_accuracy is not None:  # C classes: each one's, a few to a line
+        result.append(per_class(rec.classes, m.class_accuracy))
+    if m.test_accuracy is not None:
+        n = m.test_points
         fresh = "" if n is None else f" ({n:,} fresh points)" if n < 100_000 else f" ({n // 1000:,}k fresh points)"
-        result.append(f"test accuracy {100 * m['test_accuracy']:.2f}%{fresh}")
-    if m.get("max_stretch") is not None and net.layers:
-        p99 = f" (99th pct {m['p99_stretch']:.3g})" if m.get("p99_stretch") is not None else ""
-        result.append(f"max stretch |J| = {m['max_stretch']:.3g}{p99}")
+        result.append(f"test accuracy {100 * m.test_accuracy:.2f}%{fresh}")
+    if m.max_stretch is not None and net.layers:
+        p99 = f" (99th pct {m.p99_stretch:.3g})" if m.p99_stretch is not None else ""
+        result.append(f"max stretch |J| = {m.max_stretch:.3g}{p99}")
     return tuple(info), tuple(result)
 
 

@@ -3,3 +3,14 @@
     sweep    the grid's cells, each a task on a local cluster or a scheduler's
     results  the rows as Parquet or CSV, and the tables and plots read off them
 """
+
+
+def needs_extra() -> None:
+    """A one-line NntopoError when the sweep extra (dask.distributed, pyarrow) is not installed."""
+    import importlib.util
+
+    missing = [m for m in ("distributed", "pyarrow") if importlib.util.find_spec(m) is None]
+    if missing:
+        from ..errors import NntopoError
+
+        raise NntopoError(f"nntopo sweep needs {' and '.join(missing)}: pip install 'nntopo[sweep]'")

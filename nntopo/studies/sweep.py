@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
-from ..config import LAYER_TYPES, NetConfig, Progress, TrainConfig, check_points, check_seed, in_range, one_of
+from ..config import LAYER_TYPES, DataConfig, NetConfig, Progress, TrainConfig, in_range, one_of
 from ..errors import NntopoError
 from ..version import __version__
 
@@ -43,8 +43,8 @@ class Cell:
     activation: str  # of the dense layers
     layer_type: str  # of every hidden layer: dense or vector-field
     seed: int  # of the data and the initialisations
-    steps: int = 3000  # full-batch training steps per restart
-    points: int = 250  # data points per class (a dataset of the registry)
+    steps: int = TrainConfig.steps  # full-batch training steps per restart
+    points: int = DataConfig.points  # data points per class (a dataset of the registry)
     classes: int | None = None  # blobs: how many classes
     data: str | None = None  # the user's CSV (a path every worker can read), instead of a dataset
 
@@ -60,24 +60,29 @@ class Cell:
         """The recipe's hash (computed once: a CSV's content is read for it)."""
         return hashlib.sha256(json.dumps(self.recipe(), sort_keys=True).encode()).hexdigest()[:16]
 
-    def net(self, in_dim: int) -> NetConfig:
+    def net(self, in_dim: int = NetConfig.in_dim) -> NetConfig:
         return NetConfig(in_dim, self.layers, self.width, self.activation, (self.layer_type,))
+
+    def source(self) -> DataConfig:
+        """The cell's data: its dataset's sample, or the user's CSV."""
+        if self.data is not None:
+            return DataConfig(csv=self.data, seed=self.seed)
+        return DataConfig(self.dataset, points=self.points, classes=self.classes, seed=self.seed)
 
 
 def grid(datasets: list[str], layers: list[int], widths: list[int], activations: list[str],
-         layer_types: list[str], seeds: list[int], steps: int = 3000, points: int = 250,
-         classes: int | None = None, data: str | None = None) -> list[Cell]:
+         layer_types: list[str], seeds: list[int], steps: int = TrainConfig.steps,
+         points: int = DataConfig.points, classes: int | None = None, data: str | None = None) -> list[Cell]:
     """Every combination, in order, each checked as `nntopo train` checks it (ConfigError)."""
-    from ..data.datasets import DATASETS, classes_of
+    from ..data.datasets import DATASETS
 
     for name in datasets:
-        one_of("dataset", name, DATASETS)
-        classes_of(name, classes)
+        DataConfig(name, points=points, classes=classes)
     for t in layer_types:
         one_of("layer_type", t, LAYER_TYPES)
     for s in seeds:
-        check_seed(s)
-    check_points(points)
+        in_range("seed", s)
+    in_range("points", points)
     TrainConfig(steps=steps)
     sources = [(name, None) for name in datasets] + ([(Path(data).name, str(data))] if data else [])
     total = len(sources) * len(layers) * len(widths) * len(activations) * len(layer_types) * len(seeds)
@@ -150,37 +155,24 @@ def _error(e: BaseException) -> str:
 
 
 def _numbers(cell: Cell, keep: str | None) -> dict:
-    from ..analysis import inspect as diagnostics
-    from ..training import record as training
-    from ..data.datasets import DATASETS
+    from ..analysis.inspect import inspect
+    from ..training.record import train_recording
 
-    cfg = TrainConfig(steps=cell.steps)
-    if cell.data is None:
-        one_of("dataset", cell.dataset, DATASETS)
-    if cell.data is not None:
-        rec = training.record_csv(cell.data, cell.net(2), cfg, cell.seed)
-    else:
-        rec = training.record(cell.dataset, cell.net(DATASETS[cell.dataset].dim), cfg, cell.seed,
-                              cell.points, classes=cell.classes)
-    rep = diagnostics.inspect(rec)
-    m = rec.meta["metrics"]
+    rec = train_recording(cell.source(), cell.net(), TrainConfig(steps=cell.steps))
+    rep = inspect(rec)
+    m = rec.meta.metrics
     layers = {}  # per layer: its stages' reports
     for s in rep.stages:
         layers.setdefault(s.layer, []).append(s)
-    first = None
-    if rep.first_separable == "input":
-        first = 0
-    elif rep.first_separable is not None:
-        first = int(rep.first_separable.split()[1])
     last = rep.stages[-1] if rep.stages else None
     if keep is not None:
         Path(keep).mkdir(parents=True, exist_ok=True)
         rec.save(Path(keep) / f"{cell.key}.npz")
     return {
-        "train_accuracy": float(m["train_accuracy"]),
-        "test_error": None if m.get("test_accuracy") is None else 1.0 - float(m["test_accuracy"]),
-        "max_stretch": m.get("max_stretch"),
-        "p99_stretch": m.get("p99_stretch"),
+        "train_accuracy": m.train_accuracy,
+        "test_error": None if m.test_accuracy is None else 1.0 - m.test_accuracy,
+        "max_stretch": m.max_stretch,
+        "p99_stretch": m.p99_stretch,
         # per layer, in order: the sign of det W of the linear stage (. for a non-square W or a
         # vector-field step), and whether every stage of the layer is a homeomorphism
         "det_signs": "".join(_sign(ss[0].det) if ss[0].stage == "linear" else "." for ss in layers.values()),
@@ -188,8 +180,8 @@ def _numbers(cell: Cell, keep: str | None) -> dict:
         "homeomorphism": all(s.homeomorphism for s in rep.stages),
         "betti_input": _betti(rep.classes, rep.input_betti),
         "betti_last": _betti(rep.classes, last.betti if last else rep.input_betti),
-        "separable_after": first,  # the first layer after which a linear head gets every point (0: the input)
-        "parameters": m.get("parameters"),
+        "separable_after": rep.first_separable,  # the first layer after which a linear head gets every point (0: the input)
+        "parameters": m.parameters,
         "error": None,
     }
 

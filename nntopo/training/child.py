@@ -10,9 +10,9 @@ from ..errors import NntopoError
 from ..recording import Recording
 
 
-def record_apart(kind: str, progress: Progress | None = None, **job) -> Recording:
-    """record(**job) (kind "dataset"), record_csv(**job) (kind "csv") or, reading the user's
-    model file on their points, usermodel.record_file(**job) (kind "model") in a child process, which
+def record_apart(job: tuple, progress: Progress | None = None) -> Recording:
+    """The recording of `job` made in a child process: (DataConfig, NetConfig, TrainConfig) is
+    trained (record.train_recording), a ModelFile is read (yourmodel.record.record_file). The child
     writes the recording (atomically, as any recording) for this process to load.
 
     The caller never imports torch: a render that trains first then carries only what rendering
@@ -27,7 +27,7 @@ def record_apart(kind: str, progress: Progress | None = None, **job) -> Recordin
     messages = ctx.SimpleQueue()
     with tempfile.TemporaryDirectory(prefix="nntopo-train-") as folder:
         path = Path(folder) / "run.npz"
-        child = ctx.Process(target=_record_child, args=(kind, job, str(path), messages), daemon=True)
+        child = ctx.Process(target=_record_child, args=(job, str(path), messages), daemon=True)
         child.start()
         try:
             while True:
@@ -46,7 +46,7 @@ def record_apart(kind: str, progress: Progress | None = None, **job) -> Recordin
                 child.join()
 
 
-def _record_child(kind: str, job: dict, path: str, messages) -> None:
+def _record_child(job: tuple, path: str, messages) -> None:
     """The child of record_apart: train, save, report."""
     done = [0]
 
@@ -57,14 +57,14 @@ def _record_child(kind: str, job: dict, path: str, messages) -> None:
             done[0] = 0
 
     try:
-        if kind == "model":
+        if len(job) == 1:  # the user's model file, on their points
             from ..yourmodel.record import record_file
 
-            rec = record_file(**job)
+            rec = record_file(*job)
         else:
-            from .record import record, record_csv
+            from .record import train_recording
 
-            rec = (record if kind == "dataset" else record_csv)(**job, progress=progress)
+            rec = train_recording(*job, progress=progress)
         rec.save(path)
     except NntopoError as e:
         messages.put(("error", str(e)))

@@ -1,258 +1,75 @@
-"""Full-batch training of the MLP, with restarts, producing the parameters and their history.
+"""A recording of nntopo's own training: sample the data (or read the user's CSV), fit the MLP
+(loop.fit), measure it, and describe everything in a Recording (recording/meta.py).
 
-The objective is binary cross-entropy plus `identity_l2` * sum ||W - I||^2 over dense hidden layers
-(I the identity or its rectangular embedding), as the essay's author used for the spirals; for a
-vector-field step x + F(x) the same pull toward the identity is `identity_l2` * sum ||v_i||^2.
-Up to `restarts` seeded initialisations run, stopping at the first that fits perfectly; the
-best (highest accuracy, then lowest loss) is kept. Everything is seeded: the same config gives the same result.
+    rec = train_recording(DataConfig("spirals"), NetConfig(layers=4, width=2), TrainConfig())
 """
 
 from __future__ import annotations
 
-import platform
-from dataclasses import asdict, dataclass
-from pathlib import Path
+import json
+from dataclasses import replace
 
 import numpy as np
 import torch
 
-from ..data import datasets
 from ..analysis import metrics
-from ..config import NetConfig, Progress, TrainConfig, check_points, check_seed, one_of
-from ..data.datasets import DATASETS, classes_of, make_dataset
-from .model import MLP, init_anchors, init_near_identity
-from ..nets.network import Dense, Network
-from ..recording import Recording, Snapshots
-from ..version import __version__
+from ..config import DataConfig, NetConfig, Progress, TrainConfig
+from ..data.datasets import DATASETS, EXTENT, make_dataset
+from ..data.userdata import Table, load_table
+from ..recording import Data, Meta, Metrics, NetSource, Recording, versions
+from .loop import fit, network, snapshots
 
 
-@dataclass(frozen=True)
-class TrainResult:
-    net: MLP  # the kept network
-    restart: int  # which restart it was
-    loss: float  # final objective of the kept run
-    accuracy: float  # final training accuracy of the kept run
-    restart_accuracies: tuple[float, ...]  # final accuracy of every restart, in order
-    snapshot_steps: np.ndarray  # (S,) steps at which snapshots were taken (0 and the last included)
-    snapshot_params: list[dict[str, np.ndarray]]  # S dicts of parameter arrays (state_dict names)
-    snapshot_loss: np.ndarray  # (S,)
-    snapshot_accuracy: np.ndarray  # (S,)
+def train_recording(data: DataConfig, net: NetConfig, cfg: TrainConfig, progress: Progress | None = None,
+                    table: Table | None = None) -> Recording:
+    """Train on `data` (a dataset's seeded sample, or the user's CSV) and record; net's in_dim is
+    the data's own. table: the CSV, already read by userdata.load_table (so that a caller can
+    refuse a bad file before it starts a progress bar)."""
+    if data.dataset is not None:
+        d = DATASETS[data.dataset]
+        C = data.n_classes
+        X, y = make_dataset(data.dataset, data.points, data.seed, C)
+        params = json.loads(json.dumps(d.params if d.classes else {**d.params, "classes": C}))  # as read back
+        described = Data(data.dataset, "dataset", d.extent, params, n_per_class=data.points)
+        names = tuple(chr(ord("A") + c) for c in range(C)) if C > 2 else ()  # two: A and B, the default
+    else:
+        table = table if table is not None else load_table(data.csv)
+        X, y = table.X, table.y
+        described = Data(data.name, "csv", EXTENT, n_points=len(X), path=data.csv, sha256=table.sha256,
+                         center=tuple(table.center.tolist()), scale=table.scale)
+        names = table.labels
+    return train_points(X, y, described, names, replace(net, in_dim=X.shape[1]), cfg, data.seed, progress)
 
 
-def identity_penalty(net: MLP) -> torch.Tensor:
-    total = torch.zeros(())
-    for layer in net.dense():
-        eye = torch.eye(*layer.weight.shape)
-        total = total + ((layer.weight - eye) ** 2).sum()
-    for layer in net.fields():  # x + F(x) is the identity when every v_i = 0
-        total = total + (layer.vectors**2).sum()
-    return total
+def train_points(X: np.ndarray, y: np.ndarray, data: Data, classes: tuple[str, ...], net_cfg: NetConfig,
+                 cfg: TrainConfig, seed: int, progress: Progress | None = None) -> Recording:
+    """Train on given points X (N, d), y (N,) and record; `data` says where they came from.
 
-
-def _params(net: MLP) -> dict[str, np.ndarray]:
-    """Every parameter and buffer, as float64 arrays; vector-field widths as widths, not logs."""
-    out = {k: v.detach().numpy().astype(np.float64).copy() for k, v in net.state_dict().items()}
-    for i, layer in enumerate(net.hidden):
-        if not isinstance(layer, torch.nn.Linear):
-            out[f"hidden.{i}.widths"] = layer.widths.detach().numpy().astype(np.float64).copy()
-    return out
-
-
-# Per layer kind, the torch names of what Dense.trained / VectorField.trained record.
-_TORCH_NAMES = {"dense": ("weight", "bias"), "vector-field": ("vectors", "widths")}
-
-
-def network(net: MLP) -> Network:
-    """The trained torch network as the recording's numpy Network (float64)."""
-    p = _params(net)
-    layers = []
-    for i, layer in enumerate(net.hidden):
-        if isinstance(layer, torch.nn.Linear):
-            layers.append(Dense(p[f"hidden.{i}.weight"], p[f"hidden.{i}.bias"], net.cfg.activation))
-        else:
-            layers.append(layer.to_numpy())
-    return Network(tuple(layers), p["head.weight"], p["head.bias"])
-
-
-def train(
-    X: np.ndarray,
-    y: np.ndarray,
-    net_cfg: NetConfig,
-    cfg: TrainConfig,
-    seed: int,
-    progress: Progress | None = None,
-) -> TrainResult:
-    """Train on X (N, d) with labels y (N,) in 0 ... C-1; deterministic for a given seed.
-
-    Two classes: one logit and the binary cross-entropy (the essay's); more: C scores under a
-    softmax and the cross-entropy."""
-    torch.set_num_threads(1)  # tiny matrices: threads only add noise and overhead
-    classes = max(2, int(y.max()) + 1) if len(y) else 2
-    xt = torch.as_tensor(X, dtype=torch.float32)
-    yt = torch.as_tensor(y, dtype=torch.float32 if classes == 2 else torch.int64)
-    best = None
-    accuracies = []
-    for restart in range(cfg.restarts):
-        gen = torch.Generator().manual_seed(seed * 1000 + restart)
-        net = MLP(net_cfg, classes)
-        init_near_identity(net, gen, cfg.init_scale)
-        init_anchors(net, xt, yt, gen)
-        opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-        steps, params, losses, accs = [], [], [], []
-        for step in range(cfg.steps + 1):
-            logits = net(xt)
-            if classes == 2:
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yt)
-            else:
-                loss = torch.nn.functional.cross_entropy(logits, yt)
-            loss = loss + cfg.identity_l2 * identity_penalty(net)
-            if cfg.contractive:
-                loss = loss + cfg.contractive * net.contractive(xt)
-            if cfg.lipschitz and net.fields():
-                loss = loss + cfg.lipschitz * net.lipschitz(xt, cfg.lipschitz_target, gen)
-            if step % cfg.snapshot_every == 0 or step == cfg.steps:
-                steps.append(step)
-                params.append(_params(net))
-                losses.append(float(loss.detach()))
-                pred = (logits > 0).float() if classes == 2 else logits.argmax(1)
-                accs.append(float((pred == yt).float().mean()))
-            if step == cfg.steps:
-                break
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if progress is not None:
-                progress(1)
-        accuracies.append(accs[-1])
-        run = (accs[-1], -losses[-1], restart, net, steps, params, losses, accs)
-        if best is None or run[:2] > best[:2]:
-            best = run
-        if accs[-1] >= cfg.good_enough:
-            break
-    acc, neg_loss, restart, net, steps, params, losses, accs = best
-    return TrainResult(
-        net=net,
-        restart=restart,
-        loss=-neg_loss,
-        accuracy=acc,
-        restart_accuracies=tuple(accuracies),
-        snapshot_steps=np.asarray(steps, np.int64),
-        snapshot_params=params,
-        snapshot_loss=np.asarray(losses),
-        snapshot_accuracy=np.asarray(accs),
-    )
-
-
-def record(
-    dataset: str,
-    net_cfg: NetConfig,
-    cfg: TrainConfig,
-    seed: int,
-    n_per_class: int = 250,
-    progress: Progress | None = None,
-    classes: int | None = None,
-) -> Recording:
-    """Sample `dataset`, train, and describe everything in a Recording (see recording.py).
-    classes: how many, for a dataset of any number of classes (blobs)."""
-    one_of("dataset", dataset, DATASETS)
-    check_points(n_per_class)
-    check_seed(seed)
-    C = classes_of(dataset, classes)
-    X, y = make_dataset(dataset, n_per_class, seed, C)
-    d = DATASETS[dataset]
-    params = d.params if d.classes else {**d.params, "classes": C}
-    data_meta = {"name": dataset, "params": params, "n_per_class": n_per_class, "extent": d.extent}
-    if C > 2:  # the classes' names: A, B, C, ... (two classes: A and B, the recording's default)
-        data_meta["labels"] = [chr(ord("A") + c) for c in range(C)]
-    return record_points(X, y, data_meta, net_cfg, cfg, seed, progress)
-
-
-def record_points(
-    X: np.ndarray,
-    y: np.ndarray,
-    data_meta: dict,
-    net_cfg: NetConfig,
-    cfg: TrainConfig,
-    seed: int,
-    progress: Progress | None = None,
-) -> Recording:
-    """Train on given points X (N, d), y (N,) and record; data_meta describes where they came from.
-
-    The dense test accuracy is measured when data_meta names a dataset of the registry (its true
-    sets can be sampled afresh); the user's own points have no such sample.
-    """
-    dataset = data_meta["name"]
-    res = train(X, y, net_cfg, cfg, seed, progress)
-    sp = res.snapshot_params
+    The dense test accuracy is measured for a dataset of the registry (its true sets can be
+    sampled afresh); the user's own points have no such sample."""
+    res = fit(X, y, net_cfg, cfg, seed, progress)
     net = network(res.net)
-    snaps = Snapshots(
-        steps=res.snapshot_steps,
-        loss=res.snapshot_loss,
-        accuracy=res.snapshot_accuracy,
-        params=tuple(  # keyed by the recording's names (W, b / vectors, widths), not torch's
-            {name: np.stack([p[f"hidden.{i}.{t_name}"] for p in sp])
-             for name, t_name in zip(layer.trained, _TORCH_NAMES[layer.kind])}
-            for i, layer in enumerate(net.layers)
-        ),
-        head_w=np.stack([p["head.weight"] for p in sp]),  # (S, C, k), C = 1 for two classes
-        head_b=np.stack([p["head.bias"] for p in sp]),  # (S, C)
-    )
     # The accuracy is recomputed from the recorded (float64) parameters, so it is the one the
     # recording itself reproduces.
-    accuracy = metrics.accuracy(net, X, y)
     stretch = metrics.stretch(net, X)
-    extent = datasets.extent(data_meta)
-    steps = metrics.field_steps(net, X, extent)
-    net_meta = asdict(net_cfg)
-    net_meta["layer_types"] = list(net_cfg.types())  # explicit, one per layer
-    meta = {
-        "dataset": data_meta,
-        "seed": seed,
-        "net": net_meta,
-        "train": asdict(cfg),
-        "metrics": {
-            "train_accuracy": accuracy,
-            "max_stretch": float(stretch.max()),  # largest singular value of the Jacobian
-            "p99_stretch": float(np.percentile(stretch, 99)),
-            "loss": res.loss,
-            "restart": res.restart,
-            "restart_accuracies": list(res.restart_accuracies),
-            "parameters": sum(p.numel() for p in res.net.parameters()),  # trained numbers
-            # Per vector-field step, measured on the input window and the data carried to it.
-            "field_steps": steps,
-            "homeomorphism": metrics.homeomorphism(net, steps),  # every hidden layer is one
-        },
-        "versions": {
-            "nntopo": __version__,
-            "numpy": np.__version__,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-        },
-    }
-    if "labels" in data_meta:  # the classes' names: a dataset's letters, a CSV's own labels
-        meta["classes"] = list(data_meta["labels"])
-    if net.classes > 2:
-        meta["metrics"]["class_accuracy"] = metrics.class_accuracy(net, X, y)
-    if dataset in DATASETS:
-        meta["metrics"]["test_accuracy"] = metrics.dense_test_accuracy(net, dataset, seed)
-        meta["metrics"]["test_points"] = net.classes * metrics.DENSE_PER_CLASS
-    return Recording(meta, X, y, net, snaps)
-
-
-def record_csv(path: str | Path, net_cfg: NetConfig, cfg: TrainConfig, seed: int,
-               progress: Progress | None = None, points=None) -> Recording:
-    """Train on the user's own points, a CSV of `x, y[, z], label` rows (userdata.py), and record.
-
-    net_cfg's in_dim is replaced by the file's dimension. points: the file, already read by
-    userdata.load_points (so a caller can refuse a bad file before it starts a progress bar)."""
-    from dataclasses import replace
-
-    from ..data.userdata import load_points
-
-    check_seed(seed)
-    pts = points if points is not None else load_points(path)
-    meta = {"name": Path(path).name, "source": "csv", "path": str(path), "sha256": pts.sha256,
-            "labels": list(pts.labels), "center": pts.center.tolist(), "scale": pts.scale,
-            "n_points": len(pts.X), "extent": datasets.EXTENT}
-    return record_points(pts.X, pts.y, meta, replace(net_cfg, in_dim=pts.X.shape[1]), cfg, seed, progress)
+    steps = metrics.field_steps(net, X, data.extent)
+    sampled = data.source == "dataset"
+    measured = Metrics(
+        train_accuracy=metrics.accuracy(net, X, y),
+        test_accuracy=metrics.dense_test_accuracy(net, data.name, seed) if sampled else None,
+        test_points=net.classes * metrics.DENSE_PER_CLASS if sampled else None,
+        max_stretch=float(stretch.max()),  # largest singular value of the Jacobian
+        p99_stretch=float(np.percentile(stretch, 99)),
+        loss=res.loss,
+        parameters=sum(p.numel() for p in res.net.parameters()),  # trained numbers
+        restart=res.restart,
+        restart_accuracies=res.restart_accuracies,
+        field_steps=steps,  # per vector-field step, on the input window and the data carried to it
+        homeomorphism=metrics.homeomorphism(net, steps),  # every hidden layer is one
+        class_accuracy=tuple(metrics.class_accuracy(net, X, y)) if net.classes > 2 else None,
+    )
+    explicit = replace(net_cfg, layer_types=net_cfg.types())  # one type per layer, as it is read back
+    meta = Meta(data=data, net=NetSource(config=explicit), metrics=measured, seed=seed, train=cfg,
+                classes=tuple(classes), versions=versions(torch=torch.__version__))
+    return Recording(meta, X, y, net, snapshots(res, net))
 

@@ -43,7 +43,7 @@ def storyboard_of(rec: Recording, opts: RenderOptions) -> Storyboard:
         return storyboard.looped(sb) if opts.loop else sb
 
     report = None
-    if opts.overlay:
+    if opts.overlay:  # measured here, after every check
         from ..analysis.inspect import inspect
 
         report = inspect(rec)
@@ -54,12 +54,8 @@ def storyboard_of(rec: Recording, opts: RenderOptions) -> Storyboard:
 def render(rec: Recording, output: str | Path, opts: RenderOptions = RenderOptions(),
            progress: Progress | None = None, on_start: Callable[[str, int], None] | None = None) -> Path:
     """Render the layer-by-layer video of `rec` to `output` (and its poster); on_start("rendering",
-    total frames) first, then progress(n) after every n frames."""
-    from ..atomic import check_output
-    from .memory import check_memory
-
-    check_output(output, f".{opts.format}", folder=opts.all_frames)
-    check_memory(opts, len(rec.X), max([rec.X.shape[1]] + rec.net.widths), len(rec.net.layers))
+    total frames) first, then progress(n) after every n frames. The output, the scene and the
+    memory are checked before, by api.render (run.check_render)."""
     board = storyboard_of(rec, opts)
     if on_start is not None:
         on_start("rendering", board.total_frames)

@@ -1,7 +1,7 @@
 """Recording the user's own trained torch network (torchnet reads it) on the user's own points.
 
     rec = record(model, X, y)                 # an nn.Module, X (N, d), y (N,) labels 0 ... C-1
-    rec = record_file("model.pt2", "points.csv")   # what `nntopo render --model --data` does
+    rec = record_file(ModelFile("model.pt2", "points.csv"))   # `nntopo render --model --data`
 
 The points are moved and scaled into the window the scenes draw (userdata.normalize) and the
 same affine map is folded into the first layer, so the recorded network on the recorded points
@@ -11,19 +11,18 @@ state_dicts (or models) taken while the user trained, which then animate trainin
 
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 
 import numpy as np
 
-from ..data import datasets
 from ..analysis import metrics
+from ..config import ModelFile
+from ..data.datasets import EXTENT
+from ..data.userdata import normalize
 from ..errors import NntopoError
 from ..nets.network import Network
-from ..recording import Recording, Snapshots
+from ..recording import Data, Meta, Metrics, NetSource, Recording, Snapshots, versions
 from .read import ModelError, read_file, read_module
-from ..data.userdata import normalize
-from ..version import __version__
 
 
 def _array(a, what: str) -> np.ndarray:
@@ -35,7 +34,7 @@ def _array(a, what: str) -> np.ndarray:
         raise NntopoError(f"{what} is not an array of numbers") from None
 
 
-def check_points(X, y, outputs: int) -> tuple[np.ndarray, np.ndarray]:
+def check_arrays(X, y, outputs: int) -> tuple[np.ndarray, np.ndarray]:
     """X (N, d) finite numbers and y (N,) integer labels the head has an output for."""
     X, y = _array(X, "X"), _array(y, "y")
     if X.dtype.kind not in "biuf" or X.ndim != 2 or X.shape[1] < 1:
@@ -146,7 +145,7 @@ def record(model, X, y, *, classes=None, name: str | None = None, snapshots=None
     if raw.layers and raw.layers[0].in_dim != width:
         raise ModelError(f"the model's first Linear takes {raw.layers[0].in_dim} inputs, but X has {width} columns")
     _check_finite(raw)
-    X, y = check_points(X, y, len(raw.head_b))
+    X, y = check_arrays(X, y, len(raw.head_b))
     Xn, center, scale = normalize(X)
     net = _rescaled(raw, center, scale)
     C = net.classes
@@ -156,33 +155,31 @@ def record(model, X, y, *, classes=None, name: str | None = None, snapshots=None
     snaps = (Snapshots.none(net) if not snapshots else
              _snapshots(model, snapshots, steps, width, center, scale, net, Xn, y))
     stretch = metrics.stretch(raw, X)  # in the user's own coordinates
-    meta = {
-        "dataset": {"name": name or "your data", "source": "torch", "n_points": len(X),
-                    "center": center.tolist(), "scale": scale, "extent": datasets.EXTENT},
-        "seed": None,
-        "net": {"source": source, "read": notes},
-        "train": None,  # trained by the user, not by nntopo
-        "classes": names,
-        "metrics": {
-            "train_accuracy": float(np.mean(net.predict(Xn) == y)),
-            "loss": _loss(net, Xn, y),
-            "max_stretch": float(stretch.max()),
-            "p99_stretch": float(np.percentile(stretch, 99)),
-            "parameters": int(sum(l.W.size + l.b.size for l in net.layers) + net.head_w.size + net.head_b.size),
-            "field_steps": [],
-            "homeomorphism": metrics.homeomorphism(net, []),
-        },
-        "versions": {"nntopo": __version__, "numpy": np.__version__, "python": platform.python_version(),
-                     "torch": __import__("torch").__version__},
-    }
+    import torch
+
+    measured = Metrics(
+        train_accuracy=float(np.mean(net.predict(Xn) == y)),
+        loss=_loss(net, Xn, y),
+        max_stretch=float(stretch.max()),
+        p99_stretch=float(np.percentile(stretch, 99)),
+        parameters=int(sum(l.W.size + l.b.size for l in net.layers) + net.head_w.size + net.head_b.size),
+        homeomorphism=metrics.homeomorphism(net, ()),
+    )
+    meta = Meta(
+        data=Data(name or "your data", "torch", EXTENT, n_points=len(X), center=tuple(center.tolist()), scale=scale),
+        net=NetSource(model=source, read=tuple(notes)),
+        metrics=measured,
+        classes=tuple(names),
+        versions=versions(torch=torch.__version__),
+    )
     return Recording(meta, Xn, y, net, snaps)
 
 
-def record_file(model: str | Path, data: str | Path) -> Recording:
+def record_file(job: ModelFile) -> Recording:
     """A model file (.pt2 or TorchScript) on a CSV of points (userdata): the labels in sorted
     order (integers numerically) are the head's outputs 0, 1, ..."""
-    from ..data.userdata import load_points
+    from ..data.userdata import load_table
 
-    pts = load_points(data)
-    X = pts.X * pts.scale + pts.center  # the file's own coordinates: what the model was trained on
-    return record(model, X, pts.y, classes=pts.labels, name=Path(data).name)
+    table = load_table(job.csv)
+    X = table.X * table.scale + table.center  # the file's own coordinates: what the model was trained on
+    return record(job.model, X, table.y, classes=table.labels, name=Path(job.csv).name)
