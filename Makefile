@@ -92,7 +92,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(SYSTEM_PYTHON) -m venv $(VENV)
 	# The CPU build first: then the project's torch range is already met and pip adds no CUDA build.
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,slides]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,all]'
 	@touch $(STAMP)
 
 clean:

@@ -25,3 +25,11 @@ class ConfigError(NntopoError, ValueError):
 
 class ModelError(NntopoError):
     """A torch model nntopo cannot read exactly: names the layer or operation, and what is read."""
+
+
+class RecordingError(NntopoError):
+    """A file that is not a readable nntopo recording: names what is wrong with it."""
+
+
+class HeadError(NntopoError):
+    """What a picture of two classes cannot show of a C-way head (a single separating line)."""

@@ -13,6 +13,16 @@ def tiny_recording():
     return trained("spirals", NetConfig(2, 2, 2, "tanh"), cfg, seed=3, n_per_class=40)
 
 
+@pytest.fixture(scope="session")
+def long_recording(tmp_path_factory):
+    """A recording whose video is long by construction (twelve layers: 57 s of video at 30 fps, 37 slides, many
+    seconds to draw at 720p), saved: a Ctrl-C sent once drawing has started always finds work
+    left to interrupt, however fast the machine."""
+    rec = trained("spirals", NetConfig(2, 12, 2, "tanh"), TrainConfig(steps=10, restarts=1, snapshot_every=10),
+                  seed=0, n_per_class=20)
+    return rec.save(tmp_path_factory.mktemp("long") / "long.npz")
+
+
 def debian_program(program: str, package: str, recommends: bool = True) -> str:
     """The path of `program`, installing Debian's `package` when it is missing; the test is
     skipped only if that is not possible here."""

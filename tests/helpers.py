@@ -101,3 +101,33 @@ def trained(dataset, net, cfg, seed=0, n_per_class=250, progress=None, classes=N
     from nntopo.training.record import train_recording
 
     return train_recording(DataConfig(dataset, points=n_per_class, classes=classes, seed=seed), net, cfg, progress)
+
+
+# --- the isotopy's paths as whole matrices and outputs, for checking them (nets/isotopy.py) -------
+
+def rotation_path(U, t):
+    """exp(t log U) for a rotation U (n, n), det U = +1, at times t (T,) -> (T, n, n)."""
+    import numpy as np
+
+    from nntopo.nets import isotopy
+
+    Q, planes = isotopy._schur_planes(U)
+    t = np.asarray(t, dtype=np.float64)
+    eye = np.broadcast_to(np.eye(len(U)), (len(t),) + U.shape)
+    return Q @ isotopy._turn(eye, planes, t) @ Q.T
+
+
+def linear_path(M, t):
+    """p(t) (T, n, n) from I to M (n, n), det M >= 0: invertible for every t < 1 (LinearPath)."""
+    from nntopo.nets import isotopy
+
+    return isotopy.LinearPath.of(M).matrices(t)
+
+
+def layer_output(layer, x):
+    """The layer's output on padded points x (P, D), through its stages."""
+    from nntopo.nets import isotopy
+
+    for name in layer.stages:
+        x = isotopy.stage_end(layer, name, x)
+    return x

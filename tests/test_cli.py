@@ -42,7 +42,7 @@ def run(*args):
         (["render", "--from", "missing.npz"], "no such file"),
         (["train", "spirals"], "Missing option '--output'"),
         (["train", "circles", "-o", "run.txt"], "must end in .npz"),
-        (["render", "spirals", "--bogus"], "No such option: --bogus"),
+        (["render", "spirals", "--bogus"], "No such option '--bogus'"),
         (["render", "circles", "--layer-type", "rbf"], "'rbf' is not one of 'dense', 'vector-field'"),
         (["render", "circles", "--layers", "3", "--layer-type", "dense", "--layer-type", "vector-field"],
          "--layer-type: given 2 times"),

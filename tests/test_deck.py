@@ -197,16 +197,20 @@ def test_bad_input_is_one_line_and_nothing_written(tmp_path, args, words):
 
 
 @pytest.mark.render
-def test_ctrl_c_leaves_no_partial_deck(recording_file, tmp_path):
+def test_ctrl_c_leaves_no_partial_deck(long_recording, tmp_path):
+    """Ctrl-C while the clips are cut: the recording's twelve layers make 37 clips, so when the
+    second clip appears most of the deck is still to draw (by construction, not by timing)."""
     out = tmp_path / "talk.pptx"
     env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    p = subprocess.Popen([sys.executable, "-m", "nntopo", "slides", "--from", str(recording_file), "--quality",
+    p = subprocess.Popen([sys.executable, "-m", "nntopo", "slides", "--from", str(long_recording), "--quality",
                           "medium", "-o", str(out)], stderr=subprocess.PIPE, text=True, env=env,
                          start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and not any((tmp_path / "tmp").glob("nntopo-deck-*/clip-1.mp4")):
-        time.sleep(0.05)  # until it is cutting clips
+    deadline = time.time() + 120
+    while not any((tmp_path / "tmp").glob("nntopo-deck-*/clip-1.mp4")):  # until it is cutting clips
+        assert p.poll() is None and time.time() < deadline, p.communicate()
+        time.sleep(0.05)
+    assert p.poll() is None  # still drawing: the interrupt must be seen
     os.killpg(p.pid, signal.SIGINT)
     _, stderr = p.communicate(timeout=60)
     assert p.returncode == 130 and "aborted" in stderr

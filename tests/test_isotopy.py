@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import layer_output, linear_path, rotation_path
+
 from nntopo.nets import isotopy
 from nntopo.config import NetConfig
 from nntopo.training.model import MLP
@@ -23,7 +25,7 @@ def test_linear_path_stays_in_gl_plus(n):
     rng = np.random.default_rng(n)
     for _ in range(300):
         W = positive(rng.standard_normal((n, n)) * rng.uniform(0.1, 5.0))
-        P = isotopy.linear_path(W, T)
+        P = linear_path(W, T)
         assert np.allclose(P[0], np.eye(n), atol=1e-12)
         assert np.allclose(P[-1], W, atol=1e-9)
         assert np.linalg.det(P).min() > 0
@@ -34,7 +36,7 @@ def test_linear_path_stays_in_gl_plus(n):
     "U", [-np.eye(2), np.diag([-1.0, -1.0, 1.0]), -np.eye(4), np.diag([1.0, -1.0, 1.0, -1.0])]
 )
 def test_rotation_path_through_half_turns(U):
-    R = isotopy.rotation_path(U, T)
+    R = rotation_path(U, T)
     assert np.allclose(R[0], np.eye(len(U))) and np.allclose(R[-1], U, atol=1e-12)
     assert np.allclose(R @ np.swapaxes(R, 1, 2), np.eye(len(U)), atol=1e-12)
     assert np.allclose(np.linalg.det(R), 1.0)
@@ -44,12 +46,12 @@ def test_straight_line_would_fold_but_polar_path_does_not():
     W = np.array([[-1.0, 0.0], [0.0, -1.0]])  # a half turn: det W = 1 > 0
     straight = (1 - T)[:, None, None] * np.eye(2) + T[:, None, None] * W
     assert np.linalg.det(straight).min() <= 0
-    assert np.linalg.det(isotopy.linear_path(W, T)).min() > 0
+    assert np.linalg.det(linear_path(W, T)).min() > 0
 
 
 def test_singular_matrix_collapses_only_at_the_end():
     W = np.array([[1.0, 2.0], [2.0, 4.0]])
-    P = isotopy.linear_path(W, T)
+    P = linear_path(W, T)
     assert np.allclose(P[-1], W, atol=1e-9)
     assert np.linalg.det(P[:-1]).min() > 0
 
@@ -74,7 +76,7 @@ def test_stage_ends_equal_torch_layers(activation, in_dim, width, layers):
         h = isotopy.pad(x, plan.dim)
         for lp, rep in zip(plan.layers, reps[1:]):
             assert np.linalg.det(lp.M) > 0 or lp.collapse
-            h = isotopy.layer_output(lp, h)
+            h = layer_output(lp, h)
             k = lp.out_dim
             assert np.allclose(h[:, k:], 0.0, atol=1e-9)  # unused coordinates stay zero
             # equal to torch, with the two neurons the plan swapped (if it did) exchanged

@@ -1,5 +1,6 @@
 """End-to-end renders at low quality, checked by decoding the file with PyAV."""
 
+import shutil
 import struct
 from pathlib import Path
 
@@ -78,8 +79,9 @@ def test_render_trains_then_renders_the_picture(tmp_path):
     assert red.sum() > 50 and blue.sum() > 50
 
 
-def test_interrupted_render_leaves_the_old_file_and_no_litter(tiny_recording, tmp_path):
-    """Ctrl-C mid-render: exit 130, the previous video untouched, no temporary files anywhere."""
+def test_interrupted_render_leaves_the_old_file_and_no_litter(long_recording, tmp_path):
+    """Ctrl-C mid-render: exit 130, the previous video untouched, no temporary files anywhere.
+    The recording's video is long by construction: the signal always finds it drawing."""
     import glob
     import os
     import signal
@@ -87,7 +89,7 @@ def test_interrupted_render_leaves_the_old_file_and_no_litter(tiny_recording, tm
     import sys
     import time
 
-    rec_path = recording.save(tiny_recording, tmp_path / "tiny.npz")
+    rec_path = shutil.copy(long_recording, tmp_path / "long.npz")
     out = tmp_path / "keep.mp4"
     out.write_bytes(b"the previous video")
     private = tmp_path / "tmp"  # the child's own temporary folder: other renders on this machine do not count
@@ -105,12 +107,13 @@ def test_interrupted_render_leaves_the_old_file_and_no_litter(tiny_recording, tm
         assert proc.poll() is None and time.time() < deadline, proc.communicate()
         time.sleep(0.05)
     time.sleep(0.5)
+    assert proc.poll() is None  # still drawing: the interrupt must be seen
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "aborted" in err and "Traceback" not in err
     assert out.read_bytes() == b"the previous video"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4", "tiny.npz", "tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4", "long.npz", "tmp"]
     assert list(private.iterdir()) == []
 
 

@@ -82,11 +82,11 @@ def test_a_slide_per_layer_from_python_on_dark(tiny_recording, tmp_path):
     slides are cut from."""
     from manim import tempconfig
     from manim_slides.config import PresentationConfig
-    from nntopo.video.slides import LayerFlowSlides
+    from nntopo.deck import manim_slides
 
     p = part(tiny_recording, RenderOptions(fps=5))
     with tempconfig(manim_settings(tmp_path, max_files_cached=3)):
-        LayerFlowSlides([p], per="layer", theme="dark", output_folder=tmp_path / "slides").render()
+        manim_slides([p], "layer", theme="dark", output_folder=tmp_path / "slides").render()
     shown = PresentationConfig.from_file(tmp_path / "slides" / "LayerFlowSlides.json")
     act = cut.acts([p.board], "layer")[0]
     assert len(shown.slides) == len(tiny_recording.net.layers) + 2
@@ -107,16 +107,13 @@ def test_a_slide_per_layer_from_python_on_dark(tiny_recording, tmp_path):
     ({"NNTOPO_FIGURE": "tori", "NNTOPO_PER": "slide"}, "per 'slide': expected one of stage, layer"),
     ({"NNTOPO_FIGURE": "tori", "NNTOPO_BACKGROUND": "blue"}, "background 'blue': expected one of"),
 ])
-def test_the_environment_is_checked_before_any_work(monkeypatch, env, words):
+def test_the_environment_is_checked_before_any_work(env, words):
+    """scenes/slides.py, the only reader of the NNTOPO_* settings, checks each before any work."""
     from nntopo.errors import NntopoError
-    from nntopo.video.slides import LayerFlowSlides
+    from nntopo_scenes.slides import from_environment
 
-    for k in ("NNTOPO_RECORDING", "NNTOPO_FIGURE", "NNTOPO_PER", "NNTOPO_BACKGROUND"):
-        monkeypatch.delenv(k, raising=False)
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
     with pytest.raises(NntopoError, match="^" + re.escape(words)):
-        LayerFlowSlides()  # (tori with a bad setting would train for a minute before failing)
+        from_environment(env)  # (tori with a bad setting would train for a minute before failing)
 
 
 @pytest.mark.render
@@ -141,13 +138,12 @@ def test_a_figure_in_two_parts_is_two_runs_of_slides(tiny_recording, tmp_path):
     """Each act starts a slide with its title card and intro, as a figure of two runs plays."""
     from manim import tempconfig
     from manim_slides.config import PresentationConfig
-    from nntopo.deck import Part
-    from nntopo.video.slides import LayerFlowSlides
+    from nntopo.deck import Part, manim_slides
 
     p = part(tiny_recording, RenderOptions(fps=5))
     acts = [Part(p.board.titled(t), p.report, t) for t in ("Part one", "Part two")]
     with tempconfig(manim_settings(tmp_path, 256, 144)):
-        scene = LayerFlowSlides(acts, output_folder=tmp_path / "slides")
+        scene = manim_slides(acts, output_folder=tmp_path / "slides")
         scene.skip_reversing = True
         scene.render()
     shown = PresentationConfig.from_file(tmp_path / "slides" / "LayerFlowSlides.json")
@@ -158,3 +154,20 @@ def test_a_figure_in_two_parts_is_two_runs_of_slides(tiny_recording, tmp_path):
     assert lengths == ([one.title_frame + 1] + [s.last - s.first for s in one.segments]
                        + [title_two] + [s.last - s.first for s in two.segments])
     assert shown.slides[len(one.segments) + 1].notes == shown.slides[0].notes  # the run's numbers again
+
+
+def test_the_private_pieces_of_manim_slides_are_there():
+    """With manim 0.22 the scene calls two private pieces of manim-slides 5.7 (the extra pins
+    5.7.x): BaseSlide.__init__ and Slide._save_slides with these keywords. A manim-slides that
+    changes them fails here, not in a user's render."""
+    import inspect
+
+    from manim_slides.slide.base import BaseSlide
+    from manim_slides.slide.manim import Slide
+
+    from nntopo.video import slides
+
+    assert callable(BaseSlide.__init__)
+    params = inspect.signature(Slide._save_slides).parameters
+    assert {"use_cache", "flush_cache", "skip_reversing"} <= set(params)
+    assert slides.OLD_MANIM == hasattr(type(__import__("manim").config), "write_to_movie")

@@ -92,8 +92,9 @@ def test_a_failing_cell_is_its_own_error(scheduler, tmp_path):
     assert "1 cell failed" in results.markdown(rows)
 
 
-@pytest.mark.cluster
+@pytest.mark.slow
 def test_a_row_is_what_train_and_inspect_give():
+    """One cell measured in this process (no cluster): the numbers of train + inspect."""
     from nntopo.analysis import inspect as diagnostics
     from nntopo.config import NetConfig, TrainConfig
     from helpers import trained

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from helpers import to_torch, trained
@@ -54,6 +55,7 @@ def test_identity_penalty_is_zero_at_the_identity():
     assert float(identity_penalty(net).detach()) == 0.0
 
 
+@pytest.mark.claims
 def test_the_essays_claim_four_2_unit_tanh_layers_untangle_the_spirals():
     """The flagship with the default recipe (the note reports seeds 0-4; one here, ~3 s)."""
     rec = trained("spirals", NetConfig(2, 4, 2, "tanh"), TrainConfig(), seed=0)

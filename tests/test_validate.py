@@ -116,15 +116,24 @@ def test_the_commands_on_a_damaged_recording_end_well(recordings_to_damage, tmp_
 
 
 @pytest.mark.parametrize("make", [damage.huge_declared, damage.truncate, damage.flip_bits])
-def test_file_damage_of_every_kind_is_refused(recordings_to_damage, tmp_path, make):
+def test_file_damage_of_every_kind_is_refused_or_harmless(recordings_to_damage, tmp_path, make):
+    """A huge declared array and a truncated file are always refused, in one line; flipped bits
+    are refused unless they hit what no check can see (a compressed stream's slack, a number
+    that stays a finite number), and then the file loads as a recording that draws."""
+    refused = 0
     for seed in range(20):
         path = tmp_path / f"{seed}.npz"
         shutil.copy(recordings_to_damage[0], path)
         make(path, np.random.default_rng(seed))
         try:
-            load(path)
+            rec = load(path)
         except RecordingError as e:
             one_line(e)
+            refused += 1
+            continue
+        assert make is damage.flip_bits, f"seed {seed}: {make.__name__} was not refused"
+        assert np.isfinite(rec.net.outputs(rec.X)).all() and storyboard.layers(rec, fps=2).total_frames > 0
+    assert refused >= (20 if make is not damage.flip_bits else 10), refused
 
 
 def test_a_huge_declared_array_is_refused_before_it_is_read(recordings_to_damage, tmp_path):

@@ -1,7 +1,7 @@
 import dataclasses
 import json
 
-from helpers import to_torch
+from helpers import layer_output, to_torch, trained
 
 import numpy as np
 import pytest
@@ -16,7 +16,6 @@ from nntopo.training.model import MLP, VectorFieldLayer
 from nntopo.nets.network import VectorField
 from nntopo.storyboard import Kind, plane
 from nntopo.storyboard.paths import arrow_paths
-from helpers import trained
 
 
 def test_field_against_a_hand_computation():
@@ -157,7 +156,7 @@ def test_flow_stage_runs_from_the_identity_to_the_step(field_recording):
     assert np.allclose(path[1], x + 0.5 * rec.net.layers[0].field(rec.X))
     h = x
     for lp, layer in zip(plan.layers, rec.net.layers):
-        h = isotopy.layer_output(lp, h)
+        h = layer_output(lp, h)
     # (the plan may swap two neurons of a dense layer: the same function, the swapped network)
     assert np.allclose(h[:, :2], plan.net.representations(rec.X)[-1])
     assert np.allclose(h[:, :2] @ plan.head_w[0, :2] + plan.head_b[0], rec.net.logits(rec.X))

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import click.exceptions as _click_exc
+import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -19,13 +19,7 @@ from ..errors import ConfigError, NntopoError
 
 err = Console(stderr=True)
 
-# Newer Typer ships its own copy of click; catch the exceptions of whichever parsed the line.
-try:
-    import typer._click.exceptions as _typer_click_exc
-except ImportError:  # older Typer parses with click itself
-    _typer_click_exc = _click_exc
-USAGE_ERRORS = (_typer_click_exc.UsageError, _click_exc.UsageError)
-ABORTS = (getattr(typer, "Abort", _click_exc.Abort), _click_exc.Abort, KeyboardInterrupt)
+ABORTS = (typer.Abort, click.Abort, KeyboardInterrupt)
 # A config field -> the option that sets it, where the two are not spelled alike.
 OPTIONS = {"layer_types": "--layer-type", "learn_widths": "--fixed-widths", "fps": "--fps"}
 
@@ -47,7 +41,7 @@ class OneLineErrors(TyperGroup):
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
             code = super().main(args, prog_name or "nntopo", complete_var, False, **extra)
-        except USAGE_ERRORS as e:
+        except click.UsageError as e:
             ctx = getattr(e, "ctx", None)
             if type(e).__name__ == "NoArgsIsHelpError":  # bare `nntopo`: help was wanted
                 typer.echo(ctx.get_help() if ctx else "")

@@ -7,6 +7,8 @@ playing when its slide opens, with that stage's measured numbers as speaker note
     reveal      .html: one self-contained reveal.js file (its own files inlined), works offline
     handout     .pdf: a page per slide, its picture and its numbers
 
+`manim_slides(parts, per)` is the same cut as a manim-slides scene (video.slides.LayerFlowSlides).
+
 `build` renders every clip in one pass (video.render_clips: no frame drawn twice), then writes
 the deck by the output's suffix, through atomic.replacing: an interrupted build leaves nothing.
 """
@@ -96,3 +98,27 @@ def build(parts: list[Part], output: str | Path, opts: RenderOptions, per: str =
         with replacing(output) as tmp_out:
             writer(slides, tmp_out, opts)
     return output
+
+
+
+def slide_cut(parts: list[Part], per: str = "stage") -> tuple[list, list[list[int | None]], list[list[str]]]:
+    """Where a manim-slides presentation of the parts cuts, as `build` cuts its clips: the
+    storyboards, per act each block's segment (None: the intro), per act the notes of its title
+    slide and of each segment."""
+    from ..config import PER, one_of
+    from . import cut, notes
+
+    one_of("per", per, PER)
+    boards = [p.board for p in parts]
+    segments = [cut.segment_of(b.blocks, per) for b in boards]
+    said = [notes.act(a, p.report) for a, p in zip(cut.acts(boards, per), parts)]
+    return boards, segments, said
+
+
+def manim_slides(parts: list[Part], per: str = "stage", **scene):
+    """The parts as a manim-slides presentation (video.slides.LayerFlowSlides, the extra
+    nntopo[slides]), cut by slide_cut. scene: the scene's own keywords (theme, output_folder,
+    ...). Build and render it inside manim's tempconfig."""
+    from ..video.slides import LayerFlowSlides
+
+    return LayerFlowSlides(*slide_cut(parts, per), **scene)

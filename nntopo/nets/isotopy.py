@@ -64,7 +64,7 @@ def _schur_planes(U: np.ndarray) -> tuple[np.ndarray, tuple[tuple[int, int, floa
                 minus_ones.append(i)
             i += 1
     if len(minus_ones) % 2:
-        raise ValueError("rotation_path needs det U = +1")
+        raise ValueError("a rotation path needs det U = +1")
     planes += [(a, b, np.pi) for a, b in zip(minus_ones[::2], minus_ones[1::2])]
     return Q, tuple(planes)
 
@@ -77,14 +77,6 @@ def _turn(x: np.ndarray, planes, t: np.ndarray) -> np.ndarray:
         out[..., a] = c * x[..., a] + s * x[..., b]
         out[..., b] = c * x[..., b] - s * x[..., a]
     return out
-
-
-def rotation_path(U: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """exp(t log U) for a rotation U (n, n), det U = +1, at times t (T,) -> (T, n, n)."""
-    Q, planes = _schur_planes(U)
-    t = np.asarray(t, dtype=np.float64)
-    eye = np.broadcast_to(np.eye(len(U)), (len(t),) + U.shape)
-    return Q @ _turn(eye, planes, t) @ Q.T
 
 
 @dataclass(frozen=True)
@@ -109,7 +101,7 @@ class LinearPath:
             # direction v of P, which leaves U P unchanged because P v = 0.
             w, V = np.linalg.eigh(P)
             if w[0] > SINGULAR_RTOL * max(1.0, w[-1]):
-                raise ValueError("linear_path needs det M >= 0")
+                raise ValueError("a linear path needs det M >= 0")
             v = V[:, :1]
             U = U @ (np.eye(n) - 2.0 * v @ v.T)
         Q, planes = _schur_planes(U)
@@ -129,11 +121,6 @@ class LinearPath:
         y = _turn(A @ self.Q, self.planes, t) @ self.Q.T  # A Q R(t) Q^T
         tt = t[:, None, None]
         return (1.0 - tt) * y + tt * (y @ self.P)
-
-
-def linear_path(M: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """p(t) (T, n, n) from I to M (n, n), det M >= 0: invertible for every t < 1 (LinearPath)."""
-    return LinearPath.of(M).matrices(t)
 
 
 # --- a network laid out in the padded space ---------------------------------------------------
@@ -297,10 +284,3 @@ def stage(layer: LayerPlan, name: str, x: np.ndarray, t: np.ndarray,
 def stage_end(layer: LayerPlan, name: str, x: np.ndarray) -> np.ndarray:
     """Where stage `name` takes points x (P, D) at t = 1."""
     return stage(layer, name, x, np.ones(1))[0]
-
-
-def layer_output(layer: LayerPlan, x: np.ndarray) -> np.ndarray:
-    """The layer's output on padded points x (P, D), through its stages."""
-    for name in layer.stages:
-        x = stage_end(layer, name, x)
-    return x

@@ -22,7 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from .activations import Activation, activation
-from ..errors import NntopoError
+from ..errors import HeadError
 
 
 @dataclass(frozen=True)
@@ -116,10 +116,6 @@ class VectorField:
 
 Layer = Dense | VectorField
 LAYERS: dict[str, type] = {cls.kind: cls for cls in (Dense, VectorField)}
-
-
-class HeadError(NntopoError):
-    """What a binary-only picture cannot show of a C-way head."""
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,7 @@ import zipfile
 
 import numpy as np
 
-from ..errors import NntopoError
-
-
-class RecordingError(NntopoError):
-    pass
+from ..errors import RecordingError
 
 
 MAX_POINTS = 1_000_000  # data points in a recording

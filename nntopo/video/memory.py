@@ -27,21 +27,16 @@ def needed(opts: RenderOptions, points: int, widest: int = 2, layers: int = 0) -
     return BASE + PER_PIXEL * width * height + PER_POINT * points + keys
 
 
-def available() -> float | None:
-    """Bytes of memory this machine can still give (MemAvailable), None where unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
+def available() -> float:
+    """Bytes of memory this machine can still give without swapping (psutil's `available`)."""
+    import psutil
+
+    return float(psutil.virtual_memory().available)
 
 
 def check_memory(opts: RenderOptions, points: int, widest: int = 2, layers: int = 0) -> None:
     """Refuse a render that would need more memory than the machine has available."""
     have, need = available(), needed(opts, points, widest, layers)
-    if have is not None and need > have:
+    if need > have:
         raise NntopoError(f"this render needs about {need / 2**30:.1f} GB of memory and {have / 2**30:.1f} GB "
                           f"are available; choose a lower --quality (now {opts.quality}) or fewer points")

@@ -1,15 +1,15 @@
 """LayerFlow: the plane, its grid and the data, carried through every layer of a network.
 
 The scene plays storyboards; every coordinate comes from the storyboard, a chunk of frames at a
-time, so memory stays flat however long the video. From Python, `nntopo.render` (video/__init__.py) builds it inside
-`tempconfig`. From the manim command (scenes/flow.py):
+time, so memory stays flat however long the video. From Python, `nntopo.render` (video/__init__.py)
+builds it inside `tempconfig`; for the manim command, scenes/flow.py gives it the recording of
+NNTOPO_RECORDING:
 
     NNTOPO_RECORDING=run.npz manim -ql scenes/flow.py LayerFlow
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import numpy as np
@@ -28,7 +28,7 @@ CHUNK = 32  # frames the storyboard computes at once while the scene draws
 class LayerFlow(Scene):
     """Plays one or more storyboards ("acts") in order; a figure in two parts has two."""
 
-    def __init__(self, storyboards: Storyboard | list[Storyboard] | None = None,
+    def __init__(self, storyboards: Storyboard | list[Storyboard],
                  on_frames: Callable[[int], None] | None = None, theme: str = "light",
                  frozen_holds: bool = True, sink: Callable[[np.ndarray, int], None] | None = None,
                  **kwargs):
@@ -44,13 +44,6 @@ class LayerFlow(Scene):
                 sink(frame, num_frames)
 
             self.renderer.add_frame = add_and_sink
-        if storyboards is None:  # run by the manim command: the recording comes from the environment
-            from .. import recording, storyboard
-
-            path = os.environ.get("NNTOPO_RECORDING")
-            if not path:
-                raise SystemExit("set NNTOPO_RECORDING to a recording made by `nntopo train`")
-            storyboards = storyboard.layers(recording.load(path), int(config.frame_rate))
         self.acts = [storyboards] if isinstance(storyboards, Storyboard) else list(storyboards)
         self.on_frames = on_frames or (lambda n: None)
         self.texts: dict[tuple, object] = {}

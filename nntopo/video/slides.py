@@ -20,10 +20,7 @@ manim would otherwise prune all but 100), then saves the slides as manim-slides 
 
 from __future__ import annotations
 
-import os
-
 from manim import Scene, config
-from manim._config.utils import ManimConfig
 
 from ..errors import NntopoError
 from .scene import LayerFlow
@@ -34,34 +31,26 @@ try:
 except ImportError as e:  # the optional extra is not installed
     raise NntopoError("the manim-slides scene needs manim-slides: pip install 'nntopo[slides]'") from e
 
-# manim up to 0.21 has the options manim-slides' Slide sets; 0.22 has neither
-OLD_MANIM = hasattr(ManimConfig, "write_to_movie")
+# manim up to 0.21 has the options manim-slides' Slide sets; 0.22 has neither. With 0.22 this
+# scene uses two private pieces of manim-slides 5.7 (the extra pins 5.7.x, and
+# tests/test_slides.py checks both): BaseSlide.__init__, called past Slide's, and _save_slides.
+OLD_MANIM = hasattr(type(config), "write_to_movie")
 
 
 class LayerFlowSlides(Slide, LayerFlow):
-    """Plays the parts (deck.Part: a storyboard and its inspect report) as LayerFlow does, with a
-    manim-slides cut before every act and every new segment, carrying that slide's notes."""
+    """Plays storyboards as LayerFlow does, with a manim-slides cut before every act and every new
+    segment, carrying that slide's notes. segments: per act, each block's segment (deck.cut:
+    None for the intro); notes: per act, the title slide's then each segment's (deck.notes).
+    deck.manim_slides(parts, per) makes both from a deck's parts."""
 
-    def __init__(self, parts: list | None = None, per: str = "stage", **kwargs):
-        from ..config import PER, one_of
-        from ..deck import cut, notes
-
-        opts = None
-        if parts is None:  # run by the manim-slides command: the recording comes from the environment
-            per, opts = _settings_from_environment()
-            kwargs.setdefault("theme", opts.theme)
-        one_of("per", per, PER)
-        if parts is None:  # every setting checked: now train or read, and measure
-            parts = _parts_from_environment(opts)
-        boards = [p.board for p in parts]
-        self.segments = [cut.segment_of(b.blocks, per) for b in boards]  # per act: each block's slide
-        self.said = [notes.act(a, p.report) for a, p in zip(cut.acts(boards, per), parts)]
+    def __init__(self, storyboards: list, segments: list[list[int | None]], notes: list[list[str]], **kwargs):
+        self.segments, self.said = segments, notes
         self.slide_at: tuple[int, int | None] | None = None  # (act, segment) playing now
         if OLD_MANIM:
-            super().__init__(storyboards=boards, **kwargs)
+            super().__init__(storyboards=storyboards, **kwargs)
         else:
             config.max_files_cached = -1  # manim-slides needs every partial movie after the render
-            BaseSlide.__init__(self, storyboards=boards, **kwargs)
+            BaseSlide.__init__(self, storyboards=storyboards, **kwargs)
 
     def cue(self, act: int, block: int | None) -> None:
         seg = None if block is None else self.segments[act][block]
@@ -78,25 +67,3 @@ class LayerFlowSlides(Slide, LayerFlow):
         self._save_slides(use_cache=not (config.disable_caching or self.disable_caching),
                           flush_cache=self.flush_cache, skip_reversing=self.skip_reversing)
         return rerun
-
-
-def _settings_from_environment():
-    """NNTOPO_PER (stage or layer) and NNTOPO_BACKGROUND (light or dark), with the frame rate
-    manim was given, as (per, RenderOptions)."""
-    from ..config import RenderOptions
-
-    env = os.environ
-    opts = RenderOptions(fps=int(config.frame_rate), background=env.get("NNTOPO_BACKGROUND") or "light")
-    return env.get("NNTOPO_PER") or "stage", opts
-
-
-def _parts_from_environment(opts) -> list:
-    """The part of NNTOPO_RECORDING (a recording), or the parts of NNTOPO_FIGURE (a figure of the
-    catalogue, trained here)."""
-    from .. import deck, recording
-
-    path, figure = os.environ.get("NNTOPO_RECORDING"), os.environ.get("NNTOPO_FIGURE")
-    if bool(path) == bool(figure):
-        raise NntopoError("set NNTOPO_RECORDING to a recording made by `nntopo train`, or NNTOPO_FIGURE "
-                          "to a figure of `nntopo figures` (one of them)")
-    return [deck.part(recording.load(path), opts)] if path else deck.figure_parts(figure, opts)

@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nntopo import cli
-from nntopo.video import memory as resources
+from nntopo.video import memory as resources  # noqa: the module under test
 from nntopo.config import RenderOptions
 from nntopo.errors import NntopoError
 
@@ -17,8 +17,14 @@ def test_the_estimate_grows_with_the_frame_and_the_points():
 
 
 def test_this_machine_says_what_it_has():
+    """psutil's figure is the kernel's own MemAvailable (Linux), give or take what moved meanwhile."""
+    import psutil
+
     have = resources.available()
-    assert have is None or have > 0
+    with open("/proc/meminfo") as f:
+        kernel = next(float(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    assert 0 < have <= psutil.virtual_memory().total
+    assert abs(have - kernel) < 0.1 * kernel
 
 
 def test_a_render_that_would_not_fit_is_refused_before_any_work(tiny_recording, tmp_path, monkeypatch):
@@ -36,6 +42,13 @@ def test_a_render_that_would_not_fit_is_refused_before_any_work(tiny_recording, 
     with pytest.raises(NntopoError, match="needs about"):
         nntopo.render(tiny_recording, out, quality="4k")
     assert not out.exists()
+    # the Python API refuses it at the same moment as the command: before training starts
+    steps = []
+    with pytest.raises(NntopoError, match="needs about"):
+        nntopo.train("spirals", quality="4k", progress=steps.append)
+    with pytest.raises(NntopoError, match="needs about"):
+        nntopo.render("spirals", out, quality="4k", progress=steps.append)
+    assert steps == [] and not out.exists()
 
 
 def test_wide_layers_cost_what_their_keys_hold():
