@@ -14,11 +14,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 demo: $(STAMP)
 	$(VENV)/bin/nntopo render spirals --layers 4 --width 2
 
+# Both cores: pytest-xdist's workers, tests that share a cluster or a cache kept on one (xdist_group).
+PYTEST := $(PY) -m pytest -q -n 2 --dist loadgroup
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PYTEST)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not render and not claims and not fuzz and not cluster"
+	$(PYTEST) -m "not render and not claims and not fuzz and not cluster and not slow"
 
 # The property tests with many more examples: thousands of generated command lines and of
 # damaged recordings (tests/test_fuzz_cli.py, tests/test_validate.py). Failures found are kept in

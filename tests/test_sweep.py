@@ -33,6 +33,7 @@ def nntopo(*args, **kw):
 
 
 @pytest.mark.cluster
+@pytest.mark.xdist_group("cluster")  # one worker runs every test of the one cluster
 def test_a_grid_runs_on_the_scheduler_and_lasts(scheduler, tmp_path):
     out = tmp_path / "circles.parquet"
     p = nntopo("sweep", *GRID, "--scheduler", scheduler, "-o", str(out), "--markdown", str(tmp_path / "t.md"),
@@ -54,6 +55,7 @@ def test_a_grid_runs_on_the_scheduler_and_lasts(scheduler, tmp_path):
 
 
 @pytest.mark.cluster
+@pytest.mark.xdist_group("cluster")  # one worker runs every test of the one cluster
 def test_ctrl_c_keeps_every_finished_cell_and_a_rerun_resumes(scheduler, tmp_path):
     out = tmp_path / "part.csv"
     p = nntopo("sweep", *GRID, "--scheduler", scheduler, "-o", str(out), start_new_session=True)
@@ -75,6 +77,7 @@ def test_ctrl_c_keeps_every_finished_cell_and_a_rerun_resumes(scheduler, tmp_pat
 
 
 @pytest.mark.cluster
+@pytest.mark.xdist_group("cluster")  # one worker runs every test of the one cluster
 def test_a_failing_cell_is_its_own_error(scheduler, tmp_path):
     from distributed import Client
 
