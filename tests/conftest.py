@@ -56,9 +56,10 @@ def libreoffice():
     return debian_program("soffice", "libreoffice-impress", recommends=False)
 
 
-# Property-based tests (hypothesis): found failures are kept in tests/hypothesis-db, in the
-# repository, so they are replayed on every run. `make fuzz` sets NNTOPO_FUZZ=nightly: many more
-# examples per test (FUZZ_SCALE), the same properties.
+# Property-based tests (hypothesis). `make fuzz` keeps the failures it finds in .hypothesis/ (ignored
+# by git) and replays them on its next run on the same machine; every failure prints the
+# @reproduce_failure line that replays it anywhere, to be kept as a fixed case (test_validate.FOUND). `make fuzz` sets NNTOPO_FUZZ=nightly: many more
+# examples per test (FUZZ_SCALE), the same properties, drawn afresh each run.
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -67,9 +68,12 @@ from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
 
 FUZZ_PROFILE = os.environ.get("NNTOPO_FUZZ", "ci")
 FUZZ_SCALE = {"ci": 1, "medium": 5, "nightly": 40}[FUZZ_PROFILE]
+# `make test` draws the same examples on every run and machine (derandomize): a property that holds
+# there holds every time, and the suite takes the same time; `make fuzz` explores afresh each run.
+CI = FUZZ_PROFILE == "ci"
 settings.register_profile(
-    "nntopo", deadline=None, print_blob=True,
-    database=DirectoryBasedExampleDatabase(Path(__file__).parent / "hypothesis-db"),
+    "nntopo", deadline=None, print_blob=True, derandomize=CI,
+    database=None if CI else DirectoryBasedExampleDatabase(Path(__file__).parent.parent / ".hypothesis" / "examples"),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.data_too_large, HealthCheck.filter_too_much])
 settings.load_profile("nntopo")

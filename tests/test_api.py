@@ -135,6 +135,7 @@ def test_train_is_the_commands_train():
         nntopo.train("circle")
 
 
+@pytest.mark.slow
 def test_the_exports_stay_what_they_are_whatever_is_imported_first():
     # A submodule named like an export would replace it once imported (nntopo.train was one).
     code = ("import nntopo, nntopo.training.record, nntopo.catalogue.figures, nntopo.yourmodel.record, nntopo.api, nntopo.video,"
@@ -163,6 +164,7 @@ def cli_run(*args):
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.slow
 def test_model_option_refusals_are_one_line(data, tmp_path):
     X, y = data
     csv = tmp_path / "points.csv"

@@ -118,6 +118,7 @@ def test_train_writes_a_recording(tmp_path):
     assert rec.X.shape == (20, 1) and rec.net.layers[0].W.shape == (2, 1)
 
 
+@pytest.mark.slow
 def test_train_a_mixed_network(tmp_path):
     path = tmp_path / "mixed.npz"
     code, out, err = run("train", "curves", "--layers", "2", "--layer-type", "vector-field",

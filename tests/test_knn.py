@@ -54,7 +54,8 @@ def test_knn_predict_against_brute_force():
         assert np.array_equal(knn.knn_predict(tr, ytr, te, k, 3), expected)
 
 
-@pytest.mark.parametrize("name,side,n_train,n_test", [("mnist5k", 28, 4000, 1000), ("digits", 8, 1300, 497)])
+@pytest.mark.parametrize("name,side,n_train,n_test", [pytest.param("mnist5k", 28, 4000, 1000, marks=pytest.mark.slow),
+                                                      ("digits", 8, 1300, 497)])
 def test_loaders(name, side, n_train, n_test):
     s = knn.load_digits(name)
     assert s.X_train.shape == (n_train, 1, side, side) and s.X_test.shape == (n_test, 1, side, side)

@@ -7,7 +7,7 @@ from nntopo.nets import isotopy
 from nntopo import storyboard
 from nntopo.config import NetConfig, TrainConfig
 from nntopo.nets.network import Dense, Network
-from nntopo.storyboard import Kind, view as camera, paths, plane
+from nntopo.storyboard import Kind, camera, paths, plane
 from helpers import trained
 
 

@@ -57,6 +57,7 @@ def test_binary_and_missing_files(tmp_path):
         load_table(tmp_path / "missing.csv")
 
 
+@pytest.mark.slow
 def test_cli_trains_on_the_users_points_and_refuses_bad_ones(tmp_path):
     rng = np.random.default_rng(0)
     a = rng.normal([-2, 0], 0.3, (30, 2))

@@ -1,4 +1,5 @@
-"""The essay's figures as named, reproducible recipes: data, network, training, seed and scene.
+"""The essay's figures as named, reproducible recipes (runs.py): data, network, training, seed
+and scene, trained (or read from a cache) and rendered.
 
 `FIGURES` is the catalogue, in the essay's order. A figure has one or more runs (a figure in two
 parts, like "one hidden unit fails, two succeed", has two), each trained into a recording and
@@ -8,98 +9,17 @@ claim to hold; the numbers on screen always come from the run itself.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
-from ..config import DataConfig, NetConfig, Progress, RenderOptions, TrainConfig
-from ..data.datasets import DATASETS
-from ..recording import FORMAT_VERSION, Recording, RecordingError, load, save
-from ..version import __version__
+from ..config import Progress, RenderOptions, TrainConfig
+from ..recording import Recording, RecordingError, load, save
+from .runs import RUN_SCENES, Figure, KnnRun, Run
 
-CACHE_VERSION = 2  # 2: recordings measure whether every layer is a homeomorphism
-
-# What a run's part of the video shows: every layer's stages (the render's "layers" scene), the
-# input plane only, the last representation while it trains; a conv net's representation of digits
-RUN_SCENES = ("layers", "input", "training", "knn")
-
-
-@dataclass(frozen=True)
-class Run:
-    dataset: str  # a key of DATASETS
-    layers: int  # hidden layers
-    width: int  # units per hidden layer
-    seed: int = 0  # seed of the data and the initialisations
-    train: TrainConfig = field(default_factory=TrainConfig)  # the training recipe
-    scene: str = "layers"  # one of RUN_SCENES
-    title: str = ""  # title card before this run, in a figure of several runs
-    points: int = DataConfig.points  # data points per class
-    heat: bool = True  # draw the classification heat map
-    stage_seconds: float = 1.2  # seconds per stage (linear, translate, activate)
-    overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
-    layer_type: str = "dense"  # of every hidden layer: "dense" (tanh) or "vector-field"
-    anchors: int = 8  # vector-field layers: Gaussians per step
-
-    def net(self) -> NetConfig:
-        return NetConfig(DATASETS[self.dataset].dim, self.layers, self.width, "tanh",
-                         (self.layer_type,), self.anchors)
-
-    def data(self) -> DataConfig:
-        return DataConfig(self.dataset, points=self.points, seed=self.seed)
-
-    def key(self) -> str:
-        """A hash of everything that decides the recording: the cache file's name."""
-        recipe = asdict(self)
-        recipe = {k: recipe[k] for k in ("dataset", "layers", "width", "seed", "train", "points",
-                                         "layer_type", "anchors")}
-        # (drawing options - scene, title, heat, timing, overlay - do not change the recording)
-        recipe["versions"] = [__version__, FORMAT_VERSION, CACHE_VERSION]
-        return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
-
-    def work(self) -> int:
-        """Units of progress training reports: optimiser steps over all restarts."""
-        return self.train.restarts * self.train.steps
-
-
-@dataclass(frozen=True)
-class KnnRun:
-    """A small conv net on real digits with a 2-unit representation, drawn while it trains."""
-
-    dataset: str  # a key of knn.DIGITS
-    loss: str  # "knn" (the essay's k-NN loss) or "softmax"
-    seed: int = 0  # seed of the initialisation and the batches
-    epochs: int = 120  # passes over the training images
-    title: str = ""  # title card before this run
-    points: int = 50  # held-out images per class drawn
-    scene: str = "knn"
-
-    def config(self):
-        """The knn.KnnConfig of this run."""
-        from ..knn import KnnConfig
-
-        return KnnConfig(epochs=self.epochs, rep_dim=2)
-
-    def key(self) -> str:
-        from ..knn import FORMAT_VERSION as TRAJECTORY_FORMAT
-
-        recipe = {"run": asdict(self), "config": asdict(self.config()),
-                  "versions": [__version__, TRAJECTORY_FORMAT]}
-        recipe["run"].pop("title")
-        return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
-
-    def work(self) -> int:
-        return self.epochs
-
-
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    claim: str  # the essay's claim, as `nntopo figures` lists it
-    runs: tuple[Run | KnnRun, ...]
-    check: Callable[[list], bool]  # the runs' metrics (recording.Metrics, knn's dicts) -> does the claim hold?
-
+__all__ = ["FIGURES", "RUN_SCENES", "Figure", "KnnRun", "Run", "holds", "metrics", "recordings", "render",
+           "sidecar", "storyboards"]
 
 CURVES_HIDDEN = Run("curves", 1, 2)
 FIGURES: dict[str, Figure] = {

@@ -16,15 +16,16 @@ import typer
 
 from .. import api
 from ..catalogue.figures import FIGURES
-from ..config import DataConfig, ModelFile, NetConfig, RenderOptions, TrainConfig
+from ..config import RenderOptions, TrainConfig
 from ..data.datasets import DATASETS
 from ..errors import NntopoError
 from .console import Bars, OneLineErrors, say
-from .options import (ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Background, BackgroundOpt, ClassesOpt,
-                      DataOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt, Format, FormatOpt, FpsOpt,
-                      FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt, NoOverwriteOpt, OverlayOpt, Per,
-                      PointsOpt, Quality, QualityOpt, Scene, SceneOpt, SeedOpt, StepsOpt, TransparentOpt,
-                      VerboseOpt, View, ViewOpt, WidthOpt)
+from .options import (DATA, NET, RENDER, TRAIN, ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Background,
+                      BackgroundOpt, ClassesOpt, DataOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt,
+                      Format, FormatOpt, FpsOpt, FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt,
+                      NoOverwriteOpt, OverlayOpt, Per, PointsOpt, Quality, QualityOpt, Scene, SceneOpt, SeedOpt,
+                      StepsOpt, TransparentOpt, VerboseOpt, View, ViewOpt, WidthOpt, name_of, net_config,
+                      output_path, render_options, source_of)
 
 app = typer.Typer(
     cls=OneLineErrors,
@@ -34,59 +35,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-NET, TRAIN, DATA, RENDER = NetConfig(), TrainConfig(), DataConfig("spirals"), RenderOptions()  # the defaults
-
-
-def _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths) -> NetConfig:
-    return NetConfig(NET.in_dim, layers, width, activation.value, tuple(t.value for t in layer_type or ()),
-                     anchors, field_width, not fixed_widths)
-
-
-def _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop=RENDER.loop,
-             overlay=RENDER.overlay, scene=None, view=None) -> RenderOptions:
-    return RenderOptions(quality.value, fps, verbose, fmt.value, transparent, all_frames, background.value,
-                         aspect.value, loop, overlay, scene.value if scene else RENDER.scene,
-                         view.value if view else RENDER.view)
-
-
-def _source(dataset, data: Path | None, from_file: Path | None = None, model: Path | None = None,
-            points: int = DATA.points, classes: int | None = None, seed: int = DATA.seed, figure=None,
-            offered: tuple[str, ...] = ("dataset", "data", "from_file")):
-    """What a command works on, from its options: exactly one of those it `offered` (a DATASET,
-    --data, --from, --figure); --model takes --data as its points."""
-    if model is not None and data is None:
-        raise NntopoError("--model needs --data: the points (a CSV of x, y[, z], label rows) to carry through it")
-    given = {"dataset": dataset, "data": data, "from_file": from_file, "figure": figure}
-    if sum(given[k] is not None for k in offered) != 1:
-        names = [{"dataset": "a DATASET", "data": "--data CSV", "from_file": "--from RECORDING",
-                  "figure": "--figure NAME"}[k] for k in offered]
-        raise NntopoError("give exactly one of " + ", ".join(names[:-1]) + f" or {names[-1]}")
-    if from_file is not None:
-        return from_file
-    if figure is not None:
-        return figure.value
-    if model is not None:
-        if classes is not None:
-            raise NntopoError("--classes is for the blobs dataset; a --data CSV's classes are its labels")
-        return ModelFile(str(model), str(data))
-    if data is not None:
-        return DataConfig(csv=str(data), points=points, classes=classes, seed=seed)
-    return DataConfig(dataset.value, points=points, classes=classes, seed=seed)
-
-
-def _output(output: Path | None, name: str, folder: str, opts: RenderOptions) -> Path:
-    """The output path: as given, or folder/NAME.ext (a folder of frames with --frames)."""
-    if output is not None:
-        return output
-    output = Path(folder) / (name if opts.all_frames else f"{name}.{opts.format}")
-    output.parent.mkdir(exist_ok=True)
-    return output
-
-
-def _name(dataset, data: Path | None, from_file: Path | None, model: Path | None) -> str:
-    return dataset.value if dataset is not None else (model or data or from_file).stem
-
-
 @app.command()
 def datasets() -> None:
     """List the datasets, one line each."""
@@ -107,11 +55,11 @@ def train(
     """Train a network and write its recording (.npz) without rendering."""
     from ..atomic import check_output
 
-    source = _source(dataset, data, points=points, classes=classes, seed=seed, offered=("dataset", "data"))
+    source = source_of(dataset, data, points=points, classes=classes, seed=seed, offered=("dataset", "data"))
     if output is None:
         raise NntopoError("Missing option '--output' / '-o': where to write the recording (.npz)")
     check_output(output, ".npz")
-    net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
+    net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
     with Bars(source.name) as bars:
         rec = api.train(source, net, TrainConfig(steps=steps), progress=bars.advance, on_start=bars.start,
                         say=say, apart=True)
@@ -139,11 +87,11 @@ def render(
 
     Videos get a poster beside them: their last frame as NAME.png.
     """
-    source = _source(dataset, data, from_file, model, points, classes, seed)
-    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay,
+    source = source_of(dataset, data, from_file, model, points, classes, seed)
+    opts = render_options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay,
                     scene, view)
-    output = _output(output, _name(dataset, data, from_file, model), "renders", opts)
-    net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
+    output = output_path(output, name_of(dataset, data, from_file, model), "renders", opts)
+    net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
     with Bars(output.name) as bars:
         api.render(source, output, opts, bars.advance, net=net, training=TrainConfig(steps=steps),
                    on_start=bars.start, say=say, apart=True, no_overwrite=no_overwrite)
@@ -204,12 +152,12 @@ def slides(
 ) -> None:
     """Make a deck for a talk: the layer-by-layer video cut at every stage, a clip per slide that
     plays when the slide opens, each stage's numbers as speaker notes; print its path."""
-    source = _source(dataset, data, from_file, model, points, classes, seed, figure,
+    source = source_of(dataset, data, from_file, model, points, classes, seed, figure,
                      ("dataset", "data", "from_file", "figure"))
     if output is None:
         raise NntopoError("Missing option '--output' / '-o': where to write the deck (.pptx, .html or .pdf)")
     opts = RenderOptions(quality.value, fps, verbose, view=view.value)
-    net = _net(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
+    net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
     with Bars(output.name) as bars:
         api.slides(source, output, opts, per.value, bars.advance, net=net, training=TrainConfig(steps=steps),
                    on_start=bars.start, say=say, apart=True, background=background.value)
@@ -292,8 +240,8 @@ def render_figure(
     """
     from ..catalogue import figures
 
-    opts = _options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, view=view)
-    output = _output(output, name.value, "figures", opts)
+    opts = render_options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, view=view)
+    output = output_path(output, name.value, "figures", opts)
     with Bars(name.value) as bars:
         holds = figures.render(name.value, output, opts, bars.advance, bars.advance, bars.start,
                                overwrite=not no_overwrite)

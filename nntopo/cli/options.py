@@ -1,5 +1,6 @@
-"""The CLI's options, shared by its commands: fixed choices straight from the registries, and each
-option's flag and help as a Typer `Annotated` type. Their ranges are checked by the config objects."""
+"""The CLI's options, shared by its commands: fixed choices straight from the registries, each
+option's flag and help as a Typer `Annotated` type, its default read from the config objects,
+and the few functions that turn parsed options into those objects (which check them)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..nets.activations import ACTIVATIONS
-from ..config import ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, QUALITIES, SCENES, VIEWS, PER, range_text
+from ..config import (ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, PER, QUALITIES, SCENES, VIEWS, DataConfig, ModelFile,
+                      NetConfig, RenderOptions, TrainConfig, range_text)
+from ..errors import NntopoError
 from ..data.datasets import DATASETS
 from ..catalogue.figures import FIGURES
 from ..knn.digits import DIGITS
@@ -85,3 +88,54 @@ ViewOpt = Annotated[View, typer.Option(
 OverlayOpt = Annotated[bool, typer.Option("--overlay", help="Show each stage's numbers (as `nntopo inspect`).")]
 
 
+NET, TRAIN, DATA, RENDER = NetConfig(), TrainConfig(), DataConfig("spirals"), RenderOptions()  # the defaults
+
+
+def net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths) -> NetConfig:
+    return NetConfig(NET.in_dim, layers, width, activation.value, tuple(t.value for t in layer_type or ()),
+                     anchors, field_width, not fixed_widths)
+
+
+def render_options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop=RENDER.loop,
+                   overlay=RENDER.overlay, scene=None, view=None) -> RenderOptions:
+    return RenderOptions(quality.value, fps, verbose, fmt.value, transparent, all_frames, background.value,
+                         aspect.value, loop, overlay, scene.value if scene else RENDER.scene,
+                         view.value if view else RENDER.view)
+
+
+def source_of(dataset, data: Path | None, from_file: Path | None = None, model: Path | None = None,
+              points: int = DATA.points, classes: int | None = None, seed: int = DATA.seed, figure=None,
+              offered: tuple[str, ...] = ("dataset", "data", "from_file")):
+    """What a command works on, from its options: exactly one of those it `offered` (a DATASET,
+    --data, --from, --figure); --model takes --data as its points."""
+    if model is not None and data is None:
+        raise NntopoError("--model needs --data: the points (a CSV of x, y[, z], label rows) to carry through it")
+    given = {"dataset": dataset, "data": data, "from_file": from_file, "figure": figure}
+    if sum(given[k] is not None for k in offered) != 1:
+        names = [{"dataset": "a DATASET", "data": "--data CSV", "from_file": "--from RECORDING",
+                  "figure": "--figure NAME"}[k] for k in offered]
+        raise NntopoError("give exactly one of " + ", ".join(names[:-1]) + f" or {names[-1]}")
+    if from_file is not None:
+        return from_file
+    if figure is not None:
+        return figure.value
+    if model is not None:
+        if classes is not None:
+            raise NntopoError("--classes is for the blobs dataset; a --data CSV's classes are its labels")
+        return ModelFile(str(model), str(data))
+    if data is not None:
+        return DataConfig(csv=str(data), points=points, classes=classes, seed=seed)
+    return DataConfig(dataset.value, points=points, classes=classes, seed=seed)
+
+
+def output_path(output: Path | None, name: str, folder: str, opts: RenderOptions) -> Path:
+    """The output path: as given, or folder/NAME.ext (a folder of frames with --frames)."""
+    if output is not None:
+        return output
+    output = Path(folder) / (name if opts.all_frames else f"{name}.{opts.format}")
+    output.parent.mkdir(exist_ok=True)
+    return output
+
+
+def name_of(dataset, data: Path | None, from_file: Path | None, model: Path | None) -> str:
+    return dataset.value if dataset is not None else (model or data or from_file).stem

@@ -16,7 +16,7 @@ from ..nets import isotopy
 from ..config import MAX_DIM
 from ..errors import NntopoError
 from ..recording import Recording
-from . import view as camera, plane, projection, script
+from . import camera, plane, projection, script
 from .layout import LAYOUTS, Detail, Layout, Timing
 from .paths import PathIndex, arrow_paths, ease
 from .timeline import Block, Frames, Kind, Storyboard

@@ -12,7 +12,7 @@ from ..nets import isotopy
 from ..config import check_scene
 from ..errors import NntopoError
 from ..recording import Recording
-from . import view as camera, plane, script
+from . import camera, plane, script
 from .layout import LAYOUTS, Detail, Layout
 from .paths import PathIndex
 from .timeline import Block, Frames, Kind, Storyboard
