@@ -14,21 +14,24 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 demo: $(STAMP)
 	$(VENV)/bin/nntopo render spirals --layers 4 --width 2
 
-# Both cores: pytest-xdist's workers, tests that share a cluster or a cache kept on one (xdist_group).
-PYTEST := $(PY) -m pytest -q -n 2 --dist loadgroup
+# Every core: pytest-xdist's workers, one per core; tests that share a cluster or a cache run on one
+# worker (xdist_group). On 2 cores: make test about 5 minutes, make test-fast about 30 s.
+PYTEST := $(PY) -m pytest -q -n auto --dist loadgroup
 
+# Every test: the fast ones, real renders checked with PyAV, every figure's claim, the property
+# tests (the same examples each run), a real Dask cluster, decks in LibreOffice and Chromium.
 test: $(STAMP)
 	$(PYTEST)
 
+# Maths, storyboard, config, recordings, CLI refusals: no render, claim, fuzz, cluster or slow test.
 test-fast: $(STAMP)
 	$(PYTEST) -m "not render and not claims and not fuzz and not cluster and not slow"
 
-# The property tests with many more examples: thousands of generated command lines and of
-# damaged recordings (tests/test_fuzz_cli.py, tests/test_validate.py). Failures found are kept in
-# tests/hypothesis-db and replayed by every `make test`.
+# The property tests with many more examples, drawn afresh each run: thousands of generated command
+# lines and of damaged recordings (tests/test_fuzz_cli.py, tests/test_validate.py, tests/test_sweep.py).
+# Failures found are kept in .hypothesis/ (ignored by git) and replayed by the next `make fuzz`.
 fuzz: $(STAMP)
-	NNTOPO_FUZZ=nightly $(PY) -m pytest -q -p no:cacheprovider --hypothesis-show-statistics \
-		tests/test_fuzz_cli.py tests/test_validate.py
+	NNTOPO_FUZZ=nightly $(PYTEST) -p no:cacheprovider --hypothesis-show-statistics -m fuzz
 
 # BASELINE=REV measures that commit too, in the same run (a git worktree of it).
 BASELINE ?=

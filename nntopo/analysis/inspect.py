@@ -66,7 +66,7 @@ class Report:
     # None: never), and the stage of that layer where they become so (None for the input).
     first_separable: int | None
     first_separable_stage: str | None
-    seconds: float  # how long the diagnostics took
+    seconds: float  # how long the measuring took
 
     def to_dict(self) -> dict:
         return asdict(self)

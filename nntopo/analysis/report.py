@@ -1,4 +1,4 @@
-"""`nntopo inspect` for people and for scripts: a diagnostics.Report as a table, or as JSON."""
+"""`nntopo inspect` for people and for scripts: an analysis.inspect.Report as a table, or as JSON."""
 
 from __future__ import annotations
 
@@ -69,4 +69,4 @@ def print_table(rep: Report, path: Path) -> None:
         out.print("* Betti numbers changed at a homeomorphism: the stage squashed the set thinner "
                   "than the sample resolves (the essay's 'easy way out'), not a change of topology.")
     out.print(f"[dim]Betti numbers: persistent homology of {TOPOLOGY_POINTS:,} fresh points per class "
-              f"carried through each stage (rule: nntopo/diagnostics.py). {rep.seconds:.1f} s[/]")
+              f"carried through each stage (rule: nntopo/analysis/topology.py). {rep.seconds:.1f} s[/]")

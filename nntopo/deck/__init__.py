@@ -2,7 +2,7 @@
 playing when its slide opens, with that stage's measured numbers as speaker notes.
 
     cut         where the video is cut: clips that meet frame to frame (pure storyboard logic)
-    notes       each stage's numbers (diagnostics.inspect) in words a presenter reads aloud
+    notes       each stage's numbers (analysis.inspect) in words a presenter reads aloud
     powerpoint  .pptx (python-pptx): a 16:9 deck, media embedded, clips start automatically
     reveal      .html: one self-contained reveal.js file (its own files inlined), works offline
     handout     .pdf: a page per slide, its picture and its numbers
@@ -20,7 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ..config import Progress, RenderOptions
+
+if TYPE_CHECKING:  # for the annotations only: neither is imported to make a deck's cut
+    from ..analysis.inspect import Report
+    from ..storyboard import Storyboard
 
 SUFFIXES = (".pptx", ".html", ".pdf")
 
@@ -38,8 +44,8 @@ class Slide:
 class Part:
     """One run of the deck: its storyboard, its inspect report, the title of its first slide."""
 
-    board: object  # storyboard.Storyboard
-    report: object  # diagnostics.Report
+    board: Storyboard
+    report: Report  # analysis.inspect
     title: str
 
 

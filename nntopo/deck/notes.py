@@ -1,4 +1,4 @@
-"""What the presenter reads aloud: each stage's numbers (diagnostics.inspect) in words."""
+"""What the presenter reads aloud: each stage's numbers (analysis.inspect) in words."""
 
 from __future__ import annotations
 

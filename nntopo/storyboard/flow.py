@@ -41,7 +41,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     """The layer-by-layer video of `rec` at `fps` frames per second.
 
     input_only: stay in the input plane (the data, the heat map and the decision boundary).
-    overlay: a diagnostics.Report; each stage's numbers are then shown while it plays.
+    overlay: an analysis.inspect.Report; each stage's numbers are then shown while it plays.
     view: how a representation wider than the picture is seen (projection.VIEWS): projected to
     3D, turning, or to the plane.
     """

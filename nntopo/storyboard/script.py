@@ -92,7 +92,7 @@ def step_notes(rec: Recording, extent: float) -> dict[int, str]:
 
 def with_notes(blocks: list[Block], report) -> list[Block]:
     """The --overlay: each block shows the numbers of the stage it plays (or last played), from
-    a diagnostics.Report."""
+    an analysis.inspect.Report."""
     from ..analysis.topology import betti_words
 
     by_stage = {(s.layer - 1, s.stage): s for s in report.stages}
