@@ -131,6 +131,6 @@ def obtain(plan: Plan, progress: Progress | None = None, apart: bool = False,
         from .training.child import record_apart
 
         return record_apart((source, plan.net, plan.train), progress)
-    from .training.record import train_recording
+    from .training.recipe import train_recording
 
     return train_recording(source, plan.net, plan.train, progress, plan.table)

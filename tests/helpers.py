@@ -98,7 +98,7 @@ def decoded(path) -> list:
 def trained(dataset, net, cfg, seed=0, n_per_class=250, progress=None, classes=None):
     """nntopo's training of `net` on a dataset's sample, as the tests spell it."""
     from nntopo.config import DataConfig
-    from nntopo.training.record import train_recording
+    from nntopo.training.recipe import train_recording
 
     return train_recording(DataConfig(dataset, points=n_per_class, classes=classes, seed=seed), net, cfg, progress)
 

@@ -138,7 +138,7 @@ def test_train_is_the_commands_train():
 @pytest.mark.slow
 def test_the_exports_stay_what_they_are_whatever_is_imported_first():
     # A submodule named like an export would replace it once imported (nntopo.train was one).
-    code = ("import nntopo, nntopo.training.record, nntopo.catalogue.figures, nntopo.yourmodel.record, nntopo.api, nntopo.video,"
+    code = ("import nntopo, nntopo.training.recipe, nntopo.catalogue.figures, nntopo.yourmodel.record, nntopo.api, nntopo.video,"
             " nntopo.deck, nntopo.studies.sweep, nntopo.studies.results;"
             "import types; bad = [n for n in nntopo.__all__ if isinstance(getattr(nntopo, n), types.ModuleType)];"
             "print(bad)")

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.fuzz
 
 def in_process(job, progress=None):
     """record_apart without the child process: the same recording, sooner."""
-    from nntopo.training.record import train_recording
+    from nntopo.training.recipe import train_recording
     from nntopo.yourmodel.record import record_file
 
     return record_file(*job) if len(job) == 1 else train_recording(*job, progress=progress)

@@ -167,3 +167,17 @@ def test_any_file_is_rows_or_one_line(tmp_path_factory, data, suffix):
         assert "\n" not in str(e)
         return
     results.markdown(rows)  # whatever was read can be summarised
+
+
+@pytest.mark.parametrize("args, words", [
+    (["sweep", "circles", "--layers", "1", "-o", "x.parquet"],
+     "error: nntopo sweep needs distributed and pyarrow: pip install 'nntopo[sweep]'"),
+    (["sweep", "--summary", "x.parquet"], "error: results as Parquet need pyarrow: pip install 'nntopo[sweep]' (or write .csv)"),
+])
+def test_without_the_extra_the_command_says_what_to_install(tmp_path, args, words):
+    """A plain `pip install .` has no dask or pyarrow: nntopo sweep says so in one line."""
+    (tmp_path / "x.parquet").write_bytes(b"PAR1")
+    code = ("import sys; sys.modules['distributed'] = sys.modules['pyarrow'] = None; "  # as if not installed
+            f"from nntopo.cli import main; main({args!r})")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 2 and r.stderr.strip() == words, r.stderr

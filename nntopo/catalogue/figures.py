@@ -144,7 +144,7 @@ def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None
     """Train every run of `fig`, or load it from `cache` (a folder) when trained before: a
     Recording per Run, a knn.Trajectory per KnnRun."""
     from .. import knn
-    from ..training.record import train_recording
+    from ..training.recipe import train_recording
 
     out = []
     for run in fig.runs:

@@ -7,9 +7,14 @@
 
 def needs_extra() -> None:
     """A one-line NntopoError when the sweep extra (dask.distributed, pyarrow) is not installed."""
-    import importlib.util
+    import importlib
 
-    missing = [m for m in ("distributed", "pyarrow") if importlib.util.find_spec(m) is None]
+    missing = []
+    for name in ("distributed", "pyarrow"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
     if missing:
         from ..errors import NntopoError
 

@@ -47,15 +47,23 @@ def write(rows: list[dict], path: str | Path) -> Path:
         for r in rows:
             w.writerow({k: "" if v is None else v for k, v in r.items()})
         return write_text(path, buf.getvalue())
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    pa, pq = _pyarrow()
     types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
     schema = pa.schema([(c, types[t]) for c, t in COLUMNS.items()])
     table = pa.Table.from_pylist(rows, schema=schema)
     with replacing(path) as tmp:
         pq.write_table(table, tmp)
     return path
+
+
+def _pyarrow():
+    """pyarrow and its parquet module, or the one line that says how to install them."""
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise NntopoError("results as Parquet need pyarrow: pip install 'nntopo[sweep]' (or write .csv)") from None
+    return pyarrow, pyarrow.parquet
 
 
 def read(path: str | Path) -> list[dict]:
@@ -68,9 +76,9 @@ def read(path: str | Path) -> list[dict]:
             with open(path, newline="") as f:
                 rows = [_typed(r) for r in csv.DictReader(f)]
         else:
-            import pyarrow.parquet as pq
-
-            rows = pq.read_table(path).to_pylist()
+            rows = _pyarrow()[1].read_table(path).to_pylist()
+    except NntopoError:
+        raise
     except Exception as e:  # noqa: BLE001: any unreadable file is one line
         raise NntopoError(f"{path}: not a results file of nntopo sweep ({type(e).__name__})") from None
     if rows and not {"key", "dataset", "layers", "width", "error"} <= set(rows[0]):

@@ -156,7 +156,7 @@ def _error(e: BaseException) -> str:
 
 def _numbers(cell: Cell, keep: str | None) -> dict:
     from ..analysis.inspect import inspect
-    from ..training.record import train_recording
+    from ..training.recipe import train_recording
 
     rec = train_recording(cell.source(), cell.net(), TrainConfig(steps=cell.steps))
     rep = inspect(rec)

@@ -2,7 +2,7 @@
 that describes it.
 
     model   the torch network training fits (MLP, VectorFieldLayer) and its initialisation
-    record  full-batch training with restarts, and train_dataset / train_points / train_csv,
-            which make a recording
+    loop    fit: full-batch training with restarts; the trained torch network as a Network
+    recipe  train_recording: sample the data (or read the CSV), fit, measure, describe
     child   training in a child process, so that the render after it never carries torch
 """

@@ -12,7 +12,7 @@ from ..recording import Recording
 
 def record_apart(job: tuple, progress: Progress | None = None) -> Recording:
     """The recording of `job` made in a child process: (DataConfig, NetConfig, TrainConfig) is
-    trained (record.train_recording), a ModelFile is read (yourmodel.record.record_file). The child
+    trained (recipe.train_recording), a ModelFile is read (yourmodel.record.record_file). The child
     writes the recording (atomically, as any recording) for this process to load.
 
     The caller never imports torch: a render that trains first then carries only what rendering
@@ -62,7 +62,7 @@ def _record_child(job: tuple, path: str, messages) -> None:
 
             rec = record_file(*job)
         else:
-            from .record import train_recording
+            from .recipe import train_recording
 
             rec = train_recording(*job, progress=progress)
         rec.save(path)
