@@ -287,8 +287,11 @@ def knn(dataset: str = "all", seeds: int = 3, epochs: int = 30, ks: str | tuple[
         if path is not None:
             check_output(path, suffix, option="--json" if suffix == ".json" else "--markdown")
     from . import knn as knn_lib
+    from .knn.digits import available
 
     names = list(DIGITS) if dataset == "all" else [dataset]
+    for name in names:
+        available(name)
     cfg = knn_lib.KnnConfig(epochs=epochs, ks=tuple(ks))
     if on_start is not None:
         on_start("training", len(names) * seeds * 2 * epochs)

