@@ -198,11 +198,6 @@ def show(rec: Recording, opts: RenderOptions | None = None, **given) -> Video:
         return Video(path.read_bytes(), f"video/{opts.format}", min(opts.size[0], 854))
 
 
-def model_file(model: str | Path, csv: str | Path) -> ModelFile:
-    """The user's model file on their CSV of points: a source for render and slides."""
-    return ModelFile(str(model), str(csv))
-
-
 def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, data: str | Path | None = None,
           layers: str | list[int] = "1-4", width: str | list[int] = "2", activation: str | list[str] = "tanh",
           layer_type: str | list[str] = "dense", seeds: str | list[int] = "0-2", steps: int = TrainConfig.steps,

@@ -216,3 +216,20 @@ def test_your_snapshots_play_the_training_scene(data, tmp_path):
     with pytest.raises(nntopo.ConfigError, match="overlay: shows each stage's numbers: only with scene layers"):
         nntopo.render(rec, tmp_path / "none.mp4", scene="training", overlay=True)
     assert not (tmp_path / "none.mp4").exists()
+
+
+def test_train_refuses_a_scene_the_network_cannot_show_before_it_trains(tmp_path):
+    """nntopo.train with a render option checks it as the render will, at the moment the command
+    does (before training), with the command's words."""
+    words = "shows networks of 1 or more hidden layers, with the data and every layer at most 2 wide"
+    steps = []
+    with pytest.raises(nntopo.ConfigError, match=f"^scene training: {words}$") as e:
+        nntopo.train("circles", layers=1, width=3, scene="training", progress=steps.append)
+    assert steps == []  # not one optimiser step
+    out = tmp_path / "c.mp4"
+    with pytest.raises(nntopo.ConfigError) as again:
+        nntopo.render("circles", out, layers=1, width=3, scene="training", progress=steps.append)
+    assert str(again.value) == str(e.value) and steps == [] and not out.exists()
+    code, _, err = cli_run("render", "circles", "--layers", "1", "--width", "3", "--scene", "training",
+                           "-o", str(out))
+    assert code == 2 and err.strip() == f"error: --{e.value.say('scene')}" and not out.exists()
