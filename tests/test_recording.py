@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,3 +175,23 @@ def test_a_format_3_file_that_lies_about_its_layers_is_refused(tiny_recording, t
     np.savez(path, **arrays)
     with pytest.raises(RecordingError, match=words):
         load(path)
+
+
+@pytest.mark.parametrize("name", ["format3-field.npz", "format3-yours.npz"])
+def test_files_written_before_the_typed_metadata_read_the_same(name, tmp_path):
+    """Recordings written by nntopo 251c634 (the metadata a plain dict then): nntopo's own, with
+    a vector-field step, and a user's model with named classes. Read, then written again, their
+    JSON is what it was, and the network computes what it did."""
+    path = Path(__file__).parent / "data" / name
+    with np.load(path) as z:
+        raw = json.loads(str(z["meta"]))
+    rec = load(path)
+    again = save(rec, tmp_path / name)
+    with np.load(again) as z:
+        assert json.loads(str(z["meta"])) == raw
+    back = load(again)
+    assert back.meta == rec.meta and np.array_equal(back.net.outputs(back.X), rec.net.outputs(rec.X))
+    if name == "format3-yours.npz":
+        assert rec.classes == ("x", "y", "z") and rec.meta.train is None and rec.meta.net.model == "Sequential"
+    else:
+        assert rec.meta.net.config.types() == ("vector-field", "dense") and len(rec.meta.metrics.field_steps) == 1

@@ -107,7 +107,7 @@ class Meta:
             "net": {**net, "hidden": hidden},
             "train": None if self.train is None else asdict(self.train),
             "classes": list(self.classes),
-            "metrics": {**metrics, "restart_accuracies": list(self.metrics.restart_accuracies)},
+            "metrics": {k: v for k, v in metrics.items() if k != "restart_accuracies" or v},  # (nntopo's runs only)
             "versions": dict(self.versions),
         }
 
