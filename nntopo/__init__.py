@@ -28,7 +28,7 @@ _EXPORTS = {
     "Network": "nets.network", "Recording": "recording", "RecordingError": "recording",
     "load": "recording", "save": "recording", "record": "yourmodel.record",
     "ModelError": "errors", "train": "api", "render": "api", "show": "api", "Video": "api", "slides": "api",
-    "sweep": "api", "knn": "api",
+    "sweep": "api",
     "inspect": "analysis.inspect", "FIGURES": "catalogue.figures", "layers": "storyboard",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
 
-from .config import DataConfig, ModelFile, NetConfig, Progress, RenderOptions, TrainConfig
+from .config import DataConfig, GridConfig, KnnStudy, NetConfig, Progress, RenderOptions, TrainConfig
+from .deck import QUALITY as DECK_QUALITY
 from .errors import ConfigError
 from .recording import Recording
 from .run import Source
@@ -66,9 +67,9 @@ def data_config(data: DataConfig | str | Path, **given) -> DataConfig:
 
 
 def _trains(source) -> bool:
-    """Is `source` data to train on (a DataConfig, a dataset's name, a CSV's path)?"""
-    return isinstance(source, DataConfig) or (isinstance(source, str) and not source.endswith(".npz")) or (
-        isinstance(source, Path) and source.suffix == ".csv")
+    """Is `source` data to train on (a DataConfig, a dataset's name, a CSV's path), not a
+    recording (a Recording, a ModelFile, a path to an .npz)?"""
+    return isinstance(source, DataConfig) or (isinstance(source, (str, Path)) and not str(source).endswith(".npz"))
 
 
 def _configs(given: dict, net: NetConfig | None, training: TrainConfig | None, opts: RenderOptions | None,
@@ -93,25 +94,26 @@ def _trained(rec: Recording, say: Say | None) -> None:
 
 def train(data: DataConfig | str | Path, net: NetConfig | None = None, training: TrainConfig | None = None, *,
           progress: Progress | None = None, on_start: Start | None = None, say: Say | None = None,
-          apart: bool = False, **given) -> Recording:
+          child: bool = False, **given) -> Recording:
     """Train on a built-in dataset (a name), a CSV of points (a path) or a DataConfig, as `nntopo
     train` does; every option is checked before training starts.
 
     given: DataConfig's fields (seed, points, classes), NetConfig's (layers=4, width=2, ...),
     TrainConfig's (steps, ...), and any RenderOptions field the recording is meant for (scene,
-    quality, ...), checked as that render will check it. apart: train in a child process."""
+    quality, ...), checked as that render will check it. child: train in a child process (so that this one
+    never imports torch)."""
     from . import run
 
     data_kw, net, training, opts = _configs(given, net, training, None, render=False)
     plan = run.prepare(data_config(data, **data_kw), net, training, opts)
-    rec = run.obtain(plan, progress, apart, on_start)
+    rec = run.obtain(plan, progress, child, on_start)
     _trained(rec, say)
     return rec
 
 
 def render(source: Source, output: str | Path, opts: RenderOptions | None = None, progress: Progress | None = None,
            *, net: NetConfig | None = None, training: TrainConfig | None = None, on_start: Start | None = None,
-           say: Say | None = None, apart: bool = False, no_overwrite: bool = False, **given) -> Path:
+           say: Say | None = None, child: bool = False, no_overwrite: bool = False, **given) -> Path:
     """Render the layer-by-layer video of `source` to `output` (and its poster beside it).
 
     source: a Recording, a recording's path (.npz), a ModelFile, or data to train on first (a
@@ -126,7 +128,7 @@ def render(source: Source, output: str | Path, opts: RenderOptions | None = None
     data_kw, net, training, opts = _configs(given, net, training, opts, True, trains)
     output = check_output(output, f".{opts.format}", not no_overwrite, folder=opts.all_frames)
     plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
-    rec = run.obtain(plan, progress, apart, on_start)
+    rec = run.obtain(plan, progress, child, on_start)
     _trained(rec, say)
     if not isinstance(plan.source, Recording):
         run.check_render(rec, opts)  # the network that was read or trained
@@ -137,7 +139,7 @@ def render(source: Source, output: str | Path, opts: RenderOptions | None = None
 
 def slides(source: Source, output: str | Path, opts: RenderOptions | None = None, per: str = "stage",
            progress: Progress | None = None, *, net: NetConfig | None = None, training: TrainConfig | None = None,
-           on_start: Start | None = None, say: Say | None = None, apart: bool = False, **given) -> Path:
+           on_start: Start | None = None, say: Say | None = None, child: bool = False, **given) -> Path:
     """A deck of `source` to `output`: .pptx, .html (reveal.js, offline) or .pdf, as `nntopo slides`
     makes it; a slide per stage (per="layer": per layer).
 
@@ -153,7 +155,7 @@ def slides(source: Source, output: str | Path, opts: RenderOptions | None = None
         raise ConfigError("background", "transparent", "a deck's clips are MP4 (no alpha); use light or dark")
     figure = isinstance(source, str) and not source.endswith(".npz")  # a figure of the catalogue
     trains = _trains(source) and not figure
-    data_kw, net, training, opts = _configs(given, net, training, opts or RenderOptions(quality="medium"), True,
+    data_kw, net, training, opts = _configs(given, net, training, opts or RenderOptions(quality=DECK_QUALITY), True,
                                             trains)
     if opts.format != "mp4" or opts.all_frames:
         raise ConfigError("format", opts.format, "a deck's clips are MP4")
@@ -162,9 +164,10 @@ def slides(source: Source, output: str | Path, opts: RenderOptions | None = None
         parts = deck.figure_parts(source, opts, output.parent / ".cache", progress, on_start)
     else:
         plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
-        rec = run.obtain(plan, progress, apart, on_start)
+        rec = run.obtain(plan, progress, child, on_start)
         _trained(rec, say)
-        run.check_render(rec, opts)
+        if not isinstance(plan.source, Recording):
+            run.check_render(rec, opts)  # the network that was read or trained
         if say is not None:
             say("measuring every stage for the notes")
         parts = [deck.part(rec, opts)]
@@ -199,8 +202,9 @@ def show(rec: Recording, opts: RenderOptions | None = None, **given) -> Video:
 
 
 def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, data: str | Path | None = None,
-          layers: str | list[int] = "1-4", width: str | list[int] = "2", activation: str | list[str] = "tanh",
-          layer_type: str | list[str] = "dense", seeds: str | list[int] = "0-2", steps: int = TrainConfig.steps,
+          layers: str | list[int] = GridConfig.layers, width: str | list[int] = GridConfig.width,
+          activation: str | list[str] = GridConfig.activation, layer_type: str | list[str] = GridConfig.layer_type,
+          seeds: str | list[int] = GridConfig.seeds, steps: int = TrainConfig.steps,
           points: int = DataConfig.points, classes: int | None = None, scheduler: str | None = None,
           workers: int | None = None, keep: str | Path | None = None, markdown: str | Path | None = None,
           plot: str | Path | None = None, progress: Progress | None = None,
@@ -215,7 +219,7 @@ def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, d
     from .errors import NntopoError
     from .studies import needs_extra
 
-    needs_extra()
+    needs_extra(parquet=output is None or str(output).endswith(".parquet"))
     from .config import LAYER_TYPES
     from .nets.activations import ACTIVATIONS
     from .studies import results
@@ -257,7 +261,8 @@ def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, d
     return rows
 
 
-def knn(dataset: str = "all", seeds: int = 3, epochs: int = 30, ks: str | tuple[int, ...] = "1,5,15",
+def knn(dataset: str = "all", seeds: int = KnnStudy.seeds, epochs: int = KnnStudy.epochs,
+        ks: str | tuple[int, ...] = KnnStudy.ks,
         json_out: str | Path | None = None, markdown: str | Path | None = None, progress: Progress | None = None,
         on_start: Start | None = None) -> str:
     """Softmax against k-NN on real digits, as `nntopo knn` runs it: test-time k-NN on a softmax

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .data.datasets import DATASETS, DEFAULT_CLASSES
-from .errors import ConfigError
+from .data.datasets import DATASETS, classes_of
+from .errors import ConfigError, NntopoError
 from .nets.activations import ACTIVATIONS
 from .ranges import MAX_DIM, RANGES, in_range, one_of, range_text
 
 __all__ = ["ASPECTS", "BACKGROUNDS", "FORMATS", "LAYER_TYPES", "MAX_DIM", "PER", "QUALITIES", "RANGES", "SCENES",
-           "VIEWS", "DataConfig", "ModelFile", "NetConfig", "Progress", "RenderOptions", "TrainConfig",
+           "VIEWS", "DataConfig", "GridConfig", "KnnStudy", "ModelFile", "NetConfig", "Progress", "RenderOptions", "TrainConfig",
            "check_scene", "in_range", "one_of", "range_text"]
 
 LAYER_TYPES = ("dense", "vector-field")  # the kinds of hidden layer (network.LAYERS)
@@ -40,9 +40,13 @@ ASPECTS: dict[str, float] = {"16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0}  # width 
 Progress = Callable[[int], None]
 
 
-def check_scene(scene: str, dims: list[int]) -> None:
-    """The training scene draws the last hidden representation in the plane: every
+def check_scene(scene: str, dims: list[int], snapshots: int | None = None) -> None:
+    """The training scene draws the last hidden representation in the plane while the network
+    trains: it needs training snapshots (2 or more, where their number is known), every
     representation (dims, input first) at most 2 wide, and at least one hidden layer."""
+    if scene == "training" and snapshots is not None and snapshots < 2:
+        raise NntopoError("the training scene needs a recording with training snapshots (this one has "
+                          f"{snapshots}); with your own model: nntopo.record(..., snapshots=[state_dict, ...])")
     if scene == "training" and (len(dims) < 2 or max(dims) > 2):
         raise ConfigError("scene", "training", "shows networks of 1 or more hidden layers, with the data "
                           "and every layer at most 2 wide")
@@ -68,14 +72,9 @@ class DataConfig:
                 raise ConfigError("classes", self.classes, "is for the blobs dataset; a CSV's classes are its labels")
         else:
             one_of("dataset", self.dataset, DATASETS)
-            fixed = DATASETS[self.dataset].classes
-            if fixed and self.classes not in (None, fixed):
-                raise ConfigError("classes", self.classes, f"{self.dataset} has {fixed} classes; only blobs "
-                                  "takes --classes")
-            if self.classes is not None:
-                in_range("classes", self.classes)
-        in_range("points", self.points)
-        in_range("seed", self.seed)
+            classes_of(self.dataset, self.classes)  # the dataset's own number, or blobs' in range
+        for name in ("points", "seed"):  # numbers of any integer type, kept as Python ints
+            object.__setattr__(self, name, int(in_range(name, getattr(self, name))))
 
     @property
     def name(self) -> str:
@@ -87,9 +86,7 @@ class DataConfig:
     @property
     def n_classes(self) -> int | None:
         """How many classes a dataset's sample has (None for a CSV: its labels, once read)."""
-        if self.dataset is None:
-            return None
-        return DATASETS[self.dataset].classes or self.classes or DEFAULT_CLASSES
+        return None if self.dataset is None else classes_of(self.dataset, self.classes)
 
 
 @dataclass(frozen=True)
@@ -128,8 +125,8 @@ class NetConfig:
                               f"once (all layers) or once per layer (layers {self.layers})")
         in_range("anchors", self.anchors)
         in_range("field_width", self.field_width)
-        if self.layers and max(self.dims()) > MAX_DIM:
-            raise ConfigError("width", self.width, f"the videos show representations of up to "
+        if self.layers and max(self.dims()) > MAX_DIM:  # the width is in range: the data is wider
+            raise ConfigError("in_dim", self.in_dim, f"the videos show representations of up to "
                               f"{MAX_DIM} dimensions")
 
     def types(self) -> tuple[str, ...]:
@@ -169,6 +166,26 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class GridConfig:
+    """A sweep's axes as the command writes them: lists and ranges ("1-8", "2,3", "tanh,relu")."""
+
+    layers: str = "1-4"  # depths
+    width: str = str(NetConfig.width)  # units per dense layer
+    activation: str = NetConfig.activation  # of the dense layers
+    layer_type: str = "dense"  # of every hidden layer (LAYER_TYPES)
+    seeds: str = "0-2"  # of the data and the initialisations
+
+
+@dataclass(frozen=True)
+class KnnStudy:
+    """`nntopo knn`: softmax against k-NN on the digits."""
+
+    seeds: int = 3  # seeds 0 ... N-1: the spread of the errors
+    epochs: int = 30  # training epochs per network
+    ks: str = "1,5,15"  # the k of the test-time k-NN, comma-separated
+
+
+@dataclass(frozen=True)
 class RenderOptions:
     quality: str = "low"  # a key of QUALITIES
     fps: int | None = None  # frames per second; None takes the quality's default
@@ -200,7 +217,7 @@ class RenderOptions:
             raise ConfigError("transparent", None, f"{self.format} has no alpha channel; use format "
                               "webm or png")
         if self.all_frames and self.format != "png":
-            raise ConfigError("frames", None, "only with format png")
+            raise ConfigError("all_frames", None, "only with format png")
 
     @property
     def theme(self) -> str:

@@ -4,6 +4,8 @@ config objects, the CSV reader and the CLI's help take their ranges from here.
 
 from __future__ import annotations
 
+import numbers
+
 from .errors import ConfigError
 
 MAX_DIM = 256  # the widest representation the videos show (wider than 3: through a projection)
@@ -31,8 +33,14 @@ RANGES: dict[str, tuple[float, float, bool]] = {
 
 
 def in_range(field: str, value):
-    """`value` if it lies in RANGES[field] (NaN never does), else a ConfigError saying the range."""
+    """`value` if it is a number in RANGES[field] (NaN never is; a whole number where both ends
+    are), else a ConfigError saying the range."""
     lo, hi, closed = RANGES[field]
+    whole = isinstance(lo, int) and isinstance(hi, int)
+    kind = numbers.Integral if whole else numbers.Real
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ConfigError(field, repr(value), f"must be {'a whole number' if whole else 'a number'} "
+                          + range_text(field))
     if not ((lo <= value if closed else lo < value) and value <= hi):
         raise ConfigError(field, value, "must be " + range_text(field))
     return value

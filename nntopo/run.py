@@ -16,11 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from .config import DataConfig, ModelFile, NetConfig, Progress, RenderOptions, TrainConfig, check_scene
 from .errors import NntopoError
 from .recording import Recording
+
+if TYPE_CHECKING:
+    from .data.userdata import Table
 
 Source = Union[DataConfig, ModelFile, Recording, str, Path]  # str or Path: a recording file (.npz)
 
@@ -32,21 +35,12 @@ class Plan:
     source: DataConfig | ModelFile | Recording  # a file was loaded into a Recording
     net: NetConfig | None = None  # training: the network, with the data's dimension
     train: TrainConfig | None = None  # training: the recipe
-    table: object = None  # the user's CSV (userdata.Table), read once
+    table: Table | None = None  # the user's CSV, read once
 
     @property
     def work(self) -> int:
         """Units of progress training reports (optimiser steps over all restarts); 0: none."""
         return self.train.restarts * self.train.steps if isinstance(self.source, DataConfig) else 0
-
-    @property
-    def name(self) -> str:
-        """What the outputs are named after: the dataset, the CSV, the model or the recording."""
-        if isinstance(self.source, DataConfig):
-            return Path(self.source.name).stem
-        if isinstance(self.source, ModelFile):
-            return Path(self.source.model).stem
-        return Path(self.source.dataset).stem or "run"
 
 
 def prepare(source: Source, net: NetConfig | None = None, train: TrainConfig | None = None,
@@ -69,7 +63,8 @@ def prepare(source: Source, net: NetConfig | None = None, train: TrainConfig | N
 
         file_kind(Path(source.model))  # a file that is no model, or a pickle, is refused before torch loads
         table = load_table(source.csv)
-        if opts is not None:  # the model's widths are not read yet: the input's
+        if opts is not None:  # the model's widths are not read yet: the input's; a file has no history
+            check_scene(opts.scene, [table.X.shape[1], 2], snapshots=0)
             check_memory(opts, len(table.X), table.X.shape[1])
         return Plan(source, table=table)
     if not isinstance(source, DataConfig):
@@ -99,38 +94,34 @@ def check_render(rec: Recording, opts: RenderOptions) -> None:
 
     dims = [rec.X.shape[1]] + rec.net.widths
     if opts.scene == "training":
-        if len(rec.snapshots) < 2:
-            raise NntopoError("the training scene needs a recording with training snapshots (this one has "
-                              f"{len(rec.snapshots)}); with your own model: nntopo.record(..., "
-                              "snapshots=[state_dict, ...])")
-        check_scene("training", dims)
+        check_scene("training", dims, len(rec.snapshots))
     else:
         drawable(rec)
     check_memory(opts, len(rec.X), max(dims), len(rec.net.layers))
 
 
-def obtain(plan: Plan, progress: Progress | None = None, apart: bool = False,
+def obtain(plan: Plan, progress: Progress | None = None, child: bool = False,
            on_start: Callable[[str, int], None] | None = None) -> Recording:
     """The recording of `plan`: as it is, or the user's model read, or trained, reporting
-    progress(n) per n optimiser steps after on_start("training", plan.work). apart: in a child
+    progress(n) per n optimiser steps after on_start("training", plan.work). child: in a child
     process (training.child), so that this process never imports torch."""
     source = plan.source
     if isinstance(source, Recording):
         return source
     if isinstance(source, ModelFile):
-        if apart:
-            from .training.child import record_apart
+        if child:
+            from .training.child import record_in_child
 
-            return record_apart((source,))
+            return record_in_child((source, plan.table))
         from .yourmodel.record import record_file
 
-        return record_file(source)
+        return record_file(source, plan.table)
     if on_start is not None:
         on_start("training", plan.work)
-    if apart:
-        from .training.child import record_apart
+    if child:
+        from .training.child import record_in_child
 
-        return record_apart((source, plan.net, plan.train), progress)
+        return record_in_child((source, plan.net, plan.train, plan.table), progress)
     from .training.recipe import train_recording
 
     return train_recording(source, plan.net, plan.train, progress, plan.table)

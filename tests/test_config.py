@@ -5,7 +5,6 @@ from typer.testing import CliRunner
 
 from nntopo import cli
 from nntopo.config import QUALITIES, RANGES, DataConfig, NetConfig, RenderOptions, TrainConfig, in_range
-from nntopo.data.datasets import make_dataset
 from nntopo.errors import ConfigError, NntopoError
 
 
@@ -26,7 +25,7 @@ from nntopo.errors import ConfigError, NntopoError
     (lambda: RenderOptions(fps=0), "fps", "fps 0: must be between 1 and 120"),
     (lambda: RenderOptions(format="mp4", transparent=True), "transparent", "mp4 has no alpha channel"),
     (lambda: RenderOptions(format="gif", background="transparent"), "transparent", "gif has no alpha"),
-    (lambda: RenderOptions(all_frames=True), "frames", "only with format png"),
+    (lambda: RenderOptions(all_frames=True), "all_frames", "only with format png"),
     (lambda: DataConfig("spirals", seed=2**32), "seed", "must be between 0 and 4294967295"),
 ])
 def test_the_api_refuses_with_the_words_the_cli_prints(make, field, words):

@@ -21,23 +21,26 @@ from typer.testing import CliRunner
 
 from conftest import FUZZ_SCALE
 from nntopo import ACTIVATIONS, DATASETS, cli
-from nntopo.training import child as apart
+from nntopo.training import child
 from nntopo.config import ASPECTS, BACKGROUNDS, FORMATS, QUALITIES, RANGES
 
 pytestmark = pytest.mark.fuzz
 
 
 def in_process(job, progress=None):
-    """record_apart without the child process: the same recording, sooner."""
+    """record_in_child without the child process: the same recording, sooner."""
     from nntopo.training.recipe import train_recording
     from nntopo.yourmodel.record import record_file
 
-    return record_file(*job) if len(job) == 1 else train_recording(*job, progress=progress)
+    if len(job) == 2:
+        return record_file(job[0], table=job[1])
+    data, net, train, table = job
+    return train_recording(data, net, train, progress, table)
 
 
 @pytest.fixture(autouse=True)
 def quick(monkeypatch):
-    monkeypatch.setattr(apart, "record_apart", in_process)
+    monkeypatch.setattr(child, "record_in_child", in_process)
 
 
 # Three cases in four draw only valid values (so that they run all the way to a video), the

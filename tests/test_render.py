@@ -129,7 +129,7 @@ def test_interrupted_training_stops_the_child_too(tmp_path):
 
     private = tmp_path.parent / f"{tmp_path.name}-tmp"  # the child's own temporary folder
     private.mkdir()
-    pattern = str(private / "nntopo-train-*")  # where record_apart works
+    pattern = str(private / "nntopo-train-*")  # where record_in_child works
     before = set(glob.glob(pattern))
     out = tmp_path / "v.mp4"
     proc = subprocess.Popen([sys.executable, "-m", "nntopo", "render", "spirals", "--steps", "100000",

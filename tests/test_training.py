@@ -117,3 +117,13 @@ def test_blobs_of_two_classes_are_tested_on_two_classes():
     m = rec.meta.metrics
     assert rec.meta.data.params["classes"] == 2 and m.train_accuracy == 1.0
     assert m.test_accuracy > 0.99
+
+
+@pytest.mark.slow
+def test_a_child_that_fails_is_said_never_waited_for():
+    """Training in a child process: a failure that is not an NntopoError (a bug) reaches the
+    parent as a RuntimeError naming it, instead of leaving the parent waiting forever."""
+    from nntopo.training.child import record_in_child
+
+    with pytest.raises(RuntimeError, match="training failed in its process: AttributeError"):
+        record_in_child(("not a DataConfig", None, None, None))

@@ -36,7 +36,7 @@ class Run:
     stage_seconds: float = 1.2  # seconds per stage (linear, translate, activate)
     overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
     layer_type: str = "dense"  # of every hidden layer: "dense" (tanh) or "vector-field"
-    anchors: int = 8  # vector-field layers: Gaussians per step
+    anchors: int = NetConfig.anchors  # vector-field layers: Gaussians per step
 
     def net(self) -> NetConfig:
         return NetConfig(DATASETS[self.dataset].dim, self.layers, self.width, "tanh",

@@ -16,11 +16,12 @@ import typer
 
 from .. import api
 from ..catalogue.figures import FIGURES
-from ..config import RenderOptions, TrainConfig
+from ..config import DataConfig, GridConfig, KnnStudy, RenderOptions, TrainConfig
+from ..deck import QUALITY as DECK_QUALITY
 from ..data.datasets import DATASETS
 from ..errors import NntopoError
 from .console import Bars, OneLineErrors, say
-from .options import (DATA, NET, RENDER, TRAIN, ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Background,
+from .options import (NET, RENDER, TRAIN, ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Background,
                       BackgroundOpt, ClassesOpt, DataOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt,
                       Format, FormatOpt, FpsOpt, FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt,
                       NoOverwriteOpt, OverlayOpt, Per, PointsOpt, Quality, QualityOpt, Scene, SceneOpt, SeedOpt,
@@ -49,8 +50,8 @@ def train(
     data: DataOpt = None, layers: LayersOpt = NET.layers, width: WidthOpt = NET.width,
     activation: ActOpt = ActivationName[NET.activation], layer_type: LayerTypeOpt = None,
     anchors: AnchorsOpt = NET.anchors, field_width: FieldWidthOpt = NET.field_width,
-    fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DATA.seed, steps: StepsOpt = TRAIN.steps,
-    points: PointsOpt = DATA.points, classes: ClassesOpt = None,
+    fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DataConfig.seed, steps: StepsOpt = TRAIN.steps,
+    points: PointsOpt = DataConfig.points, classes: ClassesOpt = None,
 ) -> None:
     """Train a network and write its recording (.npz) without rendering."""
     from ..atomic import check_output
@@ -62,7 +63,7 @@ def train(
     net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
     with Bars(source.name) as bars:
         rec = api.train(source, net, TrainConfig(steps=steps), progress=bars.advance, on_start=bars.start,
-                        say=say, apart=True)
+                        say=say, child=True)
     typer.echo(rec.save(output))
 
 
@@ -71,8 +72,8 @@ def render(
     dataset: Annotated[Optional[DatasetName], typer.Argument(help="Dataset to train on (omit with --from).")] = None,
     layers: LayersOpt = NET.layers, width: WidthOpt = NET.width, activation: ActOpt = ActivationName[NET.activation],
     layer_type: LayerTypeOpt = None, anchors: AnchorsOpt = NET.anchors, field_width: FieldWidthOpt = NET.field_width,
-    fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DATA.seed, steps: StepsOpt = TRAIN.steps,
-    points: PointsOpt = DATA.points, classes: ClassesOpt = None, data: DataOpt = None,
+    fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DataConfig.seed, steps: StepsOpt = TRAIN.steps,
+    points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None,
     from_file: Annotated[Optional[Path], typer.Option("--from", help="Render this recording instead of training.")] = None,
     quality: QualityOpt = Quality[RENDER.quality], fps: FpsOpt = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write (default renders/NAME.mp4).")] = None,
@@ -89,21 +90,22 @@ def render(
     """
     source = source_of(dataset, data, from_file, model, points, classes, seed)
     opts = render_options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay,
-                    scene, view)
-    output = output_path(output, name_of(dataset, data, from_file, model), "renders", opts)
+                          scene, view)
     net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
+    training = TrainConfig(steps=steps)  # every option checked before the default folder is made
+    output = output_path(output, name_of(dataset, data, from_file, model), "renders", opts)
     with Bars(output.name) as bars:
-        api.render(source, output, opts, bars.advance, net=net, training=TrainConfig(steps=steps),
-                   on_start=bars.start, say=say, apart=True, no_overwrite=no_overwrite)
+        api.render(source, output, opts, bars.advance, net=net, training=training,
+                   on_start=bars.start, say=say, child=True, no_overwrite=no_overwrite)
     typer.echo(output)
 
 
 @app.command()
 def knn(
     dataset: Annotated[KnnDataset, typer.Argument(help="mnist5k, digits, or all.")] = KnnDataset["all"],
-    seeds: Annotated[int, typer.Option("--seeds", help="Seeds 0..N-1: the spread of the errors.")] = 3,
-    epochs: Annotated[int, typer.Option("--epochs", help="Training epochs per network.")] = 30,
-    ks: Annotated[str, typer.Option("--k", help="Comma-separated k of the test-time k-NN.")] = "1,5,15",
+    seeds: Annotated[int, typer.Option("--seeds", help="Seeds 0..N-1: the spread of the errors.")] = KnnStudy.seeds,
+    epochs: Annotated[int, typer.Option("--epochs", help="Training epochs per network.")] = KnnStudy.epochs,
+    ks: Annotated[str, typer.Option("--k", help="Comma-separated k of the test-time k-NN.")] = KnnStudy.ks,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the full results as JSON.")] = None,
     md_out: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the table as Markdown.")] = None,
 ) -> None:
@@ -143,10 +145,10 @@ def slides(
     per: Annotated[Per, typer.Option("--per", help="A slide per stage (W, +b, activation) or per layer.")] = Per["stage"],
     layers: LayersOpt = NET.layers, width: WidthOpt = NET.width, activation: ActOpt = ActivationName[NET.activation],
     layer_type: LayerTypeOpt = None, anchors: AnchorsOpt = NET.anchors, field_width: FieldWidthOpt = NET.field_width,
-    fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DATA.seed, steps: StepsOpt = TRAIN.steps,
-    points: PointsOpt = DATA.points, classes: ClassesOpt = None, data: DataOpt = None, model: ModelOpt = None,
+    fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DataConfig.seed, steps: StepsOpt = TRAIN.steps,
+    points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None, model: ModelOpt = None,
     quality: Annotated[Quality, typer.Option(
-        "--quality", help="The clips' size: low 480p15, medium 720p30 (default), high 1080p60.")] = Quality["medium"],
+        "--quality", help="The clips' size: low 480p15, medium 720p30 (default), high 1080p60.")] = Quality[DECK_QUALITY],
     fps: FpsOpt = None, background: BackgroundOpt = Background[RENDER.background], view: ViewOpt = View[RENDER.view],
     verbose: VerboseOpt = RENDER.verbose,
 ) -> None:
@@ -160,7 +162,7 @@ def slides(
     net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
     with Bars(output.name) as bars:
         api.slides(source, output, opts, per.value, bars.advance, net=net, training=TrainConfig(steps=steps),
-                   on_start=bars.start, say=say, apart=True, background=background.value)
+                   on_start=bars.start, say=say, child=True, background=background.value)
     typer.echo(output)
 
 
@@ -169,12 +171,12 @@ def sweep_grid(
     datasets: Annotated[Optional[list[DatasetName]], typer.Argument(help="Datasets of the grid (or --data).")] = None,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Results, one row per cell: .parquet or .csv. Re-running resumes.")] = None,
-    layers: Annotated[str, typer.Option("--layers", help="Depths: a list and ranges, like 1-8 or 1,2,4.")] = "1-4",
-    width: Annotated[str, typer.Option("--width", help="Widths, like 2,3.")] = str(NET.width),
-    activation: Annotated[str, typer.Option("--activation", help="Activations, like tanh,relu.")] = NET.activation,
-    layer_type: Annotated[str, typer.Option("--layer-type", help="dense, vector-field, or both.")] = "dense",
-    seeds: Annotated[str, typer.Option("--seeds", help="Seeds, like 0-9.")] = "0-2",
-    steps: StepsOpt = TRAIN.steps, points: PointsOpt = DATA.points, classes: ClassesOpt = None, data: DataOpt = None,
+    layers: Annotated[str, typer.Option("--layers", help="Depths: a list and ranges, like 1-8 or 1,2,4.")] = GridConfig.layers,
+    width: Annotated[str, typer.Option("--width", help="Widths, like 2,3.")] = GridConfig.width,
+    activation: Annotated[str, typer.Option("--activation", help="Activations, like tanh,relu.")] = GridConfig.activation,
+    layer_type: Annotated[str, typer.Option("--layer-type", help="dense, vector-field, or both.")] = GridConfig.layer_type,
+    seeds: Annotated[str, typer.Option("--seeds", help="Seeds, like 0-9.")] = GridConfig.seeds,
+    steps: StepsOpt = TRAIN.steps, points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None,
     scheduler: Annotated[Optional[str], typer.Option(
         "--scheduler", help="A Dask scheduler's address (tcp://host:port); default: a local cluster.")] = None,
     workers: Annotated[Optional[int], typer.Option(

@@ -21,7 +21,7 @@ err = Console(stderr=True)
 
 ABORTS = (typer.Abort, click.Abort, KeyboardInterrupt)
 # A config field -> the option that sets it, where the two are not spelled alike.
-OPTIONS = {"layer_types": "--layer-type", "learn_widths": "--fixed-widths", "fps": "--fps"}
+OPTIONS = {"layer_types": "--layer-type", "learn_widths": "--fixed-widths", "all_frames": "--frames"}
 
 
 def option(field: str) -> str:

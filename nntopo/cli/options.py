@@ -12,9 +12,9 @@ import typer
 
 from ..nets.activations import ACTIVATIONS
 from ..config import (ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, PER, QUALITIES, SCENES, VIEWS, DataConfig, ModelFile,
-                      NetConfig, RenderOptions, TrainConfig, range_text)
+                      NetConfig, RenderOptions, TrainConfig, RANGES, range_text)
 from ..errors import NntopoError
-from ..data.datasets import DATASETS
+from ..data.datasets import DATASETS, DEFAULT_CLASSES
 from ..catalogue.figures import FIGURES
 from ..knn.digits import DIGITS
 
@@ -54,11 +54,11 @@ FieldWidthOpt = Annotated[float, typer.Option(
     "--field-width", help=f"Vector-field layers: the Gaussians' initial standard deviation ({range_text('field_width')}).")]
 FixedWidthsOpt = Annotated[bool, typer.Option(
     "--fixed-widths", help="Vector-field layers: keep the widths fixed (default: learned).")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the data and the initialisations (0 to 2^32-1).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help=f"Seed of the data and the initialisations ({range_text('seed')}).")]
 StepsOpt = Annotated[int, typer.Option("--steps", help=f"Full-batch training steps per restart ({range_text('steps')}).")]
 ClassesOpt = Annotated[Optional[int], typer.Option(
-    "--classes", help=f"blobs: how many classes ({range_text('classes')}; default 3). Other datasets "
-    "have their own number; a --data CSV's classes are its labels (up to 10).")]
+    "--classes", help=f"blobs: how many classes ({range_text('classes')}; default {DEFAULT_CLASSES}). Other "
+    f"datasets have their own number; a --data CSV's classes are its labels (up to {RANGES['classes'][1]}).")]
 PointsOpt = Annotated[int, typer.Option("--points", help=f"Data points per class ({range_text('points')}).")]
 QualityOpt = Annotated[Quality, typer.Option("--quality", help="Size: low 480p15, medium 720p30, high 1080p60, 4k.")]
 FpsOpt = Annotated[Optional[int], typer.Option("--fps", help=f"Frames per second (default: by quality; {range_text('fps')}).")]
@@ -88,7 +88,7 @@ ViewOpt = Annotated[View, typer.Option(
 OverlayOpt = Annotated[bool, typer.Option("--overlay", help="Show each stage's numbers (as `nntopo inspect`).")]
 
 
-NET, TRAIN, DATA, RENDER = NetConfig(), TrainConfig(), DataConfig("spirals"), RenderOptions()  # the defaults
+NET, TRAIN, RENDER = NetConfig(), TrainConfig(), RenderOptions()  # the defaults (DataConfig's: its fields)
 
 
 def net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths) -> NetConfig:
@@ -104,7 +104,7 @@ def render_options(quality, fps, verbose, fmt, background, transparent, all_fram
 
 
 def source_of(dataset, data: Path | None, from_file: Path | None = None, model: Path | None = None,
-              points: int = DATA.points, classes: int | None = None, seed: int = DATA.seed, figure=None,
+              points: int = DataConfig.points, classes: int | None = None, seed: int = DataConfig.seed, figure=None,
               offered: tuple[str, ...] = ("dataset", "data", "from_file")):
     """What a command works on, from its options: exactly one of those it `offered` (a DATASET,
     --data, --from, --figure); --model takes --data as its points."""
@@ -120,8 +120,7 @@ def source_of(dataset, data: Path | None, from_file: Path | None = None, model: 
     if figure is not None:
         return figure.value
     if model is not None:
-        if classes is not None:
-            raise NntopoError("--classes is for the blobs dataset; a --data CSV's classes are its labels")
+        DataConfig(csv=str(data), classes=classes)  # the rule for --classes on a CSV, said once
         return ModelFile(str(model), str(data))
     if data is not None:
         return DataConfig(csv=str(data), points=points, classes=classes, seed=seed)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # for the annotations only: neither is imported to make a dec
     from ..storyboard import Storyboard
 
 SUFFIXES = (".pptx", ".html", ".pdf")
+QUALITY = "medium"  # the clips' default size: 720p30
 
 
 @dataclass(frozen=True)

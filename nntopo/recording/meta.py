@@ -36,6 +36,12 @@ class Data:
     # The affine map that moved the user's points into the window: x_window = (x - center) / scale.
     center: tuple[float, ...] | None = None
     scale: float | None = None
+    labels: tuple[str, ...] | None = None  # the CSV's labels, or a dataset's letters for C > 2 (as written)
+
+    @property
+    def sampleable(self) -> bool:
+        """A dataset of the registry: fresh points of its true sets can be drawn."""
+        return self.source == "dataset" and self.name in DATASETS
 
 
 @dataclass(frozen=True)
@@ -88,12 +94,11 @@ class Meta:
     @property
     def sampled(self) -> bool:
         """The points were sampled from a dataset of the registry, so fresh ones can be drawn."""
-        return self.data.source == "dataset" and self.data.name in DATASETS and self.seed is not None
+        return self.data.sampleable and self.seed is not None
 
     def to_json(self, hidden: list[dict]) -> dict:
         """The JSON object format 3 stores; hidden: each layer's description (format.describe)."""
         data = {k: v for k, v in asdict(self.data).items() if v is not None}
-        data["center"] = list(self.data.center) if self.data.center is not None else None
         if self.data.source == "dataset":
             del data["source"]  # as format 3 has always written it
         if not self.data.params:
@@ -102,7 +107,7 @@ class Meta:
             **asdict(self.net.config), "layer_types": list(self.net.config.types())}
         metrics = {k: v for k, v in asdict(self.metrics).items() if v is not None}
         return {
-            "dataset": {k: v for k, v in data.items() if v is not None},
+            "dataset": data,
             "seed": self.seed,
             "net": {**net, "hidden": hidden},
             "train": None if self.train is None else asdict(self.train),
@@ -131,6 +136,7 @@ class Meta:
             sha256=d.get("sha256", "text", _is_text),
             center=_tuple(d.get("center", "a list of numbers", _numbers)),
             scale=d.get("scale", "a positive number", lambda v: is_number(v) and v > 0),
+            labels=_texts(d.get("labels", "a list of text", _is_texts)),
         )
         m = _Fields(top.get("metrics", "an object", _is_dict, required=True), ("metrics",))
         steps = m.get("field_steps", "a list of objects", lambda v: isinstance(v, list) and all(
@@ -155,15 +161,13 @@ class Meta:
         )
         net = top.get("net", "an object", _is_dict, required=True)
         train = top.get("train", "an object", _is_dict)
-        _Fields(train or {}, ("train",)).get("contractive", "a number", is_number)
         return Meta(
             data=data,
             net=_net_source(net),
             metrics=metrics,
             seed=top.get("seed", "an integer 0 ... 2^32-1", lambda v: _is_int(v) and 0 <= v < 2**32),
             train=None if train is None else _train(train),
-            classes=tuple(top.get("classes", "a list of text", lambda v: isinstance(v, list)
-                                  and all(isinstance(c, str) for c in v)) or ()),
+            classes=_texts(top.get("classes", "a list of text", _is_texts)) or (),
             versions={k: v for k, v in (top.get("versions", "an object", _is_dict) or {}).items()
                       if isinstance(k, str) and isinstance(v, str)},
         )
@@ -198,9 +202,7 @@ def _net_source(net: dict) -> NetSource:
     if "layers" in net and "width" in net:  # nntopo's own recipe
         return NetSource(config=net_config(net))
     f = _Fields(net, ("net",))
-    return NetSource(model=f.get("source", "text", _is_text),
-                     read=tuple(f.get("read", "a list of text", lambda v: isinstance(v, list)
-                                      and all(isinstance(s, str) for s in v)) or ()))
+    return NetSource(model=f.get("source", "text", _is_text), read=_texts(f.get("read", "a list of text", _is_texts)) or ())
 
 
 def _train(train: dict) -> TrainConfig:
@@ -244,6 +246,14 @@ def _is_count(v) -> bool:
 
 def _is_text(v) -> bool:
     return isinstance(v, str)
+
+
+def _is_texts(v) -> bool:
+    return isinstance(v, list) and all(isinstance(s, str) for s in v)
+
+
+def _texts(v) -> tuple[str, ...] | None:
+    return None if v is None else tuple(v)
 
 
 def _is_dict(v) -> bool:

@@ -9,7 +9,7 @@ In data-flow order:
     camera     3D and 4D projections, the view that follows the points, the separator on screen
     script     the blocks with their captions, the panel's lines, the overlay's numbers
     flow       builder: the layer-by-layer video (`layers`)
-    snapshots  builders: a representation while its network trains (`training`, `knn`)
+    history    builders: a representation while its network trains (`training`, `knn`)
 """
 
 from .flow import layers

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import datasets
 from ..nets import isotopy
-from ..config import MAX_DIM
+from ..config import MAX_DIM, VIEWS
 from ..errors import NntopoError
 from ..recording import Recording
 from . import camera, plane, projection, script
@@ -42,14 +41,14 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
 
     input_only: stay in the input plane (the data, the heat map and the decision boundary).
     overlay: an analysis.inspect.Report; each stage's numbers are then shown while it plays.
-    view: how a representation wider than the picture is seen (projection.VIEWS): projected to
+    view: how a representation wider than the picture is seen (config.VIEWS): projected to
     3D, turning, or to the plane.
     """
     timing = timing or Timing(fps)
     in_dim = rec.X.shape[1]
     plan = drawable(rec)
     D = plan.dim
-    E = min(D, projection.VIEWS[view])  # dimensions of the picture
+    E = min(D, VIEWS[view])  # dimensions of the picture
     extent = rec.meta.data.extent
     if input_only:
         blocks = script.input_blocks(rec, timing)

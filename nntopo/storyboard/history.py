@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import datasets
 from ..nets import isotopy
 from ..config import check_scene
-from ..errors import NntopoError
 from ..recording import Recording
 from . import camera, plane, script
 from .layout import LAYOUTS, Detail, Layout
@@ -70,10 +68,7 @@ def training(rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0,
     in_dim = rec.X.shape[1]
     snaps = rec.snapshots
     S = len(snaps.steps)
-    if S < 2:
-        raise NntopoError("the training scene needs a recording with training snapshots (this one has "
-                          f"{S}); with your own model: nntopo.record(..., snapshots=[state_dict, ...])")
-    check_scene("training", [in_dim] + rec.net.widths)
+    check_scene("training", [in_dim] + rec.net.widths, S)
     grid0 = plane.grid(rec.meta.data.extent, in_dim, detail)
     L, Sg = grid0.shape[:2]
     pts_in = np.concatenate([grid0.reshape(-1, in_dim), rec.X])

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import VIEWS  # the --view choices: dimensions of the picture
 FLAT = 1e-9  # a principal direction with less variance than this times the largest carries nothing
 
 

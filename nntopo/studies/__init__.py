@@ -5,12 +5,13 @@
 """
 
 
-def needs_extra() -> None:
-    """A one-line NntopoError when the sweep extra (dask.distributed, pyarrow) is not installed."""
+def needs_extra(parquet: bool = True) -> None:
+    """A one-line NntopoError when the sweep extra is not installed: dask.distributed, and
+    pyarrow for Parquet results."""
     import importlib
 
     missing = []
-    for name in ("distributed", "pyarrow"):
+    for name in ("distributed", "pyarrow") if parquet else ("distributed",):
         try:
             importlib.import_module(name)
         except ImportError:

@@ -76,13 +76,12 @@ def grid(datasets: list[str], layers: list[int], widths: list[int], activations:
     """Every combination, in order, each checked as `nntopo train` checks it (ConfigError)."""
     from ..data.datasets import DATASETS
 
-    for name in datasets:
+    for name in datasets:  # the data's own checks, as train makes them (each cell's seed: below)
         DataConfig(name, points=points, classes=classes)
+    if data is not None:
+        DataConfig(csv=data, points=points, classes=classes)
     for t in layer_types:
         one_of("layer_type", t, LAYER_TYPES)
-    for s in seeds:
-        in_range("seed", s)
-    in_range("points", points)
     TrainConfig(steps=steps)
     sources = [(name, None) for name in datasets] + ([(Path(data).name, str(data))] if data else [])
     total = len(sources) * len(layers) * len(widths) * len(activations) * len(layer_types) * len(seeds)
@@ -92,6 +91,7 @@ def grid(datasets: list[str], layers: list[int], widths: list[int], activations:
     for (name, path), l, w, act, lt, s in itertools.product(sources, layers, widths, activations, layer_types, seeds):
         cell = Cell(name, l, w, act, lt, s, steps, points, classes if path is None else None, path)
         cell.net(DATASETS[name].dim if path is None else 2)  # the network's own checks
+        cell.source()  # and its data's, seed included
         cells.append(cell)
     return cells
 

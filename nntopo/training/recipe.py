@@ -30,13 +30,13 @@ def train_recording(data: DataConfig, net: NetConfig, cfg: TrainConfig, progress
         C = data.n_classes
         X, y = make_dataset(data.dataset, data.points, data.seed, C)
         params = json.loads(json.dumps(d.params if d.classes else {**d.params, "classes": C}))  # as read back
-        described = Data(data.dataset, "dataset", d.extent, params, n_per_class=data.points)
         names = tuple(chr(ord("A") + c) for c in range(C)) if C > 2 else ()  # two: A and B, the default
+        described = Data(data.dataset, "dataset", d.extent, params, n_per_class=data.points, labels=names or None)
     else:
         table = table if table is not None else load_table(data.csv)
         X, y = table.X, table.y
         described = Data(data.name, "csv", EXTENT, n_points=len(X), path=data.csv, sha256=table.sha256,
-                         center=tuple(table.center.tolist()), scale=table.scale)
+                         center=tuple(table.center.tolist()), scale=table.scale, labels=table.labels)
         names = table.labels
     return train_points(X, y, described, names, replace(net, in_dim=X.shape[1]), cfg, data.seed, progress)
 
@@ -53,7 +53,7 @@ def train_points(X: np.ndarray, y: np.ndarray, data: Data, classes: tuple[str, .
     # recording itself reproduces.
     stretch = metrics.stretch(net, X)
     steps = metrics.field_steps(net, X, data.extent)
-    sampled = data.source == "dataset"
+    sampled = data.sampleable
     measured = Metrics(
         train_accuracy=metrics.accuracy(net, X, y),
         test_accuracy=metrics.dense_test_accuracy(net, data.name, seed) if sampled else None,

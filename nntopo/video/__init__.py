@@ -2,7 +2,7 @@
 
     scene    LayerFlow, the manim scene: it draws what the storyboard hands it
     panel    the text around the plot, placed by the storyboard's layout
-    camera   the cairo camera (paths from lists, text blitted pixel for pixel)
+    cairo_camera  the cairo camera (paths from lists, text blitted pixel for pixel)
     text     lines of text drawn by cairo; paths as VMobjects
     theme    the palettes
     encode   the video stream written while the scene draws, GIF with its own palette, poster

@@ -1,7 +1,7 @@
 """LayerFlow: the plane, its grid and the data, carried through every layer of a network.
 
 The scene plays storyboards; every coordinate comes from the storyboard, a chunk of frames at a
-time, so memory stays flat however long the video. From Python, `nntopo.render` (video/__init__.py)
+time, so memory stays flat however long the video. From Python, `nntopo.render` (api.py, then video/__init__.py)
 builds it inside `tempconfig`; for the manim command, scenes/flow.py gives it the recording of
 NNTOPO_RECORDING:
 

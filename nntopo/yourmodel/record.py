@@ -1,4 +1,4 @@
-"""Recording the user's own trained torch network (torchnet reads it) on the user's own points.
+"""Recording the user's own trained torch network (yourmodel.read reads it) on the user's own points.
 
     rec = record(model, X, y)                 # an nn.Module, X (N, d), y (N,) labels 0 ... C-1
     rec = record_file(ModelFile("model.pt2", "points.csv"))   # `nntopo render --model --data`
@@ -18,7 +18,7 @@ import numpy as np
 from ..analysis import metrics
 from ..config import ModelFile
 from ..data.datasets import EXTENT
-from ..data.userdata import normalize
+from ..data.userdata import Table, normalize
 from ..errors import NntopoError
 from ..nets.network import Network
 from ..recording import Data, Meta, Metrics, NetSource, Recording, Snapshots, versions
@@ -128,7 +128,7 @@ def _snapshots(model, snapshots, steps, width, center, scale, final: Network, X,
 def record(model, X, y, *, classes=None, name: str | None = None, snapshots=None, steps=None) -> Recording:
     """Record the user's trained model on their points: a Recording like `nntopo train` writes.
 
-    model: a torch nn.Module of Linear layers and elementwise activations (torchnet), or the
+    model: a torch nn.Module of Linear layers and elementwise activations (yourmodel.read), or the
     path of a .pt2 / TorchScript file. X (N, d), y (N,) labels 0 ... C-1 (numpy or torch).
     classes: C names (default '0', '1', ...). snapshots: state_dicts or models while training,
     with their training steps (default 0, 1, ...)."""
@@ -175,11 +175,11 @@ def record(model, X, y, *, classes=None, name: str | None = None, snapshots=None
     return Recording(meta, Xn, y, net, snaps)
 
 
-def record_file(job: ModelFile) -> Recording:
+def record_file(job: ModelFile, table: Table | None = None) -> Recording:
     """A model file (.pt2 or TorchScript) on a CSV of points (userdata): the labels in sorted
-    order (integers numerically) are the head's outputs 0, 1, ..."""
+    order (integers numerically) are the head's outputs 0, 1, ... table: the CSV, already read."""
     from ..data.userdata import load_table
 
-    table = load_table(job.csv)
+    table = table if table is not None else load_table(job.csv)
     X = table.X * table.scale + table.center  # the file's own coordinates: what the model was trained on
     return record(job.model, X, table.y, classes=table.labels, name=Path(job.csv).name)
