@@ -19,6 +19,15 @@ vids.forEach(v => {
 </script>"""
 
 
+def default_sigint() -> None:
+    """In a child before it runs (Popen's preexec_fn): Ctrl-C does what it does at a terminal,
+    even when the test run itself was started where SIGINT is ignored (a shell's background job,
+    as CI may be), which children inherit: a Ctrl-C test must not depend on how it was started."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def check_in_chromium(page: Path, n_videos: int) -> None:
     """Open a copy of `page` in headless Chromium with a probe that plays every video."""
     import json

@@ -19,7 +19,7 @@ from nntopo.deck import cut, notes
 from nntopo.recording import load
 from helpers import trained
 
-from helpers import decoded
+from helpers import decoded, default_sigint
 
 
 def stage_blocks(sb):
@@ -205,7 +205,7 @@ def test_ctrl_c_leaves_no_partial_deck(long_recording, tmp_path):
     (tmp_path / "tmp").mkdir()
     p = subprocess.Popen([sys.executable, "-m", "nntopo", "slides", "--from", str(long_recording), "--quality",
                           "medium", "-o", str(out)], stderr=subprocess.PIPE, text=True, env=env,
-                         start_new_session=True)
+                         start_new_session=True, preexec_fn=default_sigint)
     deadline = time.time() + 120
     while not any((tmp_path / "tmp").glob("nntopo-deck-*/clip-1.mp4")):  # until it is cutting clips
         assert p.poll() is None and time.time() < deadline, p.communicate()

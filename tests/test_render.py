@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from helpers import default_sigint
 from nntopo import cli, recording, storyboard
 
 pytestmark = pytest.mark.render
@@ -32,14 +33,6 @@ def probe(path: Path):
         s = c.streams.video[0]
         n = sum(1 for _ in c.decode(video=0))
         return s.codec_context.name, s.codec_context.pix_fmt, s.width, s.height, n
-
-
-def default_sigint() -> None:
-    """In a child before it runs: Ctrl-C does what it does at a terminal, even when the test run
-    itself was started where SIGINT is ignored (a shell's background job), which children inherit."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def invoke(*args):

@@ -28,8 +28,11 @@ def scheduler():
 
 
 def nntopo(*args, **kw):
+    """The command in a child process, where Ctrl-C (SIGINT) acts as at a terminal."""
+    from helpers import default_sigint
+
     return subprocess.Popen([sys.executable, "-m", "nntopo", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint, **kw)
 
 
 @pytest.mark.cluster
