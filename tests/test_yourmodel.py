@@ -38,8 +38,10 @@ def disagreement(model, rec, X) -> float:
     return max(np.abs(rec.net.outputs(rec.X) - ref[0]).max(), np.abs(rec.net.outputs(g) - ref[1]).max())
 
 
-def shaken(model):
-    """Random weights of a useful size, and (for BatchNorm) non-trivial statistics."""
+def shaken(model, seed: int = 0):
+    """Random weights of a useful size, and (for BatchNorm) non-trivial statistics: the same ones
+    whichever tests ran before in this process (a float32 model's own rounding depends on them)."""
+    torch.manual_seed(seed)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.Linear):
