@@ -202,6 +202,7 @@ def show(rec: Recording, opts: RenderOptions | None = None, **given) -> Video:
 
 
 def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, data: str | Path | None = None,
+          label: str | None = None,
           layers: str | list[int] = GridConfig.layers, width: str | list[int] = GridConfig.width,
           activation: str | list[str] = GridConfig.activation, layer_type: str | list[str] = GridConfig.layer_type,
           seeds: str | list[int] = GridConfig.seeds, steps: int = TrainConfig.steps,
@@ -238,7 +239,9 @@ def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, d
     if data is not None:
         from .data.userdata import load_table
 
-        load_table(data)  # a bad file is refused before the cluster starts
+        load_table(data, label=label)  # a bad file is refused before the cluster starts
+    elif label is not None:
+        raise NntopoError("--label names the label column of a --data CSV; give --data")
 
     def ints(field: str, v, each: str | None = None) -> list[int]:
         return grid_sweep.numbers(field, v, each) if isinstance(v, str) else [int(x) for x in v]
@@ -249,7 +252,7 @@ def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, d
     cells = grid_sweep.grid(list(datasets), ints("layers", layers), ints("width", width),
                             words("activation", activation, ACTIVATIONS), words("layer_type", layer_type, LAYER_TYPES),
                             ints("seeds", seeds, "seed"), steps, points, classes,
-                            str(data) if data is not None else None)
+                            str(data) if data is not None else None, label)
     with grid_sweep.cluster(scheduler, workers) as client:
         rows = grid_sweep.run(cells, output, client, progress, str(keep) if keep else None, on_start)
     if markdown is not None:

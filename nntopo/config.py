@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .data.datasets import DATASETS, classes_of
+from .data.datasets import NAMES, classes_of
 from .errors import ConfigError, NntopoError
 from .nets.activations import ACTIVATIONS
 from .ranges import MAX_DIM, RANGES, in_range, one_of, range_text
@@ -57,9 +57,12 @@ class DataConfig:
     """The data a network is trained on: a dataset of the registry, sampled with `seed`, or the
     user's CSV of points (userdata.py)."""
 
-    dataset: str | None = None  # a key of DATASETS; None with csv
+    dataset: str | None = None  # a name of datasets.NAMES (synthetic or real); None with csv
     csv: str | None = None  # the user's points (a CSV file), instead of a dataset
-    points: int = 250  # points per class of a dataset's sample
+    label: str | None = None  # the CSV's label column, by its header's name (None: the last)
+    # Points per class of a synthetic dataset's sample; a real dataset's training points per
+    # class at most (of the part not held out: data/real.py)
+    points: int = 250
     classes: int | None = None  # a dataset of any number of classes (blobs): how many; None: its own
     seed: int = 0  # of the sample and of the initialisations
 
@@ -71,8 +74,10 @@ class DataConfig:
             if self.classes is not None:
                 raise ConfigError("classes", self.classes, "is for the blobs dataset; a CSV's classes are its labels")
         else:
-            one_of("dataset", self.dataset, DATASETS)
-            classes_of(self.dataset, self.classes)  # the dataset's own number, or blobs' in range
+            one_of("dataset", self.dataset, NAMES)
+            classes_of(self.dataset, self.classes)
+            if self.label is not None:
+                raise ConfigError("label", self.label, "names a CSV's label column; a dataset has its own")  # the dataset's own number, or blobs' in range
         for name in ("points", "seed"):  # numbers of any integer type, kept as Python ints
             object.__setattr__(self, name, int(in_range(name, getattr(self, name))))
 
@@ -95,6 +100,7 @@ class ModelFile:
 
     model: str  # a .pt2 (torch.export.save) or TorchScript file; never a torch.save pickle
     csv: str  # the points (userdata.py); the labels in sorted order are the head's outputs 0, 1, ...
+    label: str | None = None  # the CSV's label column, by its header's name (None: the last)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model", str(self.model))
@@ -125,9 +131,10 @@ class NetConfig:
                               f"once (all layers) or once per layer (layers {self.layers})")
         in_range("anchors", self.anchors)
         in_range("field_width", self.field_width)
-        if self.layers and max(self.dims()) > MAX_DIM:  # the width is in range: the data is wider
-            raise ConfigError("in_dim", self.in_dim, f"the videos show representations of up to "
-                              f"{MAX_DIM} dimensions")
+        in_range("in_dim", self.in_dim)
+        if self.layers and max(self.dims()[1:]) > MAX_DIM:  # a vector-field step keeps the data's width
+            raise ConfigError("in_dim", self.in_dim, f"a vector-field layer keeps the data's dimension; the "
+                              f"videos show representations of up to {MAX_DIM} (a dense first layer narrows it)")
 
     def types(self) -> tuple[str, ...]:
         """The type of every hidden layer: (layers,)."""

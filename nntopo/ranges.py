@@ -9,13 +9,14 @@ import numbers
 from .errors import ConfigError
 
 MAX_DIM = 256  # the widest representation the videos show (wider than 3: through a projection)
+MAX_INPUT = 1024  # the widest input: a dense first layer narrows it (nets/reduce.py); MNIST is 784
 MAX_SEED = 2**32 - 1  # seeds are 0 ... 2^32 - 1, like numpy's
 
 # Every number a user can give, and its range: (lowest, highest, whether the lowest itself is
 # allowed). The checks below and the CLI's errors read this table; nothing else states a range.
 RANGES: dict[str, tuple[float, float, bool]] = {
     # the network (NetConfig)
-    "layers": (0, 64, True), "width": (1, MAX_DIM, True), "anchors": (1, 256, True),
+    "in_dim": (1, MAX_INPUT, True), "layers": (0, 64, True), "width": (1, MAX_DIM, True), "anchors": (1, 256, True),
     "field_width": (0.0, 100.0, False),
     # training (TrainConfig) and the data
     "steps": (1, 1_000_000, True), "restarts": (1, 100, True), "snapshot_every": (1, 1_000_000, True),

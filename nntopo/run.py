@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from .config import DataConfig, ModelFile, NetConfig, Progress, RenderOptions, TrainConfig, check_scene
+from .config import MAX_DIM, DataConfig, ModelFile, NetConfig, Progress, RenderOptions, TrainConfig, check_scene
 from .errors import NntopoError
 from .recording import Recording
 
@@ -62,28 +62,42 @@ def prepare(source: Source, net: NetConfig | None = None, train: TrainConfig | N
         from .yourmodel.read import file_kind
 
         file_kind(Path(source.model))  # a file that is no model, or a pickle, is refused before torch loads
-        table = load_table(source.csv)
+        table = load_table(source.csv, label=source.label)
         if opts is not None:  # the model's widths are not read yet: the input's; a file has no history
             check_scene(opts.scene, [table.X.shape[1], 2], snapshots=0)
-            check_memory(opts, len(table.X), table.X.shape[1])
+            check_memory(opts, len(table.X), min(table.X.shape[1], MAX_DIM))
         return Plan(source, table=table)
     if not isinstance(source, DataConfig):
         raise NntopoError(f"a recording comes from a DataConfig, a ModelFile, a Recording or a recording's "
                           f"path; not {type(source).__name__}")
-    table = load_table(source.csv) if source.csv is not None else None
+    table = load_table(source.csv, label=source.label) if source.csv is not None else None
     if table is not None:
         in_dim, points = table.X.shape[1], len(table.X)
     else:
-        from .data.datasets import DATASETS
+        from .data.datasets import REAL, dim_of
 
-        in_dim, points = DATASETS[source.dataset].dim, source.points * source.n_classes
+        in_dim, points = dim_of(source.dataset), source.points * source.n_classes
+        if source.dataset in REAL:
+            from .data.real import available
+
+            available(source.dataset)  # its package, before a progress bar
+            points = min(points, REAL[source.dataset].size)
     net = replace(net or NetConfig(), in_dim=in_dim)
     train = train or TrainConfig()
     if opts is not None:  # refused before minutes of training, not after
         dims = net.dims()
         check_scene(opts.scene, dims)
-        check_memory(opts, points, max(dims), len(dims) - 1)
+        check_memory(opts, points, carried_width(net), len(dims) - 1)
     return Plan(source, net, train, table)
+
+
+def carried_width(net: NetConfig) -> int:
+    """The widest representation the video carries: a wide input a dense first layer reads is
+    carried in its principal directions and that layer's rows (nets/reduce.py)."""
+    dims = net.dims()
+    first = net.types()[0] if net.layers else "dense"
+    k = dims[0] if first != "dense" else min(dims[0], 3 + (dims[1] if net.layers else 10))
+    return max([k] + dims[1:])
 
 
 def check_render(rec: Recording, opts: RenderOptions) -> None:
@@ -95,9 +109,10 @@ def check_render(rec: Recording, opts: RenderOptions) -> None:
     dims = [rec.X.shape[1]] + rec.net.widths
     if opts.scene == "training":
         check_scene("training", dims, len(rec.snapshots))
+        widest = max(dims)
     else:
-        drawable(rec)
-    check_memory(opts, len(rec.X), max(dims), len(rec.net.layers))
+        widest = drawable(rec).dim  # the padded dimension of what the video carries
+    check_memory(opts, len(rec.X), widest, len(rec.net.layers))
 
 
 def obtain(plan: Plan, progress: Progress | None = None, child: bool = False,

@@ -3,7 +3,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nntopo import cli, recording
-from nntopo.data.datasets import DATASETS
+from nntopo.data.datasets import DATASETS, NAMES
 
 
 def run(*args):
@@ -99,7 +99,10 @@ def test_datasets_lists_every_dataset():
     code, out, _ = run("datasets")
     assert code == 0
     lines = out.strip().splitlines()
-    assert [line.split()[0] for line in lines] == list(DATASETS)
+    assert [line.split()[0] for line in lines] == list(NAMES)
+    real = {line.split()[0]: line for line in lines[len(DATASETS):]}
+    assert "784D" in real["mnist"] and "10 classes, 5,000 points" in real["mnist"]
+    assert "4D" in real["iris"] and "3 classes, 150 points" in real["iris"]
 
 
 def test_help_exits_cleanly():

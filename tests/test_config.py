@@ -62,7 +62,7 @@ def test_quality_sizes_are_even():
 
 # Every entry of RANGES, just past each end: the object that owns the number refuses it.
 OWNERS = {
-    "layers": lambda v: NetConfig(2, v, 2), "width": lambda v: NetConfig(2, 0, v),
+    "in_dim": lambda v: NetConfig(v, 1, 2), "layers": lambda v: NetConfig(2, v, 2), "width": lambda v: NetConfig(2, 0, v),
     "anchors": lambda v: NetConfig(2, 1, 2, anchors=v), "field_width": lambda v: NetConfig(2, 1, 2, field_width=v),
     "points": lambda v: DataConfig("spirals", points=v), "seed": lambda v: DataConfig("spirals", seed=v),
     "classes": lambda v: DataConfig("blobs", classes=v), "fps": lambda v: RenderOptions(fps=v),

@@ -32,7 +32,8 @@ figcaption h2 { font-size: 1.1rem; margin: 0.6rem 0 0.2rem; font-family: DejaVu 
 def _numbers(m: dict) -> str:
     parts = [f"training {100 * m['train_accuracy']:.1f}%"]
     if m.get("test_accuracy") is not None:
-        fresh = f" ({m['test_points']:,} fresh points)" if isinstance(m.get("test_points"), int) else ""
+        kind = m.get("test") or "fresh"
+        fresh = f" ({m['test_points']:,} {kind} points)" if isinstance(m.get("test_points"), int) else ""
         parts.append(f"test {100 * m['test_accuracy']:.2f}%{fresh}")
     if m.get("max_stretch") is not None:
         parts.append(f"max stretch |J| {m['max_stretch']:.3g}")

@@ -18,11 +18,11 @@ from .. import api
 from ..catalogue.figures import FIGURES
 from ..config import DataConfig, GridConfig, KnnStudy, RenderOptions, TrainConfig
 from ..deck import QUALITY as DECK_QUALITY
-from ..data.datasets import DATASETS
+from ..data.datasets import DATASETS, REAL
 from ..errors import NntopoError
 from .console import Bars, OneLineErrors, say
 from .options import (NET, RENDER, TRAIN, ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Background,
-                      BackgroundOpt, ClassesOpt, DataOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt,
+                      BackgroundOpt, ClassesOpt, DataOpt, LabelOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt,
                       Format, FormatOpt, FpsOpt, FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt,
                       NoOverwriteOpt, OverlayOpt, Per, PointsOpt, Quality, QualityOpt, Scene, SceneOpt, SeedOpt,
                       StepsOpt, TransparentOpt, VerboseOpt, View, ViewOpt, WidthOpt, name_of, net_config,
@@ -38,16 +38,20 @@ app = typer.Typer(
 )
 @app.command()
 def datasets() -> None:
-    """List the datasets, one line each."""
+    """List the datasets, one line each: the synthetic ones (sampled afresh), then the real ones
+    (shipped inside packages; tested on a held-out part)."""
     for d in DATASETS.values():
-        typer.echo(f"{d.name:<14}{d.dim}D  {d.summary}")
+        typer.echo(f"{d.name:<14}{d.dim:>4}D  {d.summary}")
+    for r in REAL.values():
+        extra = f" (pip install 'nntopo[{r.extra}]')" if r.extra else ""
+        typer.echo(f"{r.name:<14}{r.dim:>4}D  {r.summary}; {r.classes} classes, {r.size:,} points{extra}")
 
 
 @app.command()
 def train(
     dataset: Annotated[Optional[DatasetName], typer.Argument(help="Which dataset (or --data).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Recording to write (.npz).")] = None,
-    data: DataOpt = None, layers: LayersOpt = NET.layers, width: WidthOpt = NET.width,
+    data: DataOpt = None, label: LabelOpt = None, layers: LayersOpt = NET.layers, width: WidthOpt = NET.width,
     activation: ActOpt = ActivationName[NET.activation], layer_type: LayerTypeOpt = None,
     anchors: AnchorsOpt = NET.anchors, field_width: FieldWidthOpt = NET.field_width,
     fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DataConfig.seed, steps: StepsOpt = TRAIN.steps,
@@ -56,7 +60,8 @@ def train(
     """Train a network and write its recording (.npz) without rendering."""
     from ..atomic import check_output
 
-    source = source_of(dataset, data, points=points, classes=classes, seed=seed, offered=("dataset", "data"))
+    source = source_of(dataset, data, points=points, classes=classes, seed=seed, offered=("dataset", "data"),
+                       label=label)
     if output is None:
         raise NntopoError("Missing option '--output' / '-o': where to write the recording (.npz)")
     check_output(output, ".npz")
@@ -73,7 +78,7 @@ def render(
     layers: LayersOpt = NET.layers, width: WidthOpt = NET.width, activation: ActOpt = ActivationName[NET.activation],
     layer_type: LayerTypeOpt = None, anchors: AnchorsOpt = NET.anchors, field_width: FieldWidthOpt = NET.field_width,
     fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DataConfig.seed, steps: StepsOpt = TRAIN.steps,
-    points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None,
+    points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None, label: LabelOpt = None,
     from_file: Annotated[Optional[Path], typer.Option("--from", help="Render this recording instead of training.")] = None,
     quality: QualityOpt = Quality[RENDER.quality], fps: FpsOpt = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write (default renders/NAME.mp4).")] = None,
@@ -88,7 +93,7 @@ def render(
 
     Videos get a poster beside them: their last frame as NAME.png.
     """
-    source = source_of(dataset, data, from_file, model, points, classes, seed)
+    source = source_of(dataset, data, from_file, model, points, classes, seed, label=label)
     opts = render_options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay,
                           scene, view)
     net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
@@ -146,7 +151,7 @@ def slides(
     layers: LayersOpt = NET.layers, width: WidthOpt = NET.width, activation: ActOpt = ActivationName[NET.activation],
     layer_type: LayerTypeOpt = None, anchors: AnchorsOpt = NET.anchors, field_width: FieldWidthOpt = NET.field_width,
     fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DataConfig.seed, steps: StepsOpt = TRAIN.steps,
-    points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None, model: ModelOpt = None,
+    points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None, label: LabelOpt = None, model: ModelOpt = None,
     quality: Annotated[Quality, typer.Option(
         "--quality", help="The clips' size: low 480p15, medium 720p30 (default), high 1080p60.")] = Quality[DECK_QUALITY],
     fps: FpsOpt = None, background: BackgroundOpt = Background[RENDER.background], view: ViewOpt = View[RENDER.view],
@@ -155,7 +160,7 @@ def slides(
     """Make a deck for a talk: the layer-by-layer video cut at every stage, a clip per slide that
     plays when the slide opens, each stage's numbers as speaker notes; print its path."""
     source = source_of(dataset, data, from_file, model, points, classes, seed, figure,
-                     ("dataset", "data", "from_file", "figure"))
+                       ("dataset", "data", "from_file", "figure"), label)
     if output is None:
         raise NntopoError("Missing option '--output' / '-o': where to write the deck (.pptx, .html or .pdf)")
     opts = RenderOptions(quality.value, fps, verbose, view=view.value)
@@ -176,7 +181,7 @@ def sweep_grid(
     activation: Annotated[str, typer.Option("--activation", help="Activations, like tanh,relu.")] = GridConfig.activation,
     layer_type: Annotated[str, typer.Option("--layer-type", help="dense, vector-field, or both.")] = GridConfig.layer_type,
     seeds: Annotated[str, typer.Option("--seeds", help="Seeds, like 0-9.")] = GridConfig.seeds,
-    steps: StepsOpt = TRAIN.steps, points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None,
+    steps: StepsOpt = TRAIN.steps, points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None, label: LabelOpt = None,
     scheduler: Annotated[Optional[str], typer.Option(
         "--scheduler", help="A Dask scheduler's address (tcp://host:port); default: a local cluster.")] = None,
     workers: Annotated[Optional[int], typer.Option(
@@ -199,7 +204,7 @@ def sweep_grid(
             bars.start("sweep", to_run)
 
         try:
-            rows = api.sweep([d.value for d in datasets or []], output, data=data,
+            rows = api.sweep([d.value for d in datasets or []], output, data=data, label=label,
                              layers=layers, width=width, activation=activation, layer_type=layer_type, seeds=seeds,
                              steps=steps, points=points, classes=classes, scheduler=scheduler, workers=workers,
                              keep=keep, markdown=markdown, plot=plot, progress=bars.advance, on_start=started)

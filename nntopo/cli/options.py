@@ -14,7 +14,7 @@ from ..nets.activations import ACTIVATIONS
 from ..config import (ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, PER, QUALITIES, SCENES, VIEWS, DataConfig, ModelFile,
                       NetConfig, RenderOptions, TrainConfig, RANGES, range_text)
 from ..errors import NntopoError
-from ..data.datasets import DATASETS, DEFAULT_CLASSES
+from ..data.datasets import DEFAULT_CLASSES, NAMES
 from ..catalogue.figures import FIGURES
 from ..knn.digits import DIGITS
 
@@ -24,7 +24,7 @@ def _choices(name: str, keys) -> type[enum.Enum]:
     return enum.Enum(name, {k: k for k in keys}, type=str)
 
 
-DatasetName = _choices("DatasetName", DATASETS)
+DatasetName = _choices("DatasetName", NAMES)
 ActivationName = _choices("ActivationName", ACTIVATIONS)
 LayerType = _choices("LayerType", LAYER_TYPES)
 Quality = _choices("Quality", QUALITIES)
@@ -38,7 +38,10 @@ FigureName = _choices("FigureName", FIGURES)
 KnnDataset = _choices("KnnDataset", [*DIGITS, "all"])
 
 DataOpt = Annotated[Optional[Path], typer.Option(
-    "--data", help="Your own points instead of a dataset: a CSV of x, y[, z], label rows.")]
+    "--data", help="Your own points instead of a dataset: a CSV of rows of numbers and a label (the last "
+    "column, or --label); a header line names the columns. 1 to 1024 features.")]
+LabelOpt = Annotated[Optional[str], typer.Option(
+    "--label", help="With --data: the label column, by its name in the header (default: the last column).")]
 ModelOpt = Annotated[Optional[Path], typer.Option(
     "--model", help="Your own trained network: a .pt2 (torch.export.save) or TorchScript file, "
     "rendered on the points of --data (never a torch.save pickle).")]
@@ -59,7 +62,8 @@ StepsOpt = Annotated[int, typer.Option("--steps", help=f"Full-batch training ste
 ClassesOpt = Annotated[Optional[int], typer.Option(
     "--classes", help=f"blobs: how many classes ({range_text('classes')}; default {DEFAULT_CLASSES}). Other "
     f"datasets have their own number; a --data CSV's classes are its labels (up to {RANGES['classes'][1]}).")]
-PointsOpt = Annotated[int, typer.Option("--points", help=f"Data points per class ({range_text('points')}).")]
+PointsOpt = Annotated[int, typer.Option("--points", help=f"Data points per class ({range_text('points')}; a real "
+                                        "dataset: its training points per class, at most).")]
 QualityOpt = Annotated[Quality, typer.Option("--quality", help="Size: low 480p15, medium 720p30, high 1080p60, 4k.")]
 FpsOpt = Annotated[Optional[int], typer.Option("--fps", help=f"Frames per second (default: by quality; {range_text('fps')}).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")]
@@ -105,11 +109,13 @@ def render_options(quality, fps, verbose, fmt, background, transparent, all_fram
 
 def source_of(dataset, data: Path | None, from_file: Path | None = None, model: Path | None = None,
               points: int = DataConfig.points, classes: int | None = None, seed: int = DataConfig.seed, figure=None,
-              offered: tuple[str, ...] = ("dataset", "data", "from_file")):
+              offered: tuple[str, ...] = ("dataset", "data", "from_file"), label: str | None = None):
     """What a command works on, from its options: exactly one of those it `offered` (a DATASET,
     --data, --from, --figure); --model takes --data as its points."""
     if model is not None and data is None:
-        raise NntopoError("--model needs --data: the points (a CSV of x, y[, z], label rows) to carry through it")
+        raise NntopoError("--model needs --data: the points (a CSV of features and a label) to carry through it")
+    if label is not None and data is None:
+        raise NntopoError("--label names the label column of a --data CSV; give --data")
     given = {"dataset": dataset, "data": data, "from_file": from_file, "figure": figure}
     if sum(given[k] is not None for k in offered) != 1:
         names = [{"dataset": "a DATASET", "data": "--data CSV", "from_file": "--from RECORDING",
@@ -121,9 +127,9 @@ def source_of(dataset, data: Path | None, from_file: Path | None = None, model: 
         return figure.value
     if model is not None:
         DataConfig(csv=str(data), classes=classes)  # the rule for --classes on a CSV, said once
-        return ModelFile(str(model), str(data))
+        return ModelFile(str(model), str(data), label)
     if data is not None:
-        return DataConfig(csv=str(data), points=points, classes=classes, seed=seed)
+        return DataConfig(csv=str(data), label=label, points=points, classes=classes, seed=seed)
     return DataConfig(dataset.value, points=points, classes=classes, seed=seed)
 
 

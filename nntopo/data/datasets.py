@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .real import REAL
+
 Array = np.ndarray
 EXTENT = 1.2  # half-width of the input window the scenes show, for the plane's datasets and CSVs
 
@@ -231,9 +233,19 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
+# Every dataset a name gives: the synthetic ones above (sampled afresh), then the real ones that
+# ship inside packages (data/real.py: a seeded, stratified held-out split replaces a fresh sample).
+NAMES: tuple[str, ...] = tuple(DATASETS) + tuple(REAL)
+
+
+def dim_of(name: str) -> int:
+    """The input dimension of dataset `name` (a key of NAMES)."""
+    return DATASETS[name].dim if name in DATASETS else REAL[name].dim
+
+
 def classes_of(name: str, classes: int | None = None) -> int:
     """How many classes dataset `name` has when `classes` are asked for (None: its own number)."""
-    d = DATASETS[name]
+    d = DATASETS.get(name) or REAL[name]
     if d.classes:
         if classes not in (None, d.classes):
             from ..errors import ConfigError

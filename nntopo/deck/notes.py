@@ -50,7 +50,7 @@ def stage(s: StageReport, names: tuple[str, ...]) -> str:
 
 
 def title(rep: Report) -> str:
-    test = f" and {100 * rep.test_accuracy:.2f}% on fresh points" if rep.test_accuracy is not None else ""
+    test = f" and {100 * rep.test_accuracy:.2f}% on {_test(rep)}" if rep.test_accuracy is not None else ""
     sep = ("a straight line already separates them" if rep.input_separable
            else "no straight line separates them")
     return (f"The data: {rep.dataset}, {len(rep.classes)} classes; at the input, {shapes(rep.classes, rep.input_betti)}, "
@@ -62,7 +62,12 @@ def final(rep: Report) -> str:
     where = rep.separable_words()
     return (f"The last representation. The classes first become linearly separable at: {where}. "
             f"Training accuracy {100 * rep.train_accuracy:.1f}%"
-            + (f", {100 * rep.test_accuracy:.2f}% on fresh points." if rep.test_accuracy is not None else "."))
+            + (f", {100 * rep.test_accuracy:.2f}% on {_test(rep)}." if rep.test_accuracy is not None else "."))
+
+
+def _test(rep: Report) -> str:
+    """What the test accuracy is of, in words."""
+    return "held-out points" if getattr(rep, "test", None) == "held-out" else "fresh points"
 
 
 def act(a: Act, rep: Report) -> list[str]:

@@ -113,6 +113,30 @@ class LinearPath:
         eye = np.broadcast_to(np.eye(len(self.P)), (len(t),) + self.P.shape)
         return self.rows(eye, t)
 
+    def rotate(self, B: np.ndarray) -> np.ndarray:
+        """U B for columns B (n, m): where the path's rotation takes a view's basis."""
+        return (_turn(B.T[None] @ self.Q, self.planes, -np.ones(1)) @ self.Q.T)[0].T
+
+    def seen(self, x: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The points p(t) x, x (P, n), seen through a view of m dimensions that turns with the
+        path's rotation: (T, P, m) at times t (T,). The view at the end, b, should be turned to
+        follow U a (projection.fit's `turns`): then a^T U^T b is positive definite and the glide
+        from a to U^T b never passes a degenerate frame.
+
+        The view's basis is R(t) C(t), R(t) = exp(t log U), C(t) the polar factor of
+        (1 - t) a + t U^T b: it is a (n, m) at t = 0 and b at t = 1, as the views of the blocks
+        before and after are, and in between the rotation drops out of the picture,
+        (R C)^T R S x = C^T S x. A wide layer's rotation turns many planes by large angles;
+        through a fixed view its points would swing in and out of the picture, through this one
+        they move as the stretch S(t) = (1 - t) I + t P and the view's own glide move them."""
+        t = np.asarray(t, dtype=np.float64)
+        Utb = (_turn(b.T[None] @ self.Q, self.planes, np.ones(1)) @ self.Q.T)[0].T  # U^T b, (n, m)
+        tt = t[:, None, None]
+        U, _, Vt = np.linalg.svd((1.0 - tt) * a + tt * Utb, full_matrices=False)
+        C = U @ Vt  # (T, n, m)
+        return ((1.0 - tt) * np.einsum("pn,tnm->tpm", x, C)
+                + tt * np.einsum("pn,tnm->tpm", x @ self.P, C))
+
     def rows(self, A: np.ndarray, t: np.ndarray) -> np.ndarray:
         """A(t) p(t) for rows A (T, m, n) at times t (T,): (T, m, n), without forming p(t).
 

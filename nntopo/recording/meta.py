@@ -19,6 +19,9 @@ from ..errors import NntopoError
 from .validate import RecordingError
 
 SOURCES = ("dataset", "csv", "torch")  # nntopo's sample of a dataset, the user's CSV, the user's model
+# What a test accuracy is of: a dense fresh sample of a synthetic dataset's true sets, or the
+# seeded, stratified part of a real dataset held out of training (data/real.py).
+TESTS = ("fresh", "held-out")
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,12 @@ class Data:
     n_points: int | None = None  # the user's points (CSV or model)
     path: str | None = None  # the CSV as given
     sha256: str | None = None  # the CSV's content
-    # The affine map that moved the user's points into the window: x_window = (x - center) / scale.
+    # The affine map that moved the user's points into the window: x_window = (x - center) / scale,
+    # one factor for all axes (a number) or one per feature (a list, features in different units).
     center: tuple[float, ...] | None = None
-    scale: float | None = None
+    scale: float | tuple[float, ...] | None = None
     labels: tuple[str, ...] | None = None  # the CSV's labels, or a dataset's letters for C > 2 (as written)
+    features: tuple[str, ...] | None = None  # the features' names (a CSV's header, a real dataset's)
 
     @property
     def sampleable(self) -> bool:
@@ -59,8 +64,9 @@ class Metrics:
     """What was measured when the recording was made."""
 
     train_accuracy: float  # on the recorded points, recomputed from the recorded (float64) network
-    test_accuracy: float | None = None  # on fresh points of a dataset's true sets
-    test_points: int | None = None  # how many fresh points
+    test_accuracy: float | None = None  # on fresh points of a dataset's true sets, or held-out points
+    test_points: int | None = None  # how many
+    test: str | None = None  # which test: one of TESTS; None with a test_accuracy: "fresh" (older files)
     max_stretch: float | None = None  # the largest singular value of the network's Jacobian at the data
     p99_stretch: float | None = None  # its 99th percentile
     loss: float | None = None  # the training objective (or the cross-entropy of the user's model)
@@ -135,8 +141,10 @@ class Meta:
             path=d.get("path", "text", _is_text),
             sha256=d.get("sha256", "text", _is_text),
             center=_tuple(d.get("center", "a list of numbers", _numbers)),
-            scale=d.get("scale", "a positive number", lambda v: is_number(v) and v > 0),
+            scale=_scale(d.get("scale", "a positive number or a list of them", lambda v: _positive(v) or (
+                isinstance(v, list) and len(v) > 0 and all(map(_positive, v))))),
             labels=_texts(d.get("labels", "a list of text", _is_texts)),
+            features=_texts(d.get("features", "a list of text", _is_texts)),
         )
         m = _Fields(top.get("metrics", "an object", _is_dict, required=True), ("metrics",))
         steps = m.get("field_steps", "a list of objects", lambda v: isinstance(v, list) and all(
@@ -146,6 +154,7 @@ class Meta:
             train_accuracy=m.get("train_accuracy", "a number 0 ... 1", _fraction, required=True),
             test_accuracy=m.get("test_accuracy", "a number 0 ... 1", _fraction),
             test_points=m.get("test_points", "a whole number", _is_count),
+            test=m.get("test", f"one of {', '.join(TESTS)}", lambda v: v in TESTS),
             max_stretch=m.get("max_stretch", "a number", is_number),
             p99_stretch=m.get("p99_stretch", "a number", is_number),
             loss=m.get("loss", "a number", is_number),
@@ -262,6 +271,14 @@ def _is_dict(v) -> bool:
 
 def _fraction(v) -> bool:
     return is_number(v) and 0 <= v <= 1
+
+
+def _positive(v) -> bool:
+    return is_number(v) and v > 0
+
+
+def _scale(v):
+    return v if v is None or not isinstance(v, list) else tuple(float(x) for x in v)
 
 
 def _numbers(v) -> bool:

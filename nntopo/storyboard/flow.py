@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from dataclasses import replace
+
 from ..nets import isotopy
+from ..nets.reduce import Reduction, reduce
 from ..config import MAX_DIM, VIEWS
 from ..errors import NntopoError
 from ..recording import Recording
@@ -23,14 +26,33 @@ from .timeline import Block, Frames, Kind, Storyboard
 CHUNK = 64  # frames computed at once in the view's pass
 
 
+def carried(rec: Recording) -> tuple[Recording, Reduction | None]:
+    """`rec` in the coordinates the video carries its input in: an input of SHEET_FROM or more
+    dimensions read by a dense layer is carried in the span of its principal directions and the
+    first map's rows (nets/reduce.py), the same outputs exactly; any other as it is."""
+    if rec.X.shape[1] < plane.SHEET_FROM:
+        return rec, None
+    red = reduce(rec.net, rec.X)
+    if red is None:
+        return rec, None
+    return replace(rec, X=rec.X @ red.basis, net=red.net), red
+
+
 def drawable(rec: Recording) -> isotopy.Plan:
-    """The layer-by-layer plan of `rec`, if the video can show it: representations of up to
-    MAX_DIM dimensions (wider than the picture: through a projection, projection.py); else a
-    one-line NntopoError."""
+    """The layer-by-layer plan of `rec` (in the coordinates `carried` gives), if the video can
+    show it: representations of up to MAX_DIM dimensions (wider than the picture: through a
+    projection, projection.py); else a one-line NntopoError."""
+    return _plan(carried(rec)[0])
+
+
+def _plan(rec: Recording) -> isotopy.Plan:
+    """drawable's checks and plan of a recording already carried."""
     widest = max([rec.X.shape[1]] + rec.net.widths)
     if widest > MAX_DIM:  # before the plan, which costs O(width^3) per layer
-        raise NntopoError(f"this network has a {widest}-dimensional representation; the videos "
-                          f"show up to {MAX_DIM} dimensions (inspect measures any width)")
+        what = (f"a {widest}-dimensional representation" if max(rec.net.widths, default=0) == widest
+                else f"a {widest}-dimensional input its first layer does not narrow")
+        raise NntopoError(f"this network has {what}; the videos show up to {MAX_DIM} dimensions "
+                          "(inspect measures any width)")
     return isotopy.plan(rec.net, rec.X.shape[1])
 
 
@@ -45,8 +67,10 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     3D, turning, or to the plane.
     """
     timing = timing or Timing(fps)
+    own = rec  # as recorded: the panel describes it
+    rec, red = carried(rec)  # the same outputs, in the coordinates carried
     in_dim = rec.X.shape[1]
-    plan = drawable(rec)
+    plan = _plan(rec)
     D = plan.dim
     E = min(D, VIEWS[view])  # dimensions of the picture
     extent = rec.meta.data.extent
@@ -58,19 +82,24 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         blocks = script.with_notes(blocks, overlay)
 
     # What moves: grid anchors, data, heat-map rings, decision boundary, in one padded array.
-    grid0 = plane.grid(extent, in_dim, detail)  # (L, S, d)
+    sheet = plane.sheet(rec.X) if own.X.shape[1] >= plane.SHEET_FROM else None
+    grid0 = plane.grid(extent, in_dim, detail) if sheet is None else plane.sheet_grid(sheet, detail)  # (L, S, d)
     L, S = grid0.shape[:2]
     C = rec.net.classes
     heat_classes = np.zeros(0, int)  # C-way: each heat level's class (-1: the window)
-    if in_dim > 2:  # a 3D input: the heat map would fill the space and hide the data
+    if in_dim == 3 and sheet is None:  # a 3D input: the heat map would fill the space and hide the data
         rings, heat_levels, bounds = [], np.zeros(0), []
     elif C == 2:
-        rings, heat_levels, bounds = plane.heat_map(plan.net.probability, extent, in_dim, detail)
+        rings, heat_levels, bounds = plane.heat_map(plan.net.probability, extent, in_dim, detail, sheet)
     else:
-        rings, heat_classes, heat_levels, bounds = plane.class_map(plan.net.probabilities, extent, in_dim, detail)
+        rings, heat_classes, heat_levels, bounds = plane.class_map(plan.net.probabilities, extent, in_dim,
+                                                                   detail, sheet)
     if not detail.heat_levels:  # no colours, but the boundary stays
         rings, heat_levels, heat_classes = [], np.zeros(0), np.zeros(0, int)
     ring_pts = [np.concatenate(level) if level else np.zeros((0, 2)) for level in rings]
+    if sheet is not None:  # the sheet's (u, v) into input coordinates
+        ring_pts = [sheet.lift(p) for p in ring_pts]
+        bounds = [sheet.lift(b) for b in bounds]
     parts = ([grid0.reshape(-1, in_dim), rec.X] + ring_pts + list(bounds))
     x0 = np.concatenate([isotopy.pad(p, D) for p in parts])  # (P, D)
     cuts = np.cumsum([len(p) for p in parts])[:-1]
@@ -88,17 +117,38 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         if b.kind is Kind.STAGE:
             x = isotopy.stage_end(plan.layers[b.layer], b.stage, x)
     final = x
-    starts = np.cumsum([0] + [b.frames for b in blocks])
-    T = int(starts[-1])
     N = len(rec.X)
-    # The outro: the separating line (2D) or plane (3D) fades in over the FADE block.
-    has_fade = len(blocks) >= 2 and blocks[-2].kind is Kind.FADE
-    n_out = blocks[-2].frames + blocks[-1].frames if has_fade else 0
-    n_fade = blocks[-2].frames if has_fade else 0
-    # The picture's basis at every key, ending on the classifier's direction(s) (projection.py),
-    # turned for the camera as it is halfway through the outro.
-    axes = camera.axes(T - n_out // 2, fps) if E == 3 and has_fade else None
-    proj = projection.fit(keys + [final], slice(G, G + N), plan.head_w, E, axes)
+    turns = {i + 1: plan.layers[b.layer].path.rotate for i, b in enumerate(blocks)
+             if b.kind is Kind.STAGE and b.stage == "linear"}
+
+    def place(i: int, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Points x (P', D) at the start of block i at its times t (n,), in the picture: (n, P', E)."""
+        b = blocks[i]
+        if b.kind is not Kind.STAGE:
+            y = x @ proj.keys[i]
+            return np.broadcast_to(y, (len(t),) + y.shape)
+        lp = plan.layers[b.layer]
+        if b.stage == "linear" and proj.projected:  # a view that turns with the rotation
+            return lp.path.seen(x, t, proj.keys[i], proj.keys[i + 1])
+        return isotopy.stage(lp, b.stage, x, t, proj.bases(i, t))
+
+    for paced in (False, True):
+        starts = np.cumsum([0] + [b.frames for b in blocks])
+        T = int(starts[-1])
+        # The outro: the separating line (2D) or plane (3D) fades in over the FADE block.
+        has_fade = len(blocks) >= 2 and blocks[-2].kind is Kind.FADE
+        n_out = blocks[-2].frames + blocks[-1].frames if has_fade else 0
+        n_fade = blocks[-2].frames if has_fade else 0
+        # The picture's basis at every key, ending on the classifier's direction(s) (projection.py),
+        # turned for the camera as it is halfway through the outro.
+        axes = camera.axes(T - n_out // 2, fps) if E == 3 and has_fade else None
+        proj = projection.fit(keys + [final], slice(G, G + N), plan.head_w, E, axes, turns)
+        if paced or not proj.projected:
+            break
+        longer = _paced(blocks, keys, slice(G, G + N), place)
+        if longer == blocks:
+            break
+        blocks = longer  # then the camera's axes at the outro, and so the last basis, once more
 
     def positions(start: int, stop: int, sel=slice(None)) -> np.ndarray:
         """Positions in the picture (stop - start, P', E) of the points `sel` in frames
@@ -108,13 +158,8 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
             a, e = max(start, starts[i]), min(stop, starts[i + 1])
             if a >= e:
                 continue
-            x = keys[i][sel]
-            if b.kind is Kind.STAGE:
-                t = script.stage_times(b)[a - starts[i] : e - starts[i]]
-                out.append(isotopy.stage(plan.layers[b.layer], b.stage, x, t, proj.bases(i, t)))
-            else:
-                y = x @ proj.keys[i]
-                out.append(np.broadcast_to(y, (e - a,) + y.shape))
+            t = script.stage_times(b)[a - starts[i] : e - starts[i]] if b.kind is Kind.STAGE else np.zeros(e - a)
+            out.append(place(i, keys[i][sel], t))
         return np.concatenate(out)
 
     arrows = _arrows(plan, blocks, rec.X, grid0.reshape(-1, in_dim), detail) if D == 2 and not input_only else None
@@ -132,17 +177,20 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     if has_fade and C == 2 and E == 3:
         patch = camera.plane_patch(W_E[0], b_E[0], ends)
         sheets = [patch] if patch is not None else []
-    elif has_fade and C > 2:
+    elif has_fade and C > 2 and _regions_fit(plan, E):
         sheets = camera.regions(W_E, b_E, ends)
     paths["plane"] = PathIndex.build([len(p) for p in sheets], closed=E == 3, smooth=False)
     corners = np.concatenate(sheets) if sheets else np.zeros((0, E))
 
-    # The view: one pass over the frames, keeping only each frame's box.
+    # The view: one pass over the frames, keeping only each frame's box. The grid's: the data lie
+    # in the window it spans, and the network carries both alike; a sheet is a plane through the
+    # data, which spread off it, so their box counts too.
+    seen = slice(0, G) if sheet is None else slice(0, G + N)
     lo, hi = np.zeros((T, 2)), np.zeros((T, 2))
     mid, radius = np.zeros((T, 2)), np.zeros(T)
     for a in range(0, T, CHUNK):
         e = min(a + CHUNK, T)
-        g = positions(a, e, slice(0, G))  # (n, G, E)
+        g = positions(a, e, seen)  # (n, G, E): the grid (and the data, off a sheet)
         if len(corners) and e > T - n_out:  # the outro's plane or regions stay in view too
             extra = np.zeros((e - a,) + corners.shape)
             extra[:] = np.where(np.arange(a, e)[:, None, None] >= T - n_out, corners, g[:, :1])
@@ -195,10 +243,44 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
             counter=np.full(n, ""),
         )
 
-    info, result = script.panel(rec, proj.note() if proj.projected else None)
+    note = proj.note() if proj.projected else ()
+    if sheet is not None:  # the input's lines (the layers are seen the same way, ending on the head)
+        note = script.input_note(own.X.shape[1], E, red.shown(E) if red is not None else None)
+    info, result = script.panel(own, note or None)
     return Storyboard(fps, tuple(blocks), source, info, result, script.wrong(rec, plan.net),
                       heat_levels, classes=script.legend(rec.classes), layout=layout,
                       heat_classes=tuple(int(k) for k in heat_classes), plane_fill=E == 3)
+
+
+PACE = 0.03  # in a projected picture, no data point moves more than this share of the picture per frame
+
+
+def _paced(blocks: list[Block], keys: list[np.ndarray], rows: slice, place) -> list[Block]:
+    """The blocks, each stage of a projected picture made long enough that its data points move
+    at most PACE of the picture's size per frame (the view of a wide layer may have to turn far:
+    a collapse's principal directions are not the ones before it). place(i, x, t): block i's
+    points x at times t in the picture."""
+    out = []
+    for i, b in enumerate(blocks):
+        if b.kind is Kind.STAGE:
+            x = keys[i][rows]
+            t = np.concatenate([[0.0], script.stage_times(b)])
+            y = place(i, x, t)  # (F + 1, N, E)
+            step = np.linalg.norm(np.diff(y, axis=0), axis=-1).max()
+            size = max(float((y.max(1) - y.min(1)).max()), 1e-12)
+            if step > PACE * size:
+                b = replace(b, frames=int(np.ceil(b.frames * step / (PACE * size))))
+        out.append(b)
+    return out
+
+
+def _regions_fit(plan: isotopy.Plan, E: int) -> bool:
+    """Are a C-way head's regions in the picture exactly its regions: the last representation fits
+    the picture, or the directions in which its scores differ do (10 classes in R^16 have 9: the
+    picture's pieces of hyperplanes would be those of a projection, not the head's)."""
+    last = plan.net.widths[-1] if plan.net.layers else plan.in_dim
+    W = plan.head_w - plan.head_w.mean(0)
+    return last <= E or np.linalg.matrix_rank(W) <= E
 
 
 def _arrows(plan: isotopy.Plan, blocks: list[Block], X: np.ndarray, grid: np.ndarray,

@@ -45,13 +45,15 @@ class Projection:
         t = np.asarray(t, dtype=np.float64)[:, None, None]
         return orthonormal((1.0 - t) * a + t * b)
 
-    def note(self) -> tuple[str, ...]:
-        """What the panel says about the projection, in short lines; () when there is none."""
+    def note(self, width: int | None = None, what: str = "") -> tuple[str, ...]:
+        """What the panel says about the projection, in short lines; () when there is none.
+        width: the widest representation it is of (default: the padded dimension); what: which
+        ('layers ': the hidden ones, when the input has its own line)."""
         if not self.projected:
             return ()
         last = "+ classifier's normal" if self.head == 1 else "+ classifier's directions"
         kept = f"{100 * self.kept:.0f}% variance"
-        return (f"R^{self.width} → R^{self.dims}: principal directions",
+        return (f"{what}R^{width or self.width} → R^{self.dims}: principal directions",
                 f"{last}; {kept}" if self.head else kept)
 
 
@@ -62,7 +64,7 @@ def orthonormal(M: np.ndarray) -> np.ndarray:
 
 
 def fit(keys: list[np.ndarray], rows: slice, head: np.ndarray | None, m: int,
-        camera: np.ndarray | None = None) -> Projection:
+        camera: np.ndarray | None = None, turns: dict | None = None) -> Projection:
     """The view at every key: the padded positions keys[k] (P, D), of which `rows` are the data
     (the same array object where nothing moved in between); the last key's array is the final
     representation, shown along the classifier's directions `head` (r, D) (None: principal only).
@@ -73,6 +75,10 @@ def fit(keys: list[np.ndarray], rows: slice, head: np.ndarray | None, m: int,
     by side), or a C-way head's two directions in the screen (its regions' boundaries edge on,
     seen as lines between sectors). A 3-unit representation is turned too: the picture is then a
     rotation of it, which the camera's own turning already is.
+
+    turns: key -> a map of bases (D, m) -> (D, m): the key ends a stage that turns space (a
+    linear stage's rotation U), and its basis follows the key before's as that turn carries it
+    (U B), not as it was (isotopy.LinearPath.seen).
     """
     D = keys[0].shape[1]
     given = _head_directions(head, m) if head is not None else np.zeros((D, 0))
@@ -85,9 +91,13 @@ def fit(keys: list[np.ndarray], rows: slice, head: np.ndarray | None, m: int,
         for k, x in enumerate(keys):
             if id(x) not in memo:
                 X = x[rows]
-                mine = given if id(x) == final else np.zeros((D, 0))
-                B = _complete(np.concatenate([mine, _principal(X, mine, m)], 1), prev, m)
-                B = B @ _procrustes(B, prev)  # the first key: as close to the input's axes as it can be
+                target = turns[k](prev) if turns and k in turns else prev
+                mine = np.zeros((D, 0))
+                if id(x) == final:  # more head directions than the picture has: those nearest the view before
+                    wide = _head_directions(head, D) if head is not None else given
+                    mine = given if wide.shape[1] <= m else _nearest(wide, target, m)
+                B = _complete(np.concatenate([mine, _principal(X, mine, m)], 1), target, m)
+                B = B @ _procrustes(B, target)  # the first key: as close to the input's axes as it can be
                 memo[id(x)] = prev = B
             bases.append(memo[id(x)])
     if camera is not None and given.shape[1] in (1, 2):
@@ -109,6 +119,13 @@ def _head_directions(head: np.ndarray, m: int) -> np.ndarray:
     _, s, Vt = np.linalg.svd(W, full_matrices=False)
     keep = s > FLAT * max(s.max(initial=0.0), 1e-300)
     return Vt[keep][:m].T
+
+
+def _nearest(H: np.ndarray, B: np.ndarray, m: int) -> np.ndarray:
+    """The m orthonormal directions (D, m) of span(H) (H (D, r) orthonormal, r > m) nearest the
+    basis B (D, m): the smallest principal angles, so the view turns as little as it can."""
+    U, _, _ = np.linalg.svd(H.T @ B, full_matrices=False)
+    return H @ U[:, :m]
 
 
 def _principal(X: np.ndarray, given: np.ndarray, m: int) -> np.ndarray:

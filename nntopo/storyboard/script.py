@@ -159,13 +159,21 @@ def panel(rec: Recording, projection: tuple[str, ...] | None = None) -> tuple[tu
     if m.class_accuracy is not None:  # C classes: each one's, a few to a line
         result.append(per_class(rec.classes, m.class_accuracy))
     if m.test_accuracy is not None:
-        n = m.test_points
-        fresh = "" if n is None else f" ({n:,} fresh points)" if n < 100_000 else f" ({n // 1000:,}k fresh points)"
-        result.append(f"test accuracy {100 * m.test_accuracy:.2f}%{fresh}")
+        n, kind = m.test_points, m.test or "fresh"
+        count = "" if n is None else f"{n:,}" if n < 100_000 else f"{n // 1000:,}k"
+        which = f" ({count} {kind} points)" if count else f" ({kind})"
+        result.append(f"test accuracy {100 * m.test_accuracy:.2f}%{which}")
     if m.max_stretch is not None and net.layers:
         p99 = f" (99th pct {m.p99_stretch:.3g})" if m.p99_stretch is not None else ""
         result.append(f"max stretch |J| = {m.max_stretch:.3g}{p99}")
     return tuple(info), tuple(result)
+
+
+def input_note(width: int, picture: int, shown: float | None) -> tuple[str, ...]:
+    """What the panel says about a wide input's picture (plane.Sheet): 'input R^64 → R^3:
+    principal directions', '31% variance; grid: the first two's plane'."""
+    share = "" if shown is None else f"{100 * shown:.0f}% variance; "
+    return (f"input R^{width} → R^{picture}: principal directions", f"{share}grid: the first two's plane")
 
 
 def per_class(names: tuple[str, ...], accuracy: list[float]) -> str:
@@ -178,7 +186,10 @@ def per_class(names: tuple[str, ...], accuracy: list[float]) -> str:
 
 
 def legend(classes: tuple[str, ...]) -> tuple[str, ...]:
-    """The legend's rows: 'class A', 'class 3', or a name as it is ('inner')."""
+    """The legend's rows: 'class A', 'class 3', or a name as it is ('inner'). Many classes named
+    by numbers (the digits) are their numbers only, so that five fit in a row."""
+    if len(classes) > 4 and all(c.lstrip("-").isdigit() for c in classes):
+        return tuple(classes)
     return tuple(f"class {c}" if len(c) == 1 or c.lstrip("-").isdigit() else c for c in classes)
 
 

@@ -21,7 +21,7 @@ COLUMNS: dict[str, str] = {
     "layer_type": "string", "seed": "int64", "steps": "int64", "points": "int64", "classes": "int64",
     "data": "string",
     # the numbers (null when the cell failed)
-    "train_accuracy": "float64", "test_error": "float64", "max_stretch": "float64", "p99_stretch": "float64",
+    "train_accuracy": "float64", "test_error": "float64", "test": "string", "max_stretch": "float64", "p99_stretch": "float64",
     "det_signs": "string", "homeomorphisms": "string", "homeomorphism": "bool", "betti_input": "string",
     "betti_last": "string", "separable_after": "int64", "parameters": "int64",
     # the run
@@ -107,9 +107,21 @@ def _typed(r: dict) -> dict:
 # --- reading them -----------------------------------------------------------------------------
 
 
+TEST_WORDS = {"fresh": "error on fresh points of the true sets", "held-out": "error on the held-out points",
+              None: "training error (no test points)"}
+
+
+def test_kind(rows: list[dict], dataset: str) -> str | None:
+    """What the errors of `dataset`'s rows are of: "fresh", "held-out", or None (training error:
+    a CSV). Files written before the column say nothing: a test error there is a fresh one."""
+    kinds = {r.get("test") or ("fresh" if r.get("test_error") is not None else None)
+             for r in rows if r["dataset"] == dataset and r.get("error") is None}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
 def groups(rows: list[dict]) -> dict[tuple, dict[tuple[int, int], list[float]]]:
-    """The dense-test errors (the training error for a CSV) of the finished rows, by (dataset,
-    activation, layer type), then by (layers, width): a list over seeds."""
+    """The test errors (fresh or held-out points; the training error for a CSV) of the finished
+    rows, by (dataset, activation, layer type), then by (layers, width): a list over seeds."""
     out: dict = {}
     for r in rows:
         if r.get("error") is not None or (r.get("test_error") is None and r.get("train_accuracy") is None):
@@ -129,7 +141,8 @@ def markdown(rows: list[dict]) -> str:
         depths = sorted({d for d, _ in cells})
         widths = sorted({w for _, w in cells})
         kind = "" if lt == "dense" else f", {lt}"
-        out.append(f"**{dataset}**, {act}{kind}: error on fresh points of the true sets, mean (min–max) over seeds\n")
+        words = TEST_WORDS[test_kind(rows, dataset)]
+        out.append(f"**{dataset}**, {act}{kind}: {words}, mean (min–max) over seeds\n")
         out.append("| layers | " + " | ".join(f"width {w}" for w in widths) + " |")
         out.append("| ---: | " + " | ".join("---:" for _ in widths) + " |")
         for d in depths:
@@ -173,7 +186,8 @@ def plot(rows: list[dict], path: str | Path) -> Path:
         ax.set_title(f"{dataset}, {act}" + ("" if lt == "dense" else f", {lt}"))
         ax.set_xlabel("hidden layers")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        ax.set_ylabel("error on fresh points (%)")
+        ax.set_ylabel({"fresh": "error on fresh points (%)", "held-out": "error on held-out points (%)"}.get(
+            test_kind(rows, dataset), "training error (%)"))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()

@@ -37,7 +37,7 @@ MAX_CELLS = 100_000  # a grid larger than this is refused: it is a typo, not a s
 
 @dataclass(frozen=True)
 class Cell:
-    dataset: str  # a key of DATASETS, or the name of the user's CSV
+    dataset: str  # a name of datasets.NAMES, or the name of the user's CSV
     layers: int  # hidden layers
     width: int  # units per dense hidden layer
     activation: str  # of the dense layers
@@ -47,10 +47,13 @@ class Cell:
     points: int = DataConfig.points  # data points per class (a dataset of the registry)
     classes: int | None = None  # blobs: how many classes
     data: str | None = None  # the user's CSV (a path every worker can read), instead of a dataset
+    label: str | None = None  # the CSV's label column (None: the last)
 
     def recipe(self) -> dict:
         """What decides the cell's numbers (the key's input), and nntopo's version."""
         out = asdict(self)
+        if self.label is None:  # the keys of cells written before --label stay theirs
+            del out["label"]
         if self.data is not None:  # the file's content, not where it lies
             out["data"] = hashlib.sha256(Path(self.data).read_bytes()).hexdigest()
         return {**out, "nntopo": __version__}
@@ -66,15 +69,16 @@ class Cell:
     def source(self) -> DataConfig:
         """The cell's data: its dataset's sample, or the user's CSV."""
         if self.data is not None:
-            return DataConfig(csv=self.data, seed=self.seed)
+            return DataConfig(csv=self.data, label=self.label, seed=self.seed)
         return DataConfig(self.dataset, points=self.points, classes=self.classes, seed=self.seed)
 
 
 def grid(datasets: list[str], layers: list[int], widths: list[int], activations: list[str],
          layer_types: list[str], seeds: list[int], steps: int = TrainConfig.steps,
-         points: int = DataConfig.points, classes: int | None = None, data: str | None = None) -> list[Cell]:
+         points: int = DataConfig.points, classes: int | None = None, data: str | None = None,
+         label: str | None = None) -> list[Cell]:
     """Every combination, in order, each checked as `nntopo train` checks it (ConfigError)."""
-    from ..data.datasets import DATASETS
+    from ..data.datasets import dim_of
 
     for name in datasets:  # the data's own checks, as train makes them (each cell's seed: below)
         DataConfig(name, points=points, classes=classes)
@@ -89,8 +93,9 @@ def grid(datasets: list[str], layers: list[int], widths: list[int], activations:
         raise NntopoError(f"this grid has {total:,} cells; a sweep runs up to {MAX_CELLS:,}")
     cells = []
     for (name, path), l, w, act, lt, s in itertools.product(sources, layers, widths, activations, layer_types, seeds):
-        cell = Cell(name, l, w, act, lt, s, steps, points, classes if path is None else None, path)
-        cell.net(DATASETS[name].dim if path is None else 2)  # the network's own checks
+        cell = Cell(name, l, w, act, lt, s, steps, points, classes if path is None else None, path,
+                    label if path is not None else None)
+        cell.net(dim_of(name) if path is None else 1)  # the network's own checks
         cell.source()  # and its data's, seed included
         cells.append(cell)
     return cells
@@ -140,6 +145,7 @@ def measure(cell: Cell, keep: str | None = None) -> dict:
     worker always answers; keep: a folder for the cell's recording (KEY.npz)."""
     t0 = time.perf_counter()
     row = {**asdict(cell), "key": cell.key}
+    row.pop("label")  # not a column: the data's key (its content) and the name say which file
     try:
         row.update(_numbers(cell, keep))
     except Exception as e:  # noqa: BLE001: any failure of a cell is that cell's, not the sweep's
@@ -171,6 +177,7 @@ def _numbers(cell: Cell, keep: str | None) -> dict:
     return {
         "train_accuracy": m.train_accuracy,
         "test_error": None if m.test_accuracy is None else 1.0 - m.test_accuracy,
+        "test": None if m.test_accuracy is None else m.test or "fresh",  # of fresh or held-out points
         "max_stretch": m.max_stretch,
         "p99_stretch": m.p99_stretch,
         # per layer, in order: the sign of det W of the linear stage (. for a non-square W or a

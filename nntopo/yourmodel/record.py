@@ -18,7 +18,7 @@ import numpy as np
 from ..analysis import metrics
 from ..config import ModelFile
 from ..data.datasets import EXTENT
-from ..data.userdata import Table, normalize
+from ..data.userdata import Table, normalize, scale_of
 from ..errors import NntopoError
 from ..nets.network import Network
 from ..recording import Data, Meta, Metrics, NetSource, Recording, Snapshots, versions
@@ -125,13 +125,15 @@ def _snapshots(model, snapshots, steps, width, center, scale, final: Network, X,
     )
 
 
-def record(model, X, y, *, classes=None, name: str | None = None, snapshots=None, steps=None) -> Recording:
+def record(model, X, y, *, classes=None, features=None, name: str | None = None, snapshots=None,
+           steps=None) -> Recording:
     """Record the user's trained model on their points: a Recording like `nntopo train` writes.
 
     model: a torch nn.Module of Linear layers and elementwise activations (yourmodel.read), or the
     path of a .pt2 / TorchScript file. X (N, d), y (N,) labels 0 ... C-1 (numpy or torch).
-    classes: C names (default '0', '1', ...). snapshots: state_dicts or models while training,
-    with their training steps (default 0, 1, ...)."""
+    classes: C names (default '0', '1', ...); features: d names of X's columns (they travel with
+    the recording). snapshots: state_dicts or models while training, with their training steps
+    (default 0, 1, ...)."""
     X = _array(X, "X")
     width = X.shape[-1] if X.ndim == 2 else 0
     if isinstance(model, (str, Path)):
@@ -152,6 +154,10 @@ def record(model, X, y, *, classes=None, name: str | None = None, snapshots=None
     names = [str(c) for c in range(C)] if classes is None else [str(c) for c in classes]
     if len(names) != C:
         raise NntopoError(f"{len(names)} class names for a model with {C} classes")
+    if features is not None:
+        features = tuple(str(f) for f in features)
+        if len(features) != X.shape[1]:
+            raise NntopoError(f"{len(features)} feature names for X of {X.shape[1]} columns")
     snaps = (Snapshots.none(net) if not snapshots else
              _snapshots(model, snapshots, steps, width, center, scale, net, Xn, y))
     stretch = metrics.stretch(raw, X)  # in the user's own coordinates
@@ -166,7 +172,8 @@ def record(model, X, y, *, classes=None, name: str | None = None, snapshots=None
         homeomorphism=metrics.homeomorphism(net, ()),
     )
     meta = Meta(
-        data=Data(name or "your data", "torch", EXTENT, n_points=len(X), center=tuple(center.tolist()), scale=scale),
+        data=Data(name or "your data", "torch", EXTENT, n_points=len(X), center=tuple(center.tolist()),
+                  scale=scale_of(scale), features=features),
         net=NetSource(model=source, read=tuple(notes)),
         metrics=measured,
         classes=tuple(names),
@@ -180,6 +187,6 @@ def record_file(job: ModelFile, table: Table | None = None) -> Recording:
     order (integers numerically) are the head's outputs 0, 1, ... table: the CSV, already read."""
     from ..data.userdata import load_table
 
-    table = table if table is not None else load_table(job.csv)
+    table = table if table is not None else load_table(job.csv, label=job.label)
     X = table.X * table.scale + table.center  # the file's own coordinates: what the model was trained on
-    return record(job.model, X, table.y, classes=table.labels, name=Path(job.csv).name)
+    return record(job.model, X, table.y, classes=table.labels, features=table.features, name=Path(job.csv).name)
