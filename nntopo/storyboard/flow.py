@@ -71,6 +71,10 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
     rec, red = carried(rec)  # the same outputs, in the coordinates carried
     in_dim = rec.X.shape[1]
     plan = _plan(rec)
+    n = own.X.shape[1]
+    if red is not None and plan.layers and plan.layers[0].out_dim < n:  # the caption says what W is: R^n -> R^m
+        first = replace(plan.layers[0], note=f"W: R^{n} -> R^{plan.layers[0].out_dim} collapses")
+        plan = replace(plan, layers=(first,) + plan.layers[1:])
     D = plan.dim
     E = min(D, VIEWS[view])  # dimensions of the picture
     extent = rec.meta.data.extent

@@ -20,6 +20,9 @@ from ..config import ModelFile
 from ..data.datasets import EXTENT
 from ..data.userdata import Table, normalize, scale_of
 from ..errors import NntopoError
+from ..ranges import MAX_INPUT, RANGES
+
+MAX_CLASSES = RANGES["classes"][1]
 from ..nets.network import Network
 from ..recording import Data, Meta, Metrics, NetSource, Recording, Snapshots, versions
 from .read import ModelError, read_file, read_module
@@ -39,6 +42,11 @@ def check_arrays(X, y, outputs: int) -> tuple[np.ndarray, np.ndarray]:
     X, y = _array(X, "X"), _array(y, "y")
     if X.dtype.kind not in "biuf" or X.ndim != 2 or X.shape[1] < 1:
         raise NntopoError(f"X must be a 2-D array of numbers (N, d); got shape {X.shape}, dtype {X.dtype}")
+    if X.shape[1] > MAX_INPUT:
+        raise NntopoError(f"X has {X.shape[1]:,} columns; nntopo reads up to {MAX_INPUT} features")
+    if outputs > MAX_CLASSES:
+        raise NntopoError(f"the model's head has {outputs} outputs: {outputs} classes; nntopo draws up to "
+                          f"{MAX_CLASSES} classes")
     X = X.astype(np.float64)
     bad = ~np.isfinite(X).all(1)
     if bad.any():
