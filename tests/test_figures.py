@@ -14,7 +14,7 @@ from nntopo.catalogue import figures
 from nntopo import knn, storyboard
 from nntopo.config import RenderOptions, TrainConfig
 from nntopo.storyboard import Kind
-from nntopo.data.datasets import DATASETS
+from nntopo.data.datasets import NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ def test_catalogue_is_well_formed():
     for name, fig in figures.FIGURES.items():
         assert fig.name == name and fig.claim and fig.runs
         for run in fig.runs:
-            assert run.dataset in (knn.DIGITS if isinstance(run, figures.KnnRun) else DATASETS)
+            assert run.dataset in (knn.DIGITS if isinstance(run, figures.KnnRun) else NAMES)
             assert run.scene in figures.RUN_SCENES
         if len(fig.runs) > 1:
             assert all(run.title for run in fig.runs)  # parts are introduced by title cards

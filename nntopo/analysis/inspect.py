@@ -71,6 +71,7 @@ class Report:
     classes: tuple[str, ...]  # the classes' names, label 0 first
     train_accuracy: float
     test_accuracy: float | None
+    test: str | None  # what test_accuracy is of: "fresh" points of the true sets, or "held-out" ones
     input_betti: tuple[tuple[int, ...], ...]  # per class
     input_separable: bool
     stages: tuple[StageReport, ...]
@@ -306,6 +307,7 @@ def inspect(rec: Recording) -> Report:
         classes=rec.classes,
         train_accuracy=m.train_accuracy,
         test_accuracy=m.test_accuracy,
+        test=None if m.test_accuracy is None else m.test or "fresh",
         input_betti=input_betti,
         input_separable=input_sep.separable,
         stages=tuple(stages),

@@ -55,7 +55,7 @@ def print_table(rep: Report, path: Path) -> None:
     from rich.table import Table
 
     out = Console()
-    test = f", test {100 * rep.test_accuracy:.2f}%" if rep.test_accuracy is not None else ""
+    test = f", {rep.test} test {100 * rep.test_accuracy:.2f}%" if rep.test_accuracy is not None else ""
     out.print(f"[bold]{path}[/]: {rep.dataset}, {rep.architecture}; "
               f"training accuracy {100 * rep.train_accuracy:.1f}%{test}")
     out.print(f"input: Betti {betti_words(rep.classes, rep.input_betti)}; "

@@ -126,6 +126,25 @@ FIGURES: dict[str, Figure] = {
             and ms[0].parameters == ms[1].parameters,
         ),
         Figure(
+            "digits-narrow",
+            "ten digits (8x8 pixels, R^64) squeezed through 2-unit tanh layers overlap: below 85% of "
+            "held-out digits right; through 16-unit layers every training digit separates, 90% or more "
+            "held out",
+            (
+                Run("digits", 2, 2, title="64 pixels through two 2-unit layers"),
+                Run("digits", 2, 16, title="The same through two 16-unit layers"),
+            ),
+            lambda ms: ms[0].test_accuracy < 0.85
+            and ms[1].train_accuracy == 1.0 and ms[1].test_accuracy >= 0.9,
+        ),
+        Figure(
+            "mnist-collapse",
+            "the first layer collapses MNIST's 784 pixels onto 16 dimensions, and the digits stay "
+            "apart: 95% or more of the training digits right, 75% or more held out",
+            (Run("mnist", 2, 16),),
+            lambda ms: ms[0].train_accuracy >= 0.95 and ms[0].test_accuracy >= 0.75,
+        ),
+        Figure(
             "knn",
             "trained for k-NN, a 2-unit representation of the digits contracts each class and "
             "inflates the space between them, more than softmax does",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from ..config import DataConfig, NetConfig, TrainConfig
-from ..data.datasets import DATASETS
+from ..data.datasets import dim_of
 from ..recording import FORMAT_VERSION
 from ..version import __version__
 
@@ -24,14 +24,14 @@ RUN_SCENES = ("layers", "input", "training", "knn")
 
 @dataclass(frozen=True)
 class Run:
-    dataset: str  # a key of DATASETS
+    dataset: str  # a name of datasets.NAMES (synthetic or real)
     layers: int  # hidden layers
     width: int  # units per hidden layer
     seed: int = 0  # seed of the data and the initialisations
     train: TrainConfig = field(default_factory=TrainConfig)  # the training recipe
     scene: str = "layers"  # one of RUN_SCENES
     title: str = ""  # title card before this run, in a figure of several runs
-    points: int = DataConfig.points  # data points per class
+    points: int = DataConfig.points  # data points per class (a real dataset's training points, at most)
     heat: bool = True  # draw the classification heat map
     stage_seconds: float = 1.2  # seconds per stage (linear, translate, activate)
     overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
@@ -39,7 +39,7 @@ class Run:
     anchors: int = NetConfig.anchors  # vector-field layers: Gaussians per step
 
     def net(self) -> NetConfig:
-        return NetConfig(DATASETS[self.dataset].dim, self.layers, self.width, "tanh",
+        return NetConfig(dim_of(self.dataset), self.layers, self.width, "tanh",
                          (self.layer_type,), self.anchors)
 
     def data(self) -> DataConfig:

@@ -67,7 +67,7 @@ def final(rep: Report) -> str:
 
 def _test(rep: Report) -> str:
     """What the test accuracy is of, in words."""
-    return "held-out points" if getattr(rep, "test", None) == "held-out" else "fresh points"
+    return f"{rep.test or 'fresh'} points"
 
 
 def act(a: Act, rep: Report) -> list[str]:
