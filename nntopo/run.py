@@ -94,9 +94,13 @@ def prepare(source: Source, net: NetConfig | None = None, train: TrainConfig | N
 def carried_width(net: NetConfig) -> int:
     """The widest representation the video carries: a wide input a dense first layer reads is
     carried in its principal directions and that layer's rows (nets/reduce.py)."""
+    from .nets.reduce import VIEW
+    from .ranges import RANGES
+
     dims = net.dims()
     first = net.types()[0] if net.layers else "dense"
-    k = dims[0] if first != "dense" else min(dims[0], 3 + (dims[1] if net.layers else 10))
+    rows = dims[1] if net.layers else RANGES["classes"][1]  # the first map's rows: its width, or the head's
+    k = dims[0] if first != "dense" else min(dims[0], VIEW + rows)
     return max([k] + dims[1:])
 
 
