@@ -11,9 +11,14 @@ p(t) = exp(t log U) ((1 - t) I + t P). Both factors have positive determinant fo
 plane is never folded mid-video; the straight line (1 - t) I + t W could pass through a singular
 matrix.
 
-A vector-field step x -> x + F(x) (network.VectorField) is one stage, already a path from the identity:
+A vector-field step x -> x + F(x) (network.VectorField) and a residual block x -> x + h f(x)
+(network.Residual) are one stage each, already a path from the identity:
 
     flow       x -> x + t F(x)
+
+and a neural ODE (network.ODE) is one stage, the flow itself, from the identity at t0:
+
+    integrate  x -> the state at t0 + t (t1 - t0), as the model's solver integrates it
 
 All geometry lives in one padded space of dimension D (at least 2, the widest representation):
 a representation of width k uses the first k coordinates, the rest are zero. Each layer acts
@@ -35,7 +40,7 @@ import numpy as np
 import scipy.linalg
 
 from .activations import Activation
-from .network import Network, VectorField
+from .network import ODE, Network, Residual, VectorField
 
 SINGULAR_RTOL = 1e-9  # |det| below this times the scale of W counts as singular
 
@@ -159,12 +164,14 @@ class LayerPlan:
     activation: Activation | None  # a dense layer's, with its parameter (None: a field step)
     collapse: bool  # the linear stage is not a homeomorphism (narrowing or det W = 0)
     note: str  # what the viewer should be told about the linear stage, "" if nothing
-    step: VectorField | None = None  # a vector-field step (M, b unused), acting on out_dim
+    step: VectorField | Residual | ODE | None = None  # a field step or flow (M, b unused), acting on out_dim
     path: LinearPath | None = None  # the linear stage's path from I to M (None: a field step)
 
     @property
     def stages(self) -> tuple[str, ...]:
-        return FIELD_STAGES if self.step is not None else STAGES
+        if self.step is None:
+            return STAGES
+        return ODE_STAGES if self.step.kind == "ode" else FIELD_STAGES
 
 
 @dataclass(frozen=True)
@@ -187,11 +194,12 @@ def swap_neurons(net: Network, layer: int, i: int = 0, j: int = 1) -> Network:
     layers[layer] = replace(L, W=L.W[perm], b=L.b[perm])
     head_w, head_b = net.head_w, net.head_b
     # Whatever reads this layer's output reads the neurons in the new order: the next dense
-    # layer's columns, or a vector field's coordinates (and so on through a run of fields).
+    # layer's columns, or a field step's or flow's coordinates (and so on through a run of them).
     k = layer + 1
-    while k < len(layers) and layers[k].kind == "vector-field":
-        F = layers[k]
-        layers[k] = replace(F, anchors=F.anchors[:, perm], vectors=F.vectors[:, perm])
+    while k < len(layers) and layers[k].kind != "dense":
+        layers[k] = _permuted(layers[k], perm)
+        if layers[k].kind == "ode" and layers[k].augment:  # the padded coordinates stay where they are
+            perm = np.concatenate([perm, np.arange(len(perm), layers[k].out_dim)])
         k += 1
     if k < len(layers):
         N = layers[k]
@@ -199,6 +207,18 @@ def swap_neurons(net: Network, layer: int, i: int = 0, j: int = 1) -> Network:
     else:
         head_w = head_w[:, perm]
     return Network(tuple(layers), head_w, head_b)
+
+
+def _permuted(layer, perm: np.ndarray):
+    """A field step or flow that reads (and writes) its coordinates in the order `perm`."""
+    if layer.kind == "vector-field":
+        return replace(layer, anchors=layer.anchors[:, perm], vectors=layer.vectors[:, perm])
+    full = perm if layer.kind == "residual" else np.concatenate([perm, np.arange(len(perm), layer.out_dim)])
+    cols = np.concatenate([full, [len(full)]]) if getattr(layer, "time", False) else full  # t stays last
+    f = list(layer.f)
+    f[0] = replace(f[0], W=f[0].W[:, cols])
+    f[-1] = replace(f[-1], W=f[-1].W[full], b=f[-1].b[full])
+    return replace(layer, f=tuple(f))
 
 
 def _is_singular(W: np.ndarray) -> bool:
@@ -213,7 +233,7 @@ def plan(net: Network, in_dim: int, min_dim: int = 2) -> Plan:
     swaps = []
     plans = []
     for l in range(len(net.layers)):
-        if net.layers[l].kind == "vector-field":
+        if net.layers[l].kind != "dense":
             F = net.layers[l]
             plans.append(LayerPlan(l, np.eye(D), np.zeros(D), F.out_dim, None, False, "", F))
             continue
@@ -274,6 +294,7 @@ def pad(x: np.ndarray, D: int) -> np.ndarray:
 
 STAGES = ("linear", "translate", "activate")
 FIELD_STAGES = ("flow",)
+ODE_STAGES = ("integrate",)
 
 
 def stage(layer: LayerPlan, name: str, x: np.ndarray, t: np.ndarray,
@@ -283,6 +304,14 @@ def stage(layer: LayerPlan, name: str, x: np.ndarray, t: np.ndarray,
     basis: a view's orthonormal basis at each time (T, D, m); the points are then returned in
     it, (T, P, m), without forming them in all D dimensions (a wide layer stays cheap)."""
     t = np.asarray(t, dtype=np.float64)
+    if name == "integrate":
+        k = layer.out_dim
+        u, back = np.unique(np.clip(t, 0.0, 1.0), return_inverse=True)
+        moved, _ = layer.step.flow(x[:, :k], u)  # (U, P, k): every time in one pass
+        y = np.broadcast_to(x, (len(u),) + x.shape).copy()
+        y[..., :k] = moved
+        y = y[back.reshape(-1)]
+        return y if basis is None else np.einsum("tpd,tdm->tpm", y, basis)
     if name == "linear":
         if basis is None:
             return np.einsum("tij,pj->tpi", layer.path.matrices(t), x)
@@ -299,7 +328,7 @@ def stage(layer: LayerPlan, name: str, x: np.ndarray, t: np.ndarray,
         d = np.zeros_like(x)
         d[:, :k] = layer.activation.numpy_fn(x[:, :k]) - x[:, :k]
     else:
-        raise ValueError(f"unknown stage {name!r}; expected one of {STAGES + FIELD_STAGES}")
+        raise ValueError(f"unknown stage {name!r}; expected one of {STAGES + FIELD_STAGES + ODE_STAGES}")
     if basis is None:
         return x[None] + t[:, None, None] * d[None]
     return np.einsum("pd,tdm->tpm", x, basis) + t[:, None, None] * np.einsum("pd,tdm->tpm", d, basis)

@@ -5,9 +5,15 @@ One class per layer kind, named as the CLI names them (`LAYERS`):
     dense          Dense        x -> act(W x + b)
     vector-field   VectorField  x -> x + F(x),  F(x) = sum_i v_i f_i(x) / (1 + sum_i f_i(x)),
                                 f_i(x) = exp(-|x - a_i|^2 / (2 s_i^2))   (the essay's proposed layer)
+    residual       Residual     x -> x + h f(x),  f a chain of dense layers R^d -> R^d (a ResNet block)
+    ode            ODE          x -> the flow of dx/dt = f(t, x) from t0 to t1 (a neural ODE), the
+                                state first padded with `augment` zeros (an augmented ODE)
 
 Every layer has `__call__` (its map) and `jacobian` (its map's Jacobian). A vector-field layer
-also has `field` (F alone) and `field_jacobian` (J_F), so the step's Jacobian is I + J_F.
+and a residual block also have `field` (F alone, h f for a block) and `field_jacobian` (J_F), so
+the step's Jacobian is I + J_F: both play as the essay's step x -> x + t F(x). A neural ODE is
+played as its flow, the state integrated to every frame's time by the model's own solver
+(solvers.py).
 The classifier (the head) is a linear map to C outputs: one logit (C = 1, the essay's: class 1
 where v . h + c > 0) or C scores under a softmax. A binary head's decision boundary in the last
 representation is the line (hyperplane) v . h + c = 0 that the essay draws (`separator`; for two
@@ -17,12 +23,15 @@ softmax outputs v and c are the differences of their rows).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from .activations import Activation, activation
 from ..errors import HeadError
+
+if TYPE_CHECKING:
+    from .solvers import Solver
 
 
 @dataclass(frozen=True)
@@ -114,8 +123,140 @@ class VectorField:
         return np.eye(self.in_dim) + self.field_jacobian(x)
 
 
-Layer = Dense | VectorField
-LAYERS: dict[str, type] = {cls.kind: cls for cls in (Dense, VectorField)}
+def chain(f: tuple[Dense, ...], x: np.ndarray) -> np.ndarray:
+    """f's layers one after the other on points x (N, in) -> (N, out)."""
+    for layer in f:
+        x = layer(x)
+    return x
+
+
+def chain_jacobian(f: tuple[Dense, ...], x: np.ndarray) -> np.ndarray:
+    """The Jacobian of f's chain at points x (N, in): (N, out, in)."""
+    J = None
+    for layer in f:
+        Jl = layer.jacobian(x)
+        J = Jl if J is None else Jl @ J
+        x = layer(x)
+    return J
+
+
+@dataclass(frozen=True)
+class Residual:
+    """x -> x + h f(x): a residual block whose f is a chain of dense layers R^d -> ... -> R^d."""
+
+    f: tuple[Dense, ...]  # the block's layers, the first reading d inputs, the last giving d outputs
+    h: float = 1.0  # the constant step: x + h f(x)
+
+    kind: ClassVar[str] = "residual"
+    trained: ClassVar[tuple[str, ...]] = ()  # snapshots hold no block parameters (training scenes: dense only)
+
+    @property
+    def in_dim(self) -> int:
+        return self.f[0].in_dim
+
+    out_dim = in_dim
+
+    @property
+    def label(self) -> str:
+        """A residual block is marked R: 'R2'."""
+        return f"R{self.out_dim}"
+
+    def field(self, x: np.ndarray) -> np.ndarray:
+        """h f(x) at points x (N, d) -> (N, d)."""
+        return self.h * chain(self.f, x)
+
+    def field_jacobian(self, x: np.ndarray) -> np.ndarray:
+        """h J_f at points x (N, d) -> (N, d, d)."""
+        return self.h * chain_jacobian(self.f, x)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return x + self.field(x)
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        return np.eye(self.in_dim) + self.field_jacobian(x)
+
+
+@dataclass(frozen=True)
+class ODE:
+    """The flow of dx/dt = f(t, x) from t0 to t1, as the model's solver integrates it (a neural
+    ODE); the state is the input padded with `augment` zeros (ANODE). f is a chain of dense
+    layers on the state (and, if `time`, on t as one more input: the first layer's last column)."""
+
+    f: tuple[Dense, ...]  # the field's layers: state (+ t) -> ... -> state
+    t0: float  # the integration interval, as the model's time tensor gives it
+    t1: float
+    solver: "Solver"  # the model's method and settings (solvers.Solver)
+    time: bool = False  # f reads t too (the first layer has state + 1 columns, t the last)
+    augment: int = 0  # zeros appended to the input before integrating
+
+    kind: ClassVar[str] = "ode"
+    trained: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def state_dim(self) -> int:
+        return self.f[-1].out_dim
+
+    @property
+    def in_dim(self) -> int:
+        return self.state_dim - self.augment
+
+    @property
+    def out_dim(self) -> int:
+        return self.state_dim
+
+    @property
+    def label(self) -> str:
+        """A neural ODE is marked ODE: 'ODE2', an augmented one 'ODE2+1'."""
+        return f"ODE{self.in_dim}" + (f"+{self.augment}" if self.augment else "")
+
+    def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
+        """f(t, y) at states y (N, D) -> (N, D)."""
+        if self.time:
+            y = np.concatenate([y, np.full((len(y), 1), t)], 1)
+        return chain(self.f, y)
+
+    def rhs_jacobian(self, t: float, y: np.ndarray) -> np.ndarray:
+        """df/dy at states y (N, D) -> (N, D, D)."""
+        if self.time:
+            J = chain_jacobian(self.f, np.concatenate([y, np.full((len(y), 1), t)], 1))
+            return J[:, :, :-1]
+        return chain_jacobian(self.f, y)
+
+    def lift(self, x: np.ndarray) -> np.ndarray:
+        """Inputs x (N, d) as states (N, D): padded with `augment` zeros."""
+        return np.pad(x, ((0, 0), (0, self.augment))) if self.augment else x
+
+    def flow(self, y: np.ndarray, fractions: np.ndarray) -> tuple[np.ndarray, int]:
+        """States y (N, D) carried to t0 + u (t1 - t0) for u in fractions (F,): (F, N, D), and the
+        solver's evaluations of f. Every u is integrated in one pass; u = 1 gives exactly what
+        the model computes for this batch."""
+        from .solvers import frames
+
+        u = np.asarray(fractions, dtype=np.float64)
+        states, end, nfe = frames(self.rhs, y, self.t0, self.t1, u, self.solver)
+        states = np.array(states)
+        states[u == 1.0] = end
+        return states, nfe
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """The flow's end for points x (N, d) -> (N, D), as the model's solver gives it for this batch."""
+        from .solvers import frames
+
+        return frames(self.rhs, self.lift(x), self.t0, self.t1, np.ones(1), self.solver)[1]
+
+    def flow_jacobian(self, y: np.ndarray) -> np.ndarray:
+        """The Jacobian of the flow map at states y (N, D): (N, D, D)."""
+        from .solvers import flow_jacobian
+
+        return flow_jacobian(self.rhs, self.rhs_jacobian, y, self.t0, self.t1, self.solver)
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        """The layer's Jacobian at inputs x (N, d): the flow's, restricted to the input (N, D, d)."""
+        return self.flow_jacobian(self.lift(x))[:, :, : self.in_dim]
+
+
+Layer = Dense | VectorField | Residual | ODE
+LAYERS: dict[str, type] = {cls.kind: cls for cls in (Dense, VectorField, Residual, ODE)}
 
 
 @dataclass(frozen=True)
@@ -206,6 +347,16 @@ class Network:
         """(N,) the class: 0 or 1 for a binary head, the most probable of C otherwise."""
         out = self.outputs(x)
         return (out[:, 0] > 0).astype(np.int64) if out.shape[1] == 1 else out.argmax(1).astype(np.int64)
+
+    @property
+    def parameters(self) -> int:
+        """How many numbers the network holds (weights, biases, vectors, widths, the head's)."""
+        count = self.head_w.size + self.head_b.size
+        for layer in self.layers:
+            parts = layer.f if hasattr(layer, "f") else (layer,)
+            for p in parts:
+                count += sum(getattr(p, k).size for k in p.trained)
+        return int(count)
 
     def with_params(self, params: tuple[dict[str, np.ndarray], ...], head_w: np.ndarray,
                     head_b: np.ndarray) -> "Network":

@@ -8,6 +8,7 @@ Layout (all plain arrays, read with ``allow_pickle=False``):
     y               (N,)         labels 0 ... C-1 (two classes: 0 = A, 1 = B)
     W{l}, b{l}      (m, n), (m,) dense hidden layer l, which computes act(W x + b)
     A{l}, V{l}, S{l} (K, d), (K, d), (K,)  vector-field layer l, x + F(x): anchors, vectors, widths
+    F{l}W{j}, F{l}b{j}   (m, n), (m,) layer j of the chain f of residual block or neural ODE l
     head_w, head_b  (C, k), (C,) the classifier: one logit (C = 1) or C softmax scores
     snap_steps, snap_loss, snap_accuracy          (S,)   training snapshots (optional: S = 0)
     snap_W{l}, snap_b{l} (or snap_V{l}, snap_S{l}), snap_head_w, snap_head_b
@@ -15,7 +16,10 @@ Layout (all plain arrays, read with ``allow_pickle=False``):
 
 Format 3 describes each hidden layer in ``meta["net"]["hidden"]``: ``{"kind": "dense",
 "activation": "leaky-relu", "param": 0.3}`` or ``{"kind": "vector-field"}``, and names the
-classes in ``meta["classes"]``. Formats 1 and 2 (one activation for all dense layers in
+classes in ``meta["classes"]``. Format 4 adds residual blocks, ``{"kind": "residual", "h": 1.0,
+"chain": [{"activation": "tanh", "param": null}, ...]}``, and neural ODEs, ``{"kind": "ode",
+"chain": [...], "t0": 0.0, "t1": 1.0, "time": false, "augment": 1, "solver": {"method":
+"dopri5", "rtol": 1e-7, "atol": 1e-9, "step_size": null}}``: f's dense layers, in order. Formats 1 and 2 (one activation for all dense layers in
 ``meta["net"]["activation"]``, the types in ``meta["net"]["layer_types"]``, a one-logit head of
 shape (k,)) are read too.
 """
@@ -23,6 +27,7 @@ shape (k,)) are read too.
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
 from dataclasses import dataclass
@@ -33,19 +38,21 @@ import numpy as np
 from ..atomic import write_npz
 from ..errors import NntopoError
 from ..nets.activations import activation
-from ..nets.network import Dense, Network, VectorField
+from ..nets.network import ODE, Dense, Network, Residual, VectorField
 from . import validate
 from .meta import Meta, net_config
 
-FORMAT_VERSION = 3  # 3: per-layer activations, C-way heads, class names; 2: vector-field layers
-READS = (1, 2, 3)
+FORMAT_VERSION = 4  # 4: residual blocks, neural ODEs; 3: per-layer activations, C-way heads, class names; 2: vector-field layers
+READS = (1, 2, 3, 4)
+CHAINED = ("residual", "ode")  # the kinds whose layer is a chain f of dense layers (F{l}W{j}, F{l}b{j})
 
 
 RecordingError = validate.RecordingError
 
 
 # Array names in the file, per layer kind: each parameter's name there.
-FILE_KEYS = {"dense": {"W": "W", "b": "b"}, "vector-field": {"anchors": "A", "vectors": "V", "widths": "S"}}
+FILE_KEYS = {"dense": {"W": "W", "b": "b"}, "vector-field": {"anchors": "A", "vectors": "V", "widths": "S"},
+             "residual": {}, "ode": {}}
 
 
 @dataclass(frozen=True)
@@ -136,15 +143,83 @@ def save(rec: Recording, path: str | os.PathLike) -> Path:
     for i, (layer, snap) in enumerate(zip(rec.net.layers, rec.snapshots.params)):
         for name, key in FILE_KEYS[layer.kind].items():
             arrays[f"{key}{i}"] = getattr(layer, name)
+        for j, d in enumerate(getattr(layer, "f", ())):
+            arrays[f"F{i}W{j}"], arrays[f"F{i}b{j}"] = d.W, d.b
         for name, a in snap.items() if snaps else ():
             arrays[f"snap_{FILE_KEYS[layer.kind][name]}{i}"] = a
     return write_npz(path, arrays)
 
 
 def describe(net: Network) -> list[dict]:
-    """Each hidden layer as format 3 describes it in meta["net"]["hidden"]."""
-    return [{"kind": "dense", "activation": layer.activation, "param": layer.param}
-            if layer.kind == "dense" else {"kind": layer.kind} for layer in net.layers]
+    """Each hidden layer as format 4 describes it in meta["net"]["hidden"]."""
+    out = []
+    for layer in net.layers:
+        if layer.kind == "dense":
+            out.append({"kind": "dense", "activation": layer.activation, "param": layer.param})
+            continue
+        h: dict = {"kind": layer.kind}
+        if layer.kind in CHAINED:
+            h["chain"] = [{"activation": d.activation, "param": d.param} for d in layer.f]
+        if layer.kind == "residual":
+            h["h"] = layer.h
+        if layer.kind == "ode":
+            s = layer.solver
+            h |= {"t0": layer.t0, "t1": layer.t1, "time": layer.time, "augment": layer.augment,
+                  "solver": {"method": s.method, "rtol": s.rtol, "atol": s.atol, "step_size": s.step_size}}
+        out.append(h)
+    return out
+
+
+def _number(h: dict, key: str, positive: bool = False) -> float:
+    v = h[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or (positive and v <= 0):
+        raise ValueError(f"{key} {v!r}")
+    return float(v)
+
+
+def _chained(h: dict) -> None:
+    """A residual block's or neural ODE's description: a chain of 1 to MAX_LAYERS activations,
+    finite numbers, a solver torchdiffeq has and nntopo replays, an interval of positive length."""
+    from ..nets.solvers import METHODS
+
+    chain = h["chain"]
+    if not isinstance(chain, list) or not 1 <= len(chain) <= validate.MAX_LAYERS or \
+            not all(isinstance(c, dict) and isinstance(c.get("activation"), str) for c in chain):
+        raise ValueError("chain")
+    if h["kind"] == "residual":
+        _number(h, "h")
+        return
+    t0, t1 = _number(h, "t0"), _number(h, "t1")
+    if t0 == t1:
+        raise ValueError("integration interval of length 0")
+    if not isinstance(h["time"], bool):
+        raise ValueError("time")
+    if isinstance(h["augment"], bool) or not isinstance(h["augment"], int) or not 0 <= h["augment"] <= validate.MAX_WIDTH:
+        raise ValueError("augment")
+    s = h["solver"]
+    if not isinstance(s, dict) or s.get("method") not in METHODS:
+        raise ValueError(f"solver {s.get('method') if isinstance(s, dict) else s!r}")
+    _number(s, "rtol", positive=True), _number(s, "atol", positive=True)
+    if s.get("step_size") is not None:
+        _number(s, "step_size", positive=True)
+
+
+def _chain_layer(h: dict, i: int, data: dict):
+    """The residual block or neural ODE layer i from its description and its F{i}W{j}, F{i}b{j}."""
+    from ..nets.solvers import Solver
+
+    f = []
+    for j, c in enumerate(h["chain"]):
+        act = activation(c["activation"], c.get("param"))
+        f.append(Dense(data[f"F{i}W{j}"], data[f"F{i}b{j}"], act.name,
+                       act.param if act.param_name and c.get("param") is not None else None))
+    if h["kind"] == "residual":
+        return Residual(tuple(f), float(h["h"]))
+    s = h["solver"]
+    return ODE(tuple(f), float(h["t0"]), float(h["t1"]),
+               Solver(s["method"], float(s["rtol"]), float(s["atol"]),
+                      None if s.get("step_size") is None else float(s["step_size"])),
+               bool(h["time"]), int(h["augment"]))
 
 
 def _hidden(meta: dict, version: int) -> list[dict]:
@@ -154,8 +229,10 @@ def _hidden(meta: dict, version: int) -> list[dict]:
         if not isinstance(hidden, list) or not all(isinstance(h, dict) for h in hidden):
             raise ValueError("net.hidden")
         for h in hidden:
-            if h.get("kind") not in FILE_KEYS:
+            if h.get("kind") not in FILE_KEYS or (version < 4 and h["kind"] in CHAINED):
                 raise ValueError(f"layer kind {h.get('kind')!r}")
+            if h["kind"] in CHAINED:
+                _chained(h)
         return hidden
     for key in ("in_dim", "layers", "width", "activation"):  # format 1 and 2 describe the network here
         meta["net"][key]  # (a KeyError: damaged)
@@ -217,6 +294,8 @@ def load(path: str | os.PathLike) -> Recording:
                                     if act.param_name and h.get("param") is not None else None))
             elif h["kind"] == "vector-field":
                 layers.append(VectorField(data[f"A{i}"], data[f"V{i}"], data[f"S{i}"]))
+            elif h["kind"] in CHAINED:
+                layers.append(_chain_layer(h, i, data))
             else:
                 raise ValueError(f"layer kind {h['kind']!r}")
         net = Network(tuple(layers), data["head_w"], data["head_b"])

@@ -105,6 +105,21 @@ def declared(heads: dict, hidden: list[dict], version: int) -> None:
                 raise RecordingError(f"array W{i} declares {W[0]} units; a layer has 1 to {MAX_WIDTH}")
             shapes = {f"W{i}": W, f"b{i}": (W[0],)}
             dim = W[0]
+        elif h.get("kind") in ("residual", "ode"):
+            state = dim + (h["augment"] if h["kind"] == "ode" else 0)
+            reads = state + (1 if h.get("time") else 0)
+            shapes = {}
+            for j in range(len(h["chain"])):
+                W = shape(f"F{i}W{j}")
+                if len(W) != 2 or W[1] != reads or not 1 <= W[0] <= MAX_WIDTH:
+                    raise RecordingError(f"array F{i}W{j} has shape {W}; layer {j} of block {i}'s f takes "
+                                         f"{reads} inputs and has 1 to {MAX_WIDTH} units")
+                shapes |= {f"F{i}W{j}": W, f"F{i}b{j}": (W[0],)}
+                reads = W[0]
+            if reads != state:
+                raise RecordingError(f"block {i}'s f gives {reads} outputs; it must give back its {state} "
+                                     "dimensions")
+            dim = state
         else:
             A = shape(f"A{i}")
             if len(A) != 2 or A[1] != dim:
@@ -134,7 +149,7 @@ def declared(heads: dict, hidden: list[dict], version: int) -> None:
         snap = {"snap_steps": (S,), "snap_loss": (S,), "snap_accuracy": (S,),
                 "snap_head_w": (S, dim) if C is None else (S, C, dim), "snap_head_b": (S,) if C is None else (S, C)}
         for i, (h, shapes) in enumerate(zip(hidden, layer_shapes)):
-            trained = ("W", "b") if h.get("kind") == "dense" else ("V", "S")
+            trained = {"dense": ("W", "b"), "vector-field": ("V", "S")}.get(h.get("kind"), ())
             snap |= {f"snap_{k}{i}": (S,) + shapes[f"{k}{i}"] for k in trained}
         for k, s in snap.items():
             expect(k, s)
