@@ -8,8 +8,9 @@ the same things with the same words, before any slow work (run.prepare).
     nntopo.slides(rec, "talk.pptx")                                 # nntopo slides --from ...
 
 Options are keywords named as the config objects' fields (DataConfig: seed, points, classes;
-NetConfig: layers, width, activation, ...; TrainConfig: steps, lr, ...; RenderOptions: quality,
-scene, loop, ...), or the objects themselves. A render option given to `train` is checked as the
+NetConfig: layers, width, activation, layer_types (or layer_type: "ode", ["dense", "residual"]),
+augment, ...; TrainConfig: steps, lr, ...; RenderOptions: quality, scene, loop, ...), or the objects
+themselves. A render option given to `train` is checked as the
 render would check it (`train(..., scene="training")` refuses a network the training scene
 cannot show before it trains).
 """
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
 
-from .config import DataConfig, GridConfig, KnnStudy, NetConfig, Progress, RenderOptions, TrainConfig
+from .config import DataConfig, GridConfig, KnnStudy, NetConfig, Progress, RenderOptions, TrainConfig, check_kinds
 from .deck import QUALITY as DECK_QUALITY
 from .errors import ConfigError
 from .recording import Recording
@@ -79,11 +80,23 @@ def _configs(given: dict, net: NetConfig | None, training: TrainConfig | None, o
     if not trains:
         (render_kw,) = _split(given, (RenderOptions,))
         return {}, net, training, replace(opts or RenderOptions(), **render_kw)
+    if "layer_type" in given:  # the CLI's --layer-type and sweep's layer_type, as a NetConfig field
+        if "layer_types" in given:
+            raise ConfigError("layer_type", None, "give layer_type or layer_types, not both")
+        given = {**given, "layer_types": given["layer_type"]}
+        del given["layer_type"]
     data_kw, net_kw, train_kw, render_kw = _split(given, CONFIGS)
     net = replace(net or NetConfig(), **net_kw)
     training = replace(training or TrainConfig(), **train_kw)
     opts = replace(opts or RenderOptions(), **render_kw) if (render or render_kw or opts) else None
+    if opts is not None:
+        check_kinds(opts.scene, net.types())  # a scene the network cannot be shown in, before it trains
     return data_kw, net, training, opts
+
+
+def _shown(rec: Recording, opts: RenderOptions) -> None:
+    """Can `rec`'s layers be shown in opts' scene (a recording, or a model that was read)?"""
+    check_kinds(opts.scene, [layer.kind for layer in rec.net.layers])
 
 
 def _trained(rec: Recording, say: Say | None) -> None:
@@ -130,6 +143,7 @@ def render(source: Source, output: str | Path, opts: RenderOptions | None = None
     plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
     rec = run.obtain(plan, progress, child, on_start)
     _trained(rec, say)
+    _shown(rec, opts)
     if not isinstance(plan.source, Recording):
         run.check_render(rec, opts)  # the network that was read or trained
     if opts.overlay and say is not None:
@@ -166,6 +180,7 @@ def slides(source: Source, output: str | Path, opts: RenderOptions | None = None
         plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
         rec = run.obtain(plan, progress, child, on_start)
         _trained(rec, say)
+        _shown(rec, opts)
         if not isinstance(plan.source, Recording):
             run.check_render(rec, opts)  # the network that was read or trained
         if say is not None:
@@ -205,7 +220,8 @@ def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, d
           label: str | None = None,
           layers: str | list[int] = GridConfig.layers, width: str | list[int] = GridConfig.width,
           activation: str | list[str] = GridConfig.activation, layer_type: str | list[str] = GridConfig.layer_type,
-          seeds: str | list[int] = GridConfig.seeds, steps: int = TrainConfig.steps,
+          augment: str | list[int] = GridConfig.augment, seeds: str | list[int] = GridConfig.seeds,
+          steps: int = TrainConfig.steps,
           points: int = DataConfig.points, classes: int | None = None, scheduler: str | None = None,
           workers: int | None = None, keep: str | Path | None = None, markdown: str | Path | None = None,
           plot: str | Path | None = None, progress: Progress | None = None,
@@ -213,7 +229,8 @@ def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, d
     """Train and measure a grid of networks as Dask tasks, as `nntopo sweep` does: one row per cell
     written to `output` (.parquet or .csv) as it finishes; a re-run resumes. The grid's axes are
     lists or the CLI's text ("1-8", "2,3", "tanh,relu"); every cell is checked before the cluster
-    starts. markdown, plot: also write the table and the plot. Returns every row.
+    starts. augment: the ode cells' zeros ("0,1"); the other layer types' cells have none.
+    markdown, plot: also write the table and the plot. Returns every row.
 
     on_start(already, to_run) once the output's finished cells are known; progress(1) per cell."""
     from .atomic import check_output
@@ -252,7 +269,7 @@ def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, d
     cells = grid_sweep.grid(list(datasets), ints("layers", layers), ints("width", width),
                             words("activation", activation, ACTIVATIONS), words("layer_type", layer_type, LAYER_TYPES),
                             ints("seeds", seeds, "seed"), steps, points, classes,
-                            str(data) if data is not None else None, label)
+                            str(data) if data is not None else None, label, ints("augment", augment))
     with grid_sweep.cluster(scheduler, workers) as client:
         rows = grid_sweep.run(cells, output, client, progress, str(keep) if keep else None, on_start)
     if markdown is not None:

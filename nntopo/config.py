@@ -6,6 +6,7 @@ the same words (errors.ConfigError).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,10 +16,13 @@ from .nets.activations import ACTIVATIONS
 from .ranges import MAX_DIM, RANGES, in_range, one_of, range_text
 
 __all__ = ["ASPECTS", "BACKGROUNDS", "FORMATS", "LAYER_TYPES", "MAX_DIM", "PER", "QUALITIES", "RANGES", "SCENES",
-           "VIEWS", "DataConfig", "GridConfig", "KnnStudy", "ModelFile", "NetConfig", "Progress", "RenderOptions", "TrainConfig",
-           "check_scene", "in_range", "one_of", "range_text"]
+           "SNAPSHOT_TYPES", "VIEWS", "DataConfig", "GridConfig", "KnnStudy", "ModelFile", "NetConfig", "Progress", "RenderOptions", "TrainConfig",
+           "check_kinds", "check_scene", "in_range", "one_of", "range_text"]
 
-LAYER_TYPES = ("dense", "vector-field")  # the kinds of hidden layer (network.LAYERS)
+LAYER_TYPES = ("dense", "vector-field", "residual", "ode")  # the kinds of hidden layer (network.LAYERS)
+# The kinds the training scene can show: their parameters are what training snapshots hold
+# (a residual block's or a neural ODE's are not: network.Residual.trained, ODE.trained).
+SNAPSHOT_TYPES = ("dense", "vector-field")
 # name -> (width, height, default frames per second)
 QUALITIES: dict[str, tuple[int, int, int]] = {
     "low": (854, 480, 15),
@@ -40,10 +44,22 @@ ASPECTS: dict[str, float] = {"16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0}  # width 
 Progress = Callable[[int], None]
 
 
-def check_scene(scene: str, dims: list[int], snapshots: int | None = None) -> None:
+def check_kinds(scene: str, kinds) -> None:
+    """The training scene replays training snapshots, which hold the parameters of dense and
+    vector-field layers only (SNAPSHOT_TYPES): kinds, each hidden layer's, must be of them."""
+    odd = [k for k in kinds if k not in SNAPSHOT_TYPES]
+    if scene == "training" and odd:
+        raise ConfigError("scene", None, f"the training scene shows {' and '.join(SNAPSHOT_TYPES)} networks; "
+                          f"this one has {'an' if odd[0][0] in 'aeiou' else 'a'} {odd[0]} layer, whose parameters "
+                          "training snapshots do not hold (use scene layers)")
+
+
+def check_scene(scene: str, dims: list[int], snapshots: int | None = None, kinds: tuple[str, ...] = ()) -> None:
     """The training scene draws the last hidden representation in the plane while the network
     trains: it needs training snapshots (2 or more, where their number is known), every
-    representation (dims, input first) at most 2 wide, and at least one hidden layer."""
+    representation (dims, input first) at most 2 wide, at least one hidden layer, and hidden
+    layers whose parameters snapshots hold (kinds: each hidden layer's, where known: check_kinds)."""
+    check_kinds(scene, kinds)
     if scene == "training" and snapshots is not None and snapshots < 2:
         raise NntopoError("the training scene needs a recording with training snapshots (this one has "
                           f"{snapshots}); with your own model: nntopo.record(..., snapshots=[state_dict, ...])")
@@ -114,13 +130,18 @@ class NetConfig:
     width: int = 2  # units per dense hidden layer
     activation: str = "tanh"  # a key of ACTIVATIONS, for the dense layers
     # The type of each hidden layer (LAYER_TYPES), or one type for all; () means all dense.
+    # A residual block x + f(x) and a neural ODE's field f are Linear(D, width) - tanh -
+    # Linear(width, D) on the dimension D they carry.
     layer_types: tuple[str, ...] = ()
     anchors: int = 8  # vector-field layers: Gaussians per layer, centred on training points
     field_width: float = 0.5  # vector-field layers: their initial standard deviation
     learn_widths: bool = True  # vector-field layers: train the widths too (else fixed)
+    augment: int = 0  # ode layers: zeros appended to the state each integrates (ANODE)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "layer_types", tuple(self.layer_types))
+        # one type as a word, as the API's keyword reads naturally (layer_types="ode")
+        types = (self.layer_types,) if isinstance(self.layer_types, str) else tuple(self.layer_types)
+        object.__setattr__(self, "layer_types", types)
         in_range("layers", self.layers)
         in_range("width", self.width)
         one_of("activation", self.activation, ACTIVATIONS)
@@ -132,21 +153,46 @@ class NetConfig:
         in_range("anchors", self.anchors)
         in_range("field_width", self.field_width)
         in_range("in_dim", self.in_dim)
-        if self.layers and max(self.dims()[1:]) > MAX_DIM:  # a vector-field step keeps the data's width
-            raise ConfigError("in_dim", self.in_dim, f"a vector-field layer keeps the data's dimension; the "
-                              f"videos show representations of up to {MAX_DIM} (a dense first layer narrows it)")
+        if self.layers and max(self.dims(augment=0)[1:]) > MAX_DIM:  # these steps keep their input's width
+            raise ConfigError("in_dim", self.in_dim, f"a vector-field, residual or ode layer keeps the data's "
+                              f"dimension; the videos show representations of up to {MAX_DIM} (a dense first "
+                              "layer narrows it)")
+        self._check_augment()
+
+    def _check_augment(self) -> None:
+        """augment: a whole number; with an ode layer, 0 up to what keeps every state at most
+        MAX_DIM wide (MAX_DIM - d for one ode layer given d dimensions); without one, 0."""
+        k = self.augment
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+            in_range("augment", k)  # says what it must be
+        k = int(k)  # numbers of any integer type, kept as a Python int
+        object.__setattr__(self, "augment", k)
+        if "ode" not in self.types():
+            in_range("augment", k)
+            if k:
+                has = ", ".join(dict.fromkeys(self.types())) or "no hidden layer"
+                raise ConfigError("augment", k, "is for ode layers (zeros appended to the state they "
+                                  f"integrate); this network has none ({has}), so only 0 is valid")
+            return
+        top = max(j for j in range(RANGES["augment"][1] + 1) if max(self.dims(augment=j)) <= MAX_DIM)
+        if not 0 <= k <= top:
+            raise ConfigError("augment", k, f"must be between 0 and {top}" + (
+                "" if top == RANGES["augment"][1] else f" here (an ode layer's state, its input and the "
+                f"zeros, is at most {MAX_DIM} wide)"))
 
     def types(self) -> tuple[str, ...]:
         """The type of every hidden layer: (layers,)."""
         t = self.layer_types or ("dense",)
         return t * self.layers if len(t) == 1 else t
 
-    def dims(self) -> list[int]:
+    def dims(self, augment: int | None = None) -> list[int]:
         """Dimension of every representation, input first: a dense layer has `width` units, a
-        vector-field step keeps the dimension it is given."""
+        vector-field step and a residual block keep the dimension they are given, an ode layer
+        adds `augment` to it (this config's, or the one given)."""
+        k = self.augment if augment is None else augment
         dims = [self.in_dim]
         for t in self.types():
-            dims.append(self.width if t == "dense" else dims[-1])
+            dims.append(self.width if t == "dense" else dims[-1] + (k if t == "ode" else 0))
         return dims
 
 
@@ -180,6 +226,7 @@ class GridConfig:
     width: str = str(NetConfig.width)  # units per dense layer
     activation: str = NetConfig.activation  # of the dense layers
     layer_type: str = "dense"  # of every hidden layer (LAYER_TYPES)
+    augment: str = str(NetConfig.augment)  # zeros appended by ode layers, like 0,1 (other types: 0 only)
     seeds: str = "0-2"  # of the data and the initialisations
 
 

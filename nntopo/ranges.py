@@ -18,6 +18,7 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     # the network (NetConfig)
     "in_dim": (1, MAX_INPUT, True), "layers": (0, 64, True), "width": (1, MAX_DIM, True), "anchors": (1, 256, True),
     "field_width": (0.0, 100.0, False),
+    "augment": (0, MAX_DIM - 1, True),  # an ode layer's zeros: its state (input + zeros) is at most MAX_DIM wide
     # training (TrainConfig) and the data
     "steps": (1, 1_000_000, True), "restarts": (1, 100, True), "snapshot_every": (1, 1_000_000, True),
     "lr": (0.0, 10.0, False), "identity_l2": (0.0, 100.0, True), "init_scale": (0.0, 10.0, True),

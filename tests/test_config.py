@@ -64,6 +64,7 @@ def test_quality_sizes_are_even():
 OWNERS = {
     "in_dim": lambda v: NetConfig(v, 1, 2), "layers": lambda v: NetConfig(2, v, 2), "width": lambda v: NetConfig(2, 0, v),
     "anchors": lambda v: NetConfig(2, 1, 2, anchors=v), "field_width": lambda v: NetConfig(2, 1, 2, field_width=v),
+    "augment": lambda v: NetConfig(1, 1, 2, layer_types=("ode",), augment=v),  # 1 input: 255 zeros fit
     "points": lambda v: DataConfig("spirals", points=v), "seed": lambda v: DataConfig("spirals", seed=v),
     "classes": lambda v: DataConfig("blobs", classes=v), "fps": lambda v: RenderOptions(fps=v),
     **{name: (lambda name: lambda v: TrainConfig(**{name: v}))(name) for name in

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..data.datasets import make_dataset
 from ..nets import isotopy, vectorfield
-from ..nets.network import VectorField
+from ..nets.network import ODE, Residual, VectorField
 from ..nets.reduce import Reduction, reduce
 from ..recording import Recording
 from .metrics import WIDE, chunks
@@ -144,6 +144,23 @@ def _step_facts(step: VectorField, x: np.ndarray, dense: np.ndarray) -> tuple[fl
     return det, cond, not inv.folds, inv.describe()
 
 
+def _ode_facts(ode: ODE, x: np.ndarray, dense: np.ndarray) -> tuple[float, float, bool, str]:
+    """A neural ODE's flow on the data's states x (N, k) and the dense sample's: the smallest
+    det of the flow map's Jacobian, its largest condition number, and whether it is a
+    homeomorphism (a flow is one; its det says the solver kept it one: positive everywhere)."""
+    pts = np.concatenate([x, dense])
+    k = x.shape[1]
+    det, cond = np.inf, 0.0
+    for sl in chunks(len(pts), 4 * k * k + 16):
+        J = ode.flow_jacobian(pts[sl])
+        det = min(det, float(np.linalg.det(J).min()))
+        s = np.linalg.svd(J, compute_uv=False)
+        cond = max(cond, float((s[:, 0] / np.maximum(s[:, -1], 1e-300)).max()))
+    if det > 0:
+        return det, cond, True, f"a flow: a homeomorphism (min det J {det:.3g})"
+    return det, cond, False, f"min det J {det:.3g}: the solver's steps fold space"
+
+
 # --- the Jacobian of the layer so far, in factors: never (N, D, D) for all points at once -------
 
 
@@ -158,14 +175,15 @@ class _Scale:
 
 @dataclass(frozen=True)
 class _Flow:
-    step: VectorField
+    step: VectorField | Residual | ODE
     x: np.ndarray  # (N, k) where the step acts, at each point
 
     def apply(self, J: np.ndarray, sl: slice) -> np.ndarray:
         """(I + J_F, padded to D) J for the points sl: J (n, D, D)."""
         k = self.x.shape[1]
         Jf = np.broadcast_to(np.eye(J.shape[1]), J.shape).copy()
-        Jf[:, :k, :k] = self.step.jacobian(self.x[sl])
+        step = self.step
+        Jf[:, :k, :k] = step.flow_jacobian(self.x[sl]) if step.kind == "ode" else step.jacobian(self.x[sl])
         return Jf @ J
 
 
@@ -261,6 +279,10 @@ def inspect(rec: Recording) -> Report:
             if name == "flow":
                 k = lp.out_dim
                 det, cond, homeo, reason = _step_facts(lp.step, before[:, :k], xd_before[:, :k])
+                chain = chain.then(_Flow(lp.step, before[:, :k]))
+            elif name == "integrate":
+                k = lp.out_dim
+                det, cond, homeo, reason = _ode_facts(lp.step, before[:, :k], xd_before[:, :k])
                 chain = chain.then(_Flow(lp.step, before[:, :k]))
             elif name == "linear":
                 chain = _Chain(lp.M)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..data.datasets import make_dataset
 from ..nets.network import Network
-from ..recording.meta import FieldStep
+from ..recording.meta import FieldStep, Flow
 
 DENSE_PER_CLASS = 20_000  # points per class of the dense test sample
 DENSE_SEED_OFFSET = 1_000_003  # the dense sample never shares a seed with the training data
@@ -109,9 +109,11 @@ def homeomorphism(net: Network, steps: tuple[FieldStep, ...]) -> bool:
 
     invertible = {s.layer: s.invertible for s in steps}
     for i, layer in enumerate(net.layers):
-        if layer.kind == "vector-field":
+        if layer.kind in STEPS:
             if not invertible.get(i, False):
                 return False
+            continue
+        if layer.kind == "ode":  # a flow is a homeomorphism (its det is measured: metrics.flows)
             continue
         m, n = layer.W.shape
         if m < n or not layer.act.invertible:  # narrowing: no SVD needed (a 32 x 784 W stays cheap)
@@ -149,17 +151,44 @@ def _invertibility(layer, pts: np.ndarray):
     return vectorfield.Invertibility(max(p[0] for p in parts), any(p[1] for p in parts))
 
 
+STEPS = ("vector-field", "residual")  # the layers x + F(x) whose invertibility is measured
+
+
 def field_steps(net: Network, X: np.ndarray, extent: float, n: int = 41) -> tuple[FieldStep, ...]:
-    """Per vector-field step of `net`: its measured Lipschitz constant and whether it folds, on
-    the region around the data X (N, d) and the window around it (field_window) carried to it.
-    A network without field steps is not carried at all: ()."""
-    if not any(layer.kind == "vector-field" for layer in net.layers):
+    """Per vector-field step and residual block of `net`: its measured Lipschitz constant and
+    whether it folds, on the region around the data X (N, d) and the window around it
+    (field_window) carried to it. A network without such steps is not carried at all: ()."""
+    if not any(layer.kind in STEPS for layer in net.layers):
         return ()
     pts = np.concatenate([field_window(X, extent, n), X])
     out = []
     for i, layer in enumerate(net.layers):
-        if layer.kind == "vector-field":
+        if layer.kind in STEPS:
             inv = _invertibility(layer, pts)
             out.append(FieldStep(i, float(inv.lipschitz), bool(inv.folds), bool(inv.homeomorphism)))
         pts = layer(pts)
+    return tuple(out)
+
+
+def flows(net: Network, X: np.ndarray, extent: float, n: int = 21) -> tuple[Flow, ...]:
+    """Per neural ODE of `net`: the smallest det and the largest singular value of its flow
+    map's Jacobian over the data X (N, d) and the window around it (field_window, n per axis)
+    carried to it, and the evaluations of f its solver makes on the data alone (as the model
+    runs on them). A network without one: ()."""
+    if not any(layer.kind == "ode" for layer in net.layers):
+        return ()
+    data, window = X, field_window(X, extent, n)
+    out = []
+    for i, layer in enumerate(net.layers):
+        if layer.kind == "ode":
+            det, top = np.inf, 0.0
+            for pts in (data, window):
+                y = layer.lift(pts)
+                for sl in chunks(len(y), 4 * y.shape[1] ** 2 + 16):
+                    J = layer.flow_jacobian(y[sl])
+                    det = min(det, float(np.linalg.det(J).min()))
+                    top = max(top, float(np.linalg.svd(J, compute_uv=False)[:, 0].max()))
+            _, nfe = layer.flow(layer.lift(data), np.ones(1))
+            out.append(Flow(i, det, top, int(nfe)))
+        data, window = layer(data), layer(window)
     return tuple(out)

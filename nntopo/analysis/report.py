@@ -9,7 +9,7 @@ from pathlib import Path
 from .inspect import Report
 from .topology import betti_words
 
-STAGE_NAMES = {"linear": "W", "translate": "+b", "flow": "x+F(x)"}  # "activate": the activation
+STAGE_NAMES = {"linear": "W", "translate": "+b", "flow": "x+F(x)", "integrate": "flow"}  # "activate": the activation
 
 
 def as_json(rep: Report) -> str:

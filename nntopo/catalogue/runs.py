@@ -35,12 +35,13 @@ class Run:
     heat: bool = True  # draw the classification heat map
     stage_seconds: float = 1.2  # seconds per stage (linear, translate, activate)
     overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
-    layer_type: str = "dense"  # of every hidden layer: "dense" (tanh) or "vector-field"
+    layer_type: str = "dense"  # of every hidden layer: "dense" (tanh), "vector-field", "residual" or "ode"
     anchors: int = NetConfig.anchors  # vector-field layers: Gaussians per step
+    augment: int = 0  # ode layers: zeros appended to the state (an augmented neural ODE)
 
     def net(self) -> NetConfig:
         return NetConfig(dim_of(self.dataset), self.layers, self.width, "tanh",
-                         (self.layer_type,), self.anchors)
+                         (self.layer_type,), self.anchors, augment=self.augment)
 
     def data(self) -> DataConfig:
         return DataConfig(self.dataset, points=self.points, seed=self.seed)
@@ -49,7 +50,7 @@ class Run:
         """A hash of everything that decides the recording: the cache file's name."""
         recipe = asdict(self)
         recipe = {k: recipe[k] for k in ("dataset", "layers", "width", "seed", "train", "points",
-                                         "layer_type", "anchors")}
+                                         "layer_type", "anchors", "augment")}
         # (drawing options - scene, title, heat, timing, overlay - do not change the recording)
         recipe["versions"] = [__version__, FORMAT_VERSION, CACHE_VERSION]
         return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]

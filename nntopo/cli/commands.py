@@ -16,12 +16,12 @@ import typer
 
 from .. import api
 from ..catalogue.figures import FIGURES
-from ..config import DataConfig, GridConfig, KnnStudy, RenderOptions, TrainConfig
+from ..config import DataConfig, GridConfig, KnnStudy, RenderOptions, TrainConfig, check_kinds
 from ..deck import QUALITY as DECK_QUALITY
 from ..data.datasets import DATASETS, REAL
 from ..errors import NntopoError
 from .console import Bars, OneLineErrors, say
-from .options import (NET, RENDER, TRAIN, ActivationName, ActOpt, AnchorsOpt, Aspect, AspectOpt, Background,
+from .options import (NET, RENDER, TRAIN, ActivationName, ActOpt, AnchorsOpt, Aspect, AugmentOpt, AspectOpt, Background,
                       BackgroundOpt, ClassesOpt, DataOpt, LabelOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt,
                       Format, FormatOpt, FpsOpt, FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt,
                       NoOverwriteOpt, OverlayOpt, Per, PointsOpt, Quality, QualityOpt, Scene, SceneOpt, SeedOpt,
@@ -54,8 +54,8 @@ def train(
     data: DataOpt = None, label: LabelOpt = None, layers: LayersOpt = NET.layers, width: WidthOpt = NET.width,
     activation: ActOpt = ActivationName[NET.activation], layer_type: LayerTypeOpt = None,
     anchors: AnchorsOpt = NET.anchors, field_width: FieldWidthOpt = NET.field_width,
-    fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DataConfig.seed, steps: StepsOpt = TRAIN.steps,
-    points: PointsOpt = DataConfig.points, classes: ClassesOpt = None,
+    fixed_widths: FixedWidthsOpt = not NET.learn_widths, augment: AugmentOpt = NET.augment, seed: SeedOpt = DataConfig.seed,
+    steps: StepsOpt = TRAIN.steps, points: PointsOpt = DataConfig.points, classes: ClassesOpt = None,
 ) -> None:
     """Train a network and write its recording (.npz) without rendering."""
     from ..atomic import check_output
@@ -65,7 +65,7 @@ def train(
     if output is None:
         raise NntopoError("Missing option '--output' / '-o': where to write the recording (.npz)")
     check_output(output, ".npz")
-    net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
+    net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths, augment)
     with Bars(source.name) as bars:
         rec = api.train(source, net, TrainConfig(steps=steps), progress=bars.advance, on_start=bars.start,
                         say=say, child=True)
@@ -77,8 +77,9 @@ def render(
     dataset: Annotated[Optional[DatasetName], typer.Argument(help="Dataset to train on (omit with --from).")] = None,
     layers: LayersOpt = NET.layers, width: WidthOpt = NET.width, activation: ActOpt = ActivationName[NET.activation],
     layer_type: LayerTypeOpt = None, anchors: AnchorsOpt = NET.anchors, field_width: FieldWidthOpt = NET.field_width,
-    fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DataConfig.seed, steps: StepsOpt = TRAIN.steps,
-    points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None, label: LabelOpt = None,
+    fixed_widths: FixedWidthsOpt = not NET.learn_widths, augment: AugmentOpt = NET.augment, seed: SeedOpt = DataConfig.seed,
+    steps: StepsOpt = TRAIN.steps, points: PointsOpt = DataConfig.points, classes: ClassesOpt = None,
+    data: DataOpt = None, label: LabelOpt = None,
     from_file: Annotated[Optional[Path], typer.Option("--from", help="Render this recording instead of training.")] = None,
     quality: QualityOpt = Quality[RENDER.quality], fps: FpsOpt = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write (default renders/NAME.mp4).")] = None,
@@ -96,8 +97,10 @@ def render(
     source = source_of(dataset, data, from_file, model, points, classes, seed, label=label)
     opts = render_options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay,
                           scene, view)
-    net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
+    net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths, augment)
     training = TrainConfig(steps=steps)  # every option checked before the default folder is made
+    if isinstance(source, DataConfig):
+        check_kinds(opts.scene, net.types())  # (api.render checks it too, for its own callers)
     output = output_path(output, name_of(dataset, data, from_file, model), "renders", opts)
     with Bars(output.name) as bars:
         api.render(source, output, opts, bars.advance, net=net, training=training,
@@ -150,8 +153,9 @@ def slides(
     per: Annotated[Per, typer.Option("--per", help="A slide per stage (W, +b, activation) or per layer.")] = Per["stage"],
     layers: LayersOpt = NET.layers, width: WidthOpt = NET.width, activation: ActOpt = ActivationName[NET.activation],
     layer_type: LayerTypeOpt = None, anchors: AnchorsOpt = NET.anchors, field_width: FieldWidthOpt = NET.field_width,
-    fixed_widths: FixedWidthsOpt = not NET.learn_widths, seed: SeedOpt = DataConfig.seed, steps: StepsOpt = TRAIN.steps,
-    points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None, label: LabelOpt = None, model: ModelOpt = None,
+    fixed_widths: FixedWidthsOpt = not NET.learn_widths, augment: AugmentOpt = NET.augment, seed: SeedOpt = DataConfig.seed,
+    steps: StepsOpt = TRAIN.steps, points: PointsOpt = DataConfig.points, classes: ClassesOpt = None,
+    data: DataOpt = None, label: LabelOpt = None, model: ModelOpt = None,
     quality: Annotated[Quality, typer.Option(
         "--quality", help="The clips' size: low 480p15, medium 720p30 (default), high 1080p60.")] = Quality[DECK_QUALITY],
     fps: FpsOpt = None, background: BackgroundOpt = Background[RENDER.background], view: ViewOpt = View[RENDER.view],
@@ -164,7 +168,7 @@ def slides(
     if output is None:
         raise NntopoError("Missing option '--output' / '-o': where to write the deck (.pptx, .html or .pdf)")
     opts = RenderOptions(quality.value, fps, verbose, view=view.value)
-    net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths)
+    net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths, augment)
     with Bars(output.name) as bars:
         api.slides(source, output, opts, per.value, bars.advance, net=net, training=TrainConfig(steps=steps),
                    on_start=bars.start, say=say, child=True, background=background.value)
@@ -179,7 +183,11 @@ def sweep_grid(
     layers: Annotated[str, typer.Option("--layers", help="Depths: a list and ranges, like 1-8 or 1,2,4.")] = GridConfig.layers,
     width: Annotated[str, typer.Option("--width", help="Widths, like 2,3.")] = GridConfig.width,
     activation: Annotated[str, typer.Option("--activation", help="Activations, like tanh,relu.")] = GridConfig.activation,
-    layer_type: Annotated[str, typer.Option("--layer-type", help="dense, vector-field, or both.")] = GridConfig.layer_type,
+    layer_type: Annotated[str, typer.Option(
+        "--layer-type", help="Layer types, like dense,vector-field (each cell's hidden layers are all of one: "
+        "dense, vector-field, residual, ode).")] = GridConfig.layer_type,
+    augment: Annotated[str, typer.Option(
+        "--augment", help="ode cells: zeros appended to the state, like 0,1 (the other cells: 0).")] = GridConfig.augment,
     seeds: Annotated[str, typer.Option("--seeds", help="Seeds, like 0-9.")] = GridConfig.seeds,
     steps: StepsOpt = TRAIN.steps, points: PointsOpt = DataConfig.points, classes: ClassesOpt = None, data: DataOpt = None, label: LabelOpt = None,
     scheduler: Annotated[Optional[str], typer.Option(
@@ -205,7 +213,7 @@ def sweep_grid(
 
         try:
             rows = api.sweep([d.value for d in datasets or []], output, data=data, label=label,
-                             layers=layers, width=width, activation=activation, layer_type=layer_type, seeds=seeds,
+                             layers=layers, width=width, activation=activation, layer_type=layer_type, augment=augment, seeds=seeds,
                              steps=steps, points=points, classes=classes, scheduler=scheduler, workers=workers,
                              keep=keep, markdown=markdown, plot=plot, progress=bars.advance, on_start=started)
         except KeyboardInterrupt:

@@ -12,7 +12,7 @@ import typer
 
 from ..nets.activations import ACTIVATIONS
 from ..config import (ASPECTS, BACKGROUNDS, FORMATS, LAYER_TYPES, PER, QUALITIES, SCENES, VIEWS, DataConfig, ModelFile,
-                      NetConfig, RenderOptions, TrainConfig, RANGES, range_text)
+                      MAX_DIM, NetConfig, RenderOptions, TrainConfig, RANGES, range_text)
 from ..errors import NntopoError
 from ..data.datasets import DEFAULT_CLASSES, NAMES
 from ..catalogue.figures import FIGURES
@@ -46,11 +46,17 @@ ModelOpt = Annotated[Optional[Path], typer.Option(
     "--model", help="Your own trained network: a .pt2 (torch.export.save) or TorchScript file, "
     "rendered on the points of --data (never a torch.save pickle).")]
 LayersOpt = Annotated[int, typer.Option("--layers", help=f"Hidden layers (0: a linear classifier only; {range_text('layers')}).")]
-WidthOpt = Annotated[int, typer.Option("--width", help=f"Units per hidden layer ({range_text('width')}; wider than 3: projected, see --view).")]
+WidthOpt = Annotated[int, typer.Option("--width", help=f"Units per dense hidden layer, and f's hidden units in a residual or ode "
+                                      f"layer ({range_text('width')}; wider than 3: projected, see --view).")]
 ActOpt = Annotated[ActivationName, typer.Option("--activation", help="Activation of the hidden layers.")]
 LayerTypeOpt = Annotated[Optional[list[LayerType]], typer.Option(
-    "--layer-type", help="dense (act(W x + b)) or vector-field (x + F(x), the essay's proposed "
-    "layer). Once: every hidden layer; repeated once per layer: mixed, in order.")]
+    "--layer-type", help="dense (act(W x + b)), vector-field (x + F(x), the essay's proposed layer), "
+    "residual (x + f(x), f = Linear-tanh-Linear of hidden width --width) or ode (a neural ODE: the "
+    "flow of dy/dt = f(y) over [0, 1], dopri5). Once: every hidden layer; repeated once per layer: "
+    "mixed, in order.")]
+AugmentOpt = Annotated[int, typer.Option(
+    "--augment", help=f"ode layers: zeros appended to the state they integrate (an augmented ODE; "
+    f"0 to {MAX_DIM} minus the layer's input dimension).")]
 AnchorsOpt = Annotated[int, typer.Option(
     "--anchors", help=f"Vector-field layers: Gaussians per layer, centred on training points ({range_text('anchors')}).")]
 FieldWidthOpt = Annotated[float, typer.Option(
@@ -95,9 +101,10 @@ OverlayOpt = Annotated[bool, typer.Option("--overlay", help="Show each stage's n
 NET, TRAIN, RENDER = NetConfig(), TrainConfig(), RenderOptions()  # the defaults (DataConfig's: its fields)
 
 
-def net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths) -> NetConfig:
+def net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths,
+               augment=NetConfig.augment) -> NetConfig:
     return NetConfig(NET.in_dim, layers, width, activation.value, tuple(t.value for t in layer_type or ()),
-                     anchors, field_width, not fixed_widths)
+                     anchors, field_width, not fixed_widths, augment)
 
 
 def render_options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop=RENDER.loop,

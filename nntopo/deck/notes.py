@@ -6,7 +6,8 @@ from ..analysis.inspect import Report, StageReport
 from .cut import Act
 
 STAGE_WORDS = {"linear": "the linear map W", "translate": "the translation by b",
-               "activate": "the activation", "flow": "the flow along the vector field"}
+               "activate": "the activation", "flow": "the flow along the vector field",
+               "integrate": "the neural ODE's flow"}
 FEATURES = ("piece", "hole", "void")  # what Betti numbers b0, b1, b2 count
 
 
@@ -33,9 +34,10 @@ def stage(s: StageReport, names: tuple[str, ...]) -> str:
     after it, whether a linear classifier separates them, how much it stretches space."""
     what = STAGE_WORDS.get(s.stage, s.stage)
     out = [f"Layer {s.layer}, {what}."]
-    if s.det is not None and s.stage in ("linear", "flow"):
+    if s.det is not None and s.stage in ("linear", "flow", "integrate"):
         orient = "keeps the orientation" if s.det > 0 else "flips the orientation"
-        label = "the smallest det(I + J)" if s.stage == "flow" else "det W"
+        label = {"flow": "the smallest det(I + J)", "integrate": "the smallest det of the flow's Jacobian"}.get(
+            s.stage, "det W")
         out.append(f"{label} is {s.det:+.3g}: it {orient}; condition number {s.cond:.3g}.")
     out.append(("It is a homeomorphism" if s.homeomorphism else "It is NOT a homeomorphism") + f" ({s.why}).")
     out.append(f"After it, {shapes(names, s.betti)}" + (" (squashed finer than the samples resolve)." if s.squashed else "."))

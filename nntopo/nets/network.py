@@ -248,7 +248,7 @@ class ODE:
         """The Jacobian of the flow map at states y (N, D): (N, D, D)."""
         from .solvers import flow_jacobian
 
-        return flow_jacobian(self.rhs, self.rhs_jacobian, y, self.t0, self.t1, self.solver)
+        return flow_jacobian(self.rhs, self.rhs_jacobian, y, self.t0, self.t1, np.ones(1), self.solver)[1][0]
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         """The layer's Jacobian at inputs x (N, d): the flow's, restricted to the input (N, D, d)."""
@@ -297,6 +297,9 @@ class Network:
         for layer in self.layers:
             if layer.kind == "dense":
                 seen.setdefault((layer.activation, layer.param), layer.act)
+            for d in getattr(layer, "f", ()):  # a block's or flow's f (its identity output layer unsaid)
+                if d.activation != "identity":
+                    seen.setdefault((d.activation, d.param), d.act)
         return list(seen.values())
 
     @property

@@ -7,8 +7,8 @@ read as untrusted input.
 """
 
 from .format import FORMAT_VERSION, READS, Recording, Snapshots, load, save
-from .meta import Data, FieldStep, Meta, Metrics, NetSource, versions
+from .meta import Data, FieldStep, Flow, Meta, Metrics, NetSource, versions
 from .validate import RecordingError
 
-__all__ = ["FORMAT_VERSION", "READS", "Data", "FieldStep", "Meta", "Metrics", "NetSource", "Recording",
+__all__ = ["FORMAT_VERSION", "READS", "Data", "FieldStep", "Flow", "Meta", "Metrics", "NetSource", "Recording",
            "RecordingError", "Snapshots", "load", "save", "versions"]

@@ -60,6 +60,16 @@ class FieldStep:
 
 
 @dataclass(frozen=True)
+class Flow:
+    """A neural ODE's flow, measured on the window and the data carried to it."""
+
+    layer: int  # 0-based index of the hidden layer
+    min_det: float  # the smallest det of the flow map's Jacobian found (a homeomorphism: positive)
+    max_stretch: float  # the largest singular value of that Jacobian
+    nfe: int  # evaluations of f the model's solver makes on the recorded data (one forward pass)
+
+
+@dataclass(frozen=True)
 class Metrics:
     """What was measured when the recording was made."""
 
@@ -73,7 +83,8 @@ class Metrics:
     parameters: int | None = None  # trained numbers
     restart: int | None = None  # which restart was kept (nntopo's training)
     restart_accuracies: tuple[float, ...] = ()  # every restart's final accuracy, in order
-    field_steps: tuple[FieldStep, ...] = ()  # per vector-field step
+    field_steps: tuple[FieldStep, ...] = ()  # per vector-field step and residual block
+    flows: tuple[Flow, ...] = ()  # per neural ODE
     homeomorphism: bool | None = None  # every hidden layer is one (as measured)
     class_accuracy: tuple[float, ...] | None = None  # C > 2: each class's training accuracy
 
@@ -110,7 +121,8 @@ class Meta:
         if not self.data.params:
             del data["params"]
         net = {"source": self.net.model, "read": list(self.net.read)} if self.net.config is None else {
-            **asdict(self.net.config), "layer_types": list(self.net.config.types())}
+            **{k: v for k, v in asdict(self.net.config).items() if k != "augment" or v},  # (0: unsaid)
+            "layer_types": list(self.net.config.types())}
         metrics = {k: v for k, v in asdict(self.metrics).items() if v is not None}
         return {
             "dataset": data,
@@ -118,7 +130,7 @@ class Meta:
             "net": {**net, "hidden": hidden},
             "train": None if self.train is None else asdict(self.train),
             "classes": list(self.classes),
-            "metrics": {k: v for k, v in metrics.items() if k != "restart_accuracies" or v},  # (nntopo's runs only)
+            "metrics": {k: v for k, v in metrics.items() if k not in ("restart_accuracies", "flows") or v},  # (nntopo's runs only)
             "versions": dict(self.versions),
         }
 
@@ -150,6 +162,9 @@ class Meta:
         steps = m.get("field_steps", "a list of objects", lambda v: isinstance(v, list) and all(
             isinstance(s, dict) and _is_int(s.get("layer")) and isinstance(s.get("invertible"), bool)
             and is_number(s.get("lipschitz")) and isinstance(s.get("folds"), int) for s in v)) or []
+        flows = m.get("flows", "a list of objects", lambda v: isinstance(v, list) and all(
+            isinstance(s, dict) and _is_count(s.get("layer")) and _is_count(s.get("nfe"))
+            and is_number(s.get("min_det")) and is_number(s.get("max_stretch")) for s in v)) or []
         metrics = Metrics(
             train_accuracy=m.get("train_accuracy", "a number 0 ... 1", _fraction, required=True),
             test_accuracy=m.get("test_accuracy", "a number 0 ... 1", _fraction),
@@ -164,6 +179,7 @@ class Meta:
                                             lambda v: isinstance(v, list) and all(map(_fraction, v)))) or (),
             field_steps=tuple(FieldStep(s["layer"], float(s["lipschitz"]), bool(s["folds"]), s["invertible"])
                               for s in steps),
+            flows=tuple(Flow(s["layer"], float(s["min_det"]), float(s["max_stretch"]), s["nfe"]) for s in flows),
             homeomorphism=m.get("homeomorphism", "true or false", lambda v: isinstance(v, bool)),
             class_accuracy=_tuple(m.get("class_accuracy", "a list of numbers 0 ... 1",
                                         lambda v: isinstance(v, list) and all(map(_fraction, v)))),

@@ -295,7 +295,7 @@ def _arrows(plan: isotopy.Plan, blocks: list[Block], X: np.ndarray, grid: np.nda
     pause after it. Returns the quivers per layer (tails, tips, folds in representation
     coordinates), and per frame (T,) the layer shown (-1: none) and the opacity; None when the
     network has no 2D vector-field step."""
-    steps = [lp for lp in plan.layers if lp.step is not None]
+    steps = [lp for lp in plan.layers if lp.step is not None and lp.step.kind != "ode"]
     if not steps:
         return None
     reps = plan.net.representations(np.concatenate([grid, X]))  # the points each step acts on

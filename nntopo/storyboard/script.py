@@ -9,6 +9,7 @@ import itertools
 import numpy as np
 
 from ..nets import isotopy
+from ..nets.solvers import ADAPTIVE
 from ..recording import Meta, Recording
 from .layout import Timing
 from .paths import ease
@@ -41,11 +42,18 @@ def flow_blocks(plan: isotopy.Plan, timing: Timing, separated: bool,
     pause = timing.frames(timing.pause)
     for lp in plan.layers:
         head = f"Layer {lp.index + 1}/{n}"
-        if lp.step is not None:
+        note = f" ({step_notes[lp.index]})" if lp.index in step_notes else ""
+        if lp.step is not None and lp.step.kind == "ode":
+            stages = [("integrate", f"{head}: {ode_caption(lp.step, picture)}{note}")]
+        elif lp.step is not None and lp.step.kind == "residual":
+            hf = "f(x)" if lp.step.h == 1 else f"{lp.step.h:g}·f(x)"
+            blocks.append(Block(Kind.ARROWS, F, f"{head}: a residual block's f; each arrow ends where "
+                                f"x + {hf} goes", layer=lp.index))
+            stages = [("flow", f"{head}: flow along f, x → x + t·{hf}{note}")]
+        elif lp.step is not None:
             blocks.append(Block(Kind.ARROWS, F, f"{head}: a learned vector field F; each arrow ends "
                                 "where x + F(x) goes", layer=lp.index))
-            stages = [("flow", f"{head}: flow along F, x → x + t·F(x)"
-                       + (f" ({step_notes[lp.index]})" if lp.index in step_notes else ""))]
+            stages = [("flow", f"{head}: flow along F, x → x + t·F(x){note}")]
         else:
             stages = [("linear", f"{head}: linear map W" + (f" ({lp.note})" if lp.note else "")),
                       ("translate", f"{head}: translation by b"),
@@ -70,6 +78,17 @@ def flow_blocks(plan: isotopy.Plan, timing: Timing, separated: bool,
     return blocks + [Block(Kind.FADE, n_fade, outro), Block(Kind.HOLD, n_out - n_fade, outro, still=still)]
 
 
+def ode_caption(ode, picture: int) -> str:
+    """A neural ODE's stage: 'the flow of dx/dt = f(x), t 0 → 1 (dopri5)', and when augmented
+    'lifted into R^3 (1 zero dimension added)'."""
+    f = "f(t, x)" if ode.time else "f(x)"
+    text = f"the flow of dx/dt = {f}, t {ode.t0:g} → {ode.t1:g} ({ode.solver.method})"
+    if ode.augment:
+        extra = f"{ode.augment} zero dimension{'s' * (ode.augment > 1)} added"
+        text += f", lifted into R^{ode.out_dim} ({extra})"
+    return text
+
+
 def input_blocks(rec: Recording, timing: Timing) -> list[Block]:
     """The input plane only: the data, the heat map and the decision boundary."""
     shape = "a line" if not rec.net.layers else "a curve"
@@ -82,12 +101,15 @@ def step_notes(rec: Recording, extent: float) -> dict[int, str]:
     made (its metrics' field_steps), the number the figures' checks read too."""
     from ..nets.vectorfield import Invertibility
 
-    steps = rec.meta.metrics.field_steps
-    if not steps and rec.net.anchors is not None:  # made before steps were measured at recording time
-        from ..analysis.metrics import field_steps
+    from ..analysis.metrics import STEPS, field_steps
 
+    steps = rec.meta.metrics.field_steps
+    if not steps and any(layer.kind in STEPS for layer in rec.net.layers):  # made before steps were measured
         steps = field_steps(rec.net, rec.X, extent)
-    return {s.layer: Invertibility(s.lipschitz, s.folds).describe() for s in steps}
+    notes = {s.layer: Invertibility(s.lipschitz, s.folds).describe() for s in steps}
+    for f in rec.meta.metrics.flows:  # a neural ODE: its flow's smallest det and its solver's work
+        notes[f.layer] = f"min det J {f.min_det:.2g}, {f.nfe} evaluations of f"
+    return notes
 
 
 def with_notes(blocks: list[Block], report) -> list[Block]:
@@ -104,7 +126,8 @@ def with_notes(blocks: list[Block], report) -> list[Block]:
         if b.kind is Kind.STAGE:
             s = by_stage[(b.layer, b.stage)]
             det = "" if s.det is None else (
-                f"min det(I+J) {s.det:+.3g}, " if b.stage == "flow" else f"det W {s.det:+.3g}, ")
+                f"min det(I+J) {s.det:+.3g}, " if b.stage == "flow" else
+                f"min det J {s.det:+.3g}, " if b.stage == "integrate" else f"det W {s.det:+.3g}, ")
             apart = (f", {sum(s.apart)}/{len(s.apart)} cut off alone",) if s.apart else ()
             lines = (
                 f"{det}cond {s.cond:.3g}: " + ("homeomorphism" if s.homeomorphism else "NOT a homeomorphism"),
@@ -140,6 +163,11 @@ def panel(rec: Recording, projection: tuple[str, ...] | None = None) -> tuple[tu
     what = [net.activation] if net.activation else []
     if net.anchors is not None:
         what.append(f"F: vector field, {net.anchors} anchors")
+    odes = [layer for layer in net.layers if layer.kind == "ode"]
+    if odes:
+        s = odes[0].solver
+        what.append(f"ODE solver {s.method}" + (f", step {s.step_size:g}" if s.step_size else
+                                                f", rtol {s.rtol:g}" if s.method in ADAPTIVE else ""))
     if m.parameters is not None and net.layers:
         what.append(f"{m.parameters} parameters")
     info = [

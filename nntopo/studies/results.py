@@ -18,12 +18,13 @@ SUFFIXES = (".parquet", ".csv")
 COLUMNS: dict[str, str] = {
     # the recipe
     "key": "string", "dataset": "string", "layers": "int64", "width": "int64", "activation": "string",
-    "layer_type": "string", "seed": "int64", "steps": "int64", "points": "int64", "classes": "int64",
+    "layer_type": "string", "augment": "int64", "seed": "int64", "steps": "int64", "points": "int64", "classes": "int64",
     "data": "string",
     # the numbers (null when the cell failed)
     "train_accuracy": "float64", "test_error": "float64", "test": "string", "max_stretch": "float64", "p99_stretch": "float64",
     "det_signs": "string", "homeomorphisms": "string", "homeomorphism": "bool", "betti_input": "string",
     "betti_last": "string", "separable_after": "int64", "parameters": "int64",
+    "nfe": "int64", "min_det": "float64",  # neural ODEs: f's evaluations, the flow Jacobian's smallest det
     # the run
     "error": "string", "seconds": "float64", "worker": "string",
 }
@@ -127,9 +128,34 @@ def groups(rows: list[dict]) -> dict[tuple, dict[tuple[int, int], list[float]]]:
         if r.get("error") is not None or (r.get("test_error") is None and r.get("train_accuracy") is None):
             continue  # failed, or holds no numbers (a row edited by hand)
         err = r["test_error"] if r.get("test_error") is not None else 1.0 - r["train_accuracy"]
-        out.setdefault((r["dataset"], r["activation"], r["layer_type"]), {}).setdefault(
+        out.setdefault((r["dataset"], r["activation"], r["layer_type"], r.get("augment") or 0), {}).setdefault(
             (r["layers"], r["width"]), []).append(err)
     return out
+
+
+def _spread(v: list[float], fmt: str) -> str:
+    """A mean and its range over seeds: '12.3 (4.5–20.1)'."""
+    return f"{fmt.format(_mean(v))} ({fmt.format(min(v))}–{fmt.format(max(v))})"
+
+
+def flows_table(rows: list[dict]) -> list[str]:
+    """The neural ODEs' rows: per dataset, depth, width and augment, the test error, the largest
+    stretch and f's evaluations, mean (min–max) over seeds. [] without ODE rows."""
+    by: dict = {}
+    for r in rows:
+        if r.get("error") is None and r.get("nfe") is not None and r.get("test_error") is not None:
+            by.setdefault((r["dataset"], r["layers"], r["width"], r.get("augment") or 0), []).append(r)
+    if not by:
+        return []
+    out = ["**neural ODEs**: mean (min–max) over seeds\n",
+           "| data | layers | width | augment | test error, % | max stretch | f evaluations | seeds |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for (dataset, d, w, k), rs in sorted(by.items()):
+        err = [100 * r["test_error"] for r in rs]
+        out.append(f"| {dataset} | {d} | {w} | {k} | {_spread(err, '{:.2f}')} | "
+                   f"{_spread([r['max_stretch'] for r in rs], '{:.3g}')} | "
+                   f"{_spread([float(r['nfe']) for r in rs], '{:.0f}')} | {len(rs)} |")
+    return out + [""]
 
 
 def markdown(rows: list[dict]) -> str:
@@ -137,10 +163,11 @@ def markdown(rows: list[dict]) -> str:
     range of the dense-test error over seeds, one row per depth, one column per width."""
     out = []
     failed = sum(r.get("error") is not None for r in rows)
-    for (dataset, act, lt), cells in groups(rows).items():
+    for (dataset, act, lt, k), cells in groups(rows).items():
         depths = sorted({d for d, _ in cells})
         widths = sorted({w for _, w in cells})
         kind = "" if lt == "dense" else f", {lt}"
+        kind += f", augment {k}" if k else ""
         words = TEST_WORDS[test_kind(rows, dataset)]
         out.append(f"**{dataset}**, {act}{kind}: {words}, mean (min–max) over seeds\n")
         out.append("| layers | " + " | ".join(f"width {w}" for w in widths) + " |")
@@ -152,6 +179,7 @@ def markdown(rows: list[dict]) -> str:
                 line.append("" if not e else f"{100 * _mean(e):.1f}% ({100 * min(e):.1f}–{100 * max(e):.1f}, n={len(e)})")
             out.append(f"| {d} | " + " | ".join(line) + " |")
         out.append("")
+    out += flows_table(rows)
     if failed:
         out.append(f"{failed} cell{'s' if failed > 1 else ''} failed (their rows hold the error).\n")
     if not out:
@@ -175,7 +203,7 @@ def plot(rows: list[dict], path: str | Path) -> Path:
     if not by:
         raise NntopoError("no finished cells to plot")
     fig, axes = plt.subplots(1, len(by), figsize=(5 * len(by), 3.6), squeeze=False)
-    for ax, ((dataset, act, lt), cells) in zip(axes[0], by.items()):
+    for ax, ((dataset, act, lt, k), cells) in zip(axes[0], by.items()):
         for w in sorted({w for _, w in cells}):
             depths = sorted(d for d, ww in cells if ww == w)
             errs = [cells[(d, w)] for d in depths]
@@ -183,7 +211,7 @@ def plot(rows: list[dict], path: str | Path) -> Path:
             line, = ax.plot(depths, mean, marker="o", label=f"width {w}")
             ax.fill_between(depths, [100 * min(e) for e in errs], [100 * max(e) for e in errs],
                             color=line.get_color(), alpha=0.2, linewidth=0)
-        ax.set_title(f"{dataset}, {act}" + ("" if lt == "dense" else f", {lt}"))
+        ax.set_title(f"{dataset}, {act}" + ("" if lt == "dense" else f", {lt}") + (f", augment {k}" if k else ""))
         ax.set_xlabel("hidden layers")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_ylabel({"fresh": "error on fresh points (%)", "held-out": "error on held-out points (%)"}.get(

@@ -2,9 +2,9 @@
 `nntopo inspect` measures it, each cell a task of dask.distributed.
 
     Cell      one network of the grid: its recipe (dataset, depth, width, activation, layer type,
-              seed, steps, points) and the key that names it (a hash of the recipe)
-    grid      the cells of datasets x layers x widths x activations x layer types x seeds,
-              each checked before anything runs
+              augment, seed, steps, points) and the key that names it (a hash of the recipe)
+    grid      the cells of datasets x layers x widths x activations x layer types (x augments,
+              for ode layers) x seeds, each checked before anything runs
     measure   one cell, on a worker: train, inspect, one row of numbers (or of its error)
     cluster   the Dask client: a local cluster of processes (one per core, one thread each, on the
               loopback address), or an existing scheduler's address; the same code path
@@ -41,19 +41,22 @@ class Cell:
     layers: int  # hidden layers
     width: int  # units per dense hidden layer
     activation: str  # of the dense layers
-    layer_type: str  # of every hidden layer: dense or vector-field
+    layer_type: str  # of every hidden layer: one of LAYER_TYPES
     seed: int  # of the data and the initialisations
     steps: int = TrainConfig.steps  # full-batch training steps per restart
     points: int = DataConfig.points  # data points per class (a dataset of the registry)
     classes: int | None = None  # blobs: how many classes
     data: str | None = None  # the user's CSV (a path every worker can read), instead of a dataset
     label: str | None = None  # the CSV's label column (None: the last)
+    augment: int = 0  # ode layers: zeros appended to the state (ANODE)
 
     def recipe(self) -> dict:
         """What decides the cell's numbers (the key's input), and nntopo's version."""
         out = asdict(self)
         if self.label is None:  # the keys of cells written before --label stay theirs
             del out["label"]
+        if not self.augment:  # and those written before --augment
+            del out["augment"]
         if self.data is not None:  # the file's content, not where it lies
             out["data"] = hashlib.sha256(Path(self.data).read_bytes()).hexdigest()
         return {**out, "nntopo": __version__}
@@ -64,7 +67,7 @@ class Cell:
         return hashlib.sha256(json.dumps(self.recipe(), sort_keys=True).encode()).hexdigest()[:16]
 
     def net(self, in_dim: int = NetConfig.in_dim) -> NetConfig:
-        return NetConfig(in_dim, self.layers, self.width, self.activation, (self.layer_type,))
+        return NetConfig(in_dim, self.layers, self.width, self.activation, (self.layer_type,), augment=self.augment)
 
     def source(self) -> DataConfig:
         """The cell's data: its dataset's sample, or the user's CSV."""
@@ -76,8 +79,12 @@ class Cell:
 def grid(datasets: list[str], layers: list[int], widths: list[int], activations: list[str],
          layer_types: list[str], seeds: list[int], steps: int = TrainConfig.steps,
          points: int = DataConfig.points, classes: int | None = None, data: str | None = None,
-         label: str | None = None) -> list[Cell]:
-    """Every combination, in order, each checked as `nntopo train` checks it (ConfigError)."""
+         label: str | None = None, augments: list[int] = (0,)) -> list[Cell]:
+    """Every combination, in order, each checked as `nntopo train` checks it (ConfigError).
+
+    augments is an axis of the cells with an ode layer (layer type ode, 1 or more layers); the
+    others are made once, with augment 0 (a grid without such cells refuses any other augment, as
+    `nntopo train` does)."""
     from ..data.datasets import dim_of
 
     for name in datasets:  # the data's own checks, as train makes them (each cell's seed: below)
@@ -88,16 +95,25 @@ def grid(datasets: list[str], layers: list[int], widths: list[int], activations:
         one_of("layer_type", t, LAYER_TYPES)
     TrainConfig(steps=steps)
     sources = [(name, None) for name in datasets] + ([(Path(data).name, str(data))] if data else [])
-    total = len(sources) * len(layers) * len(widths) * len(activations) * len(layer_types) * len(seeds)
+    augments = list(augments)
+    flows = any(lt == "ode" and l > 0 for lt in layer_types for l in layers)  # cells with an ode layer
+
+    def augments_of(l: int, lt: str) -> list[int]:
+        """The augments of the cells of depth l and layer type lt."""
+        return augments if not flows or (lt == "ode" and l > 0) else [0]
+
+    shapes = [(l, lt, k) for l in layers for lt in layer_types for k in augments_of(l, lt)]
+    total = len(sources) * len(shapes) * len(widths) * len(activations) * len(seeds)
     if total > MAX_CELLS:
         raise NntopoError(f"this grid has {total:,} cells; a sweep runs up to {MAX_CELLS:,}")
     cells = []
     for (name, path), l, w, act, lt, s in itertools.product(sources, layers, widths, activations, layer_types, seeds):
-        cell = Cell(name, l, w, act, lt, s, steps, points, classes if path is None else None, path,
-                    label if path is not None else None)
-        cell.net(dim_of(name) if path is None else 1)  # the network's own checks
-        cell.source()  # and its data's, seed included
-        cells.append(cell)
+        for k in augments_of(l, lt):
+            cell = Cell(name, l, w, act, lt, s, steps, points, classes if path is None else None, path,
+                        label if path is not None else None, k)
+            cell.net(dim_of(name) if path is None else 1)  # the network's own checks
+            cell.source()  # and its data's, seed included
+            cells.append(cell)
     return cells
 
 
@@ -189,6 +205,8 @@ def _numbers(cell: Cell, keep: str | None) -> dict:
         "betti_last": _betti(rep.classes, last.betti if last else rep.input_betti),
         "separable_after": rep.first_separable,  # the first layer after which a linear head gets every point (0: the input)
         "parameters": m.parameters,
+        "nfe": sum(f.nfe for f in m.flows) if m.flows else None,
+        "min_det": min(f.min_det for f in m.flows) if m.flows else None,
         "error": None,
     }
 

@@ -3,7 +3,9 @@
 
 The objective is binary cross-entropy plus `identity_l2` * sum ||W - I||^2 over dense hidden layers
 (I the identity or its rectangular embedding), as the essay's author used for the spirals; for a
-vector-field step x + F(x) the same pull toward the identity is `identity_l2` * sum ||v_i||^2.
+vector-field step x + F(x) the same pull toward the identity is `identity_l2` * sum ||v_i||^2, for a
+residual block x + f(x) and a neural ODE's flow of f it is `identity_l2` * ||f's last Linear||^2
+(weights and biases: f = 0 is the identity).
 Up to `restarts` seeded initialisations run, stopping at the first that fits perfectly; the
 best (highest accuracy, then lowest loss) is kept. Everything is seeded: the same config gives the same result.
 """
@@ -18,7 +20,7 @@ import torch
 from ..config import NetConfig, Progress, TrainConfig
 from ..nets.network import Dense, Network
 from ..recording import Snapshots
-from .model import MLP, init_anchors, init_near_identity
+from .model import MLP, VectorFieldLayer, init_anchors, init_near_identity
 
 
 @dataclass(frozen=True)
@@ -41,20 +43,36 @@ def identity_penalty(net: MLP) -> torch.Tensor:
         total = total + ((layer.weight - eye) ** 2).sum()
     for layer in net.fields():  # x + F(x) is the identity when every v_i = 0
         total = total + (layer.vectors**2).sum()
+    for block in net.blocks():  # x + f(x), and the flow of f, are the identity when f = 0
+        last = block.f[-1]
+        total = total + (last.weight**2).sum() + (last.bias**2).sum()
     return total
+
+
+def nfe(net: MLP, X: np.ndarray) -> tuple[int, ...]:
+    """Per neural ODE of `net`, in order: how many times its solver evaluated f in the forward
+    pass of net on X (N, d), as training computes it (float32, the whole batch at once: an
+    adaptive solver's steps depend on the batch)."""
+    odes = net.odes()
+    for ode in odes:
+        ode.func.nfe = 0
+    with torch.no_grad():
+        net(torch.as_tensor(X, dtype=torch.float32))
+    return tuple(ode.func.nfe for ode in odes)
 
 
 def _params(net: MLP) -> dict[str, np.ndarray]:
     """Every parameter and buffer, as float64 arrays; vector-field widths as widths, not logs."""
     out = {k: v.detach().numpy().astype(np.float64).copy() for k, v in net.state_dict().items()}
     for i, layer in enumerate(net.hidden):
-        if not isinstance(layer, torch.nn.Linear):
+        if isinstance(layer, VectorFieldLayer):
             out[f"hidden.{i}.widths"] = layer.widths.detach().numpy().astype(np.float64).copy()
     return out
 
 
-# Per layer kind, the torch names of what Dense.trained / VectorField.trained record.
-_TORCH_NAMES = {"dense": ("weight", "bias"), "vector-field": ("vectors", "widths")}
+# Per layer kind, the torch names of what Dense.trained / VectorField.trained record (a residual
+# block's and a neural ODE's parameters are not snapshotted: Residual.trained = ODE.trained = ()).
+_TORCH_NAMES = {"dense": ("weight", "bias"), "vector-field": ("vectors", "widths"), "residual": (), "ode": ()}
 
 
 def network(net: MLP) -> Network:

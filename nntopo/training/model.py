@@ -1,10 +1,13 @@
 """The torch network that training fits: hidden layers, then a linear classifier.
 
-A hidden layer is either dense, sigma(W x + b) of a fixed width, or a vector-field step
-x -> x + F(x) (the essay's proposed layer, network.VectorField), which keeps the dimension of its
-input. The classifier is one logit, v . h + c, for two classes, or C scores (a softmax) for C.
-Training turns it into the numpy
-network.Network that a recording holds (training.network).
+A hidden layer is dense, sigma(W x + b) of a fixed width; a vector-field step x -> x + F(x) (the
+essay's proposed layer, network.VectorField); a residual block x -> x + f(x) (network.Residual);
+or a neural ODE, the flow of dy/dt = f(y) over [0, 1] from the input padded with `augment` zeros
+(network.ODE, integrated by torchdiffeq.odeint with ODE_SOLVER). f, of a block and of an ODE, is
+Linear(D, width) - tanh - Linear(width, D). All but a dense layer keep the dimension of their
+input (an ODE adds its zeros). The classifier is one logit, v . h + c, for two classes, or C scores
+(a softmax) for C. Training turns it into the numpy network.Network that a recording holds
+(training.network).
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from torch import nn
 
 from ..nets.activations import ACTIVATIONS
 from ..config import NetConfig
-from ..nets.network import VectorField
+from ..nets.network import ODE, Dense, Residual, VectorField
+
+# The solver every neural ODE of nntopo's training uses (torchdiffeq.odeint's method, rtol, atol,
+# options={"step_size": ...}), recorded with it so that the replay takes the same steps: the
+# adaptive Dormand-Prince 5(4) at the settings of torchdiffeq's tutorial (ode_demo.py).
+ODE_SOLVER = dict(method="dopri5", rtol=1e-3, atol=1e-4, step_size=None)
+BLOCK_ACTIVATION = "tanh"  # f's hidden activation, of a residual block and of an ODE's field
+BLOCK_GAIN = 1.0  # f's first Linear starts at N(0, gain^2 / d) weights, N(0, gain^2) biases; its last at 0
 
 
 class VectorFieldLayer(nn.Module):
@@ -74,15 +84,98 @@ class VectorFieldLayer(nn.Module):
                            self.widths.detach().double().numpy())
 
 
+def _chain(f: nn.Sequential) -> tuple[Dense, ...]:
+    """f = Linear - tanh - Linear as the numpy chain of dense layers (float64)."""
+    first, last = f[0], f[2]
+    return (Dense(first.weight.detach().double().numpy().copy(), first.bias.detach().double().numpy().copy(),
+                  BLOCK_ACTIVATION),
+            Dense(last.weight.detach().double().numpy().copy(), last.bias.detach().double().numpy().copy(), "identity"))
+
+
+def _field(d: int, width: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(d, width), nn.Tanh(), nn.Linear(width, d))
+
+
+class ResidualBlock(nn.Module):
+    """x -> x + h f(x), f = Linear(d, width) - tanh - Linear(width, d): a ResNet block, h = 1."""
+
+    def __init__(self, d: int, width: int, h: float = 1.0):
+        super().__init__()
+        self.f, self.h = _field(d, width), h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.h * self.f(x)
+
+    def to_numpy(self) -> Residual:
+        return Residual(_chain(self.f), float(self.h))
+
+
+class ODEFunc(nn.Module):
+    """dy/dt = f(y), autonomous: the field torchdiffeq integrates; counts its evaluations."""
+
+    def __init__(self, D: int, width: int):
+        super().__init__()
+        self.f = _field(D, width)
+        self.nfe = 0  # evaluations of f since the counter was last reset
+
+    def forward(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        self.nfe += 1
+        return self.f(y)
+
+
+class ODEBlock(nn.Module):
+    """A neural ODE layer: x (N, d) padded with `augment` zeros (ANODE) to y0 (N, D), carried
+    by the flow of dy/dt = f(y) from t0 = 0 to t1 = 1 (torchdiffeq.odeint, ODE_SOLVER): (N, D)."""
+
+    def __init__(self, d: int, width: int, augment: int = 0, t0: float = 0.0, t1: float = 1.0,
+                 solver: dict | None = None):
+        super().__init__()
+        self.augment, self.t0, self.t1 = augment, t0, t1
+        self.solver = dict(ODE_SOLVER if solver is None else solver)
+        self.func = ODEFunc(d + augment, width)
+
+    @property
+    def f(self) -> nn.Sequential:
+        """The field's layers (as a residual block's f)."""
+        return self.func.f
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        from torchdiffeq import odeint
+
+        y0 = nn.functional.pad(x, (0, self.augment)) if self.augment else x
+        t = torch.tensor([self.t0, self.t1], dtype=x.dtype)
+        s = self.solver
+        options = None if s["step_size"] is None else {"step_size": s["step_size"]}
+        return odeint(self.func, y0, t, rtol=s["rtol"], atol=s["atol"], method=s["method"], options=options)[-1]
+
+    def to_numpy(self) -> ODE:
+        from ..nets.solvers import Solver
+
+        s = self.solver
+        return ODE(_chain(self.f), float(self.t0), float(self.t1),
+                   Solver(s["method"], float(s["rtol"]), float(s["atol"]),
+                          None if s["step_size"] is None else float(s["step_size"])),
+                   time=False, augment=int(self.augment))
+
+
+def hidden_layer(cfg: NetConfig, kind: str, a: int, b: int) -> nn.Module:
+    """The torch layer of type `kind` reading a dimensions and giving b."""
+    if kind == "dense":
+        return nn.Linear(a, b)
+    if kind == "vector-field":
+        return VectorFieldLayer(torch.zeros(cfg.anchors, a), cfg.field_width, cfg.learn_widths)
+    if kind == "residual":
+        return ResidualBlock(a, cfg.width)
+    return ODEBlock(a, cfg.width, cfg.augment)
+
+
 class MLP(nn.Module):
     def __init__(self, cfg: NetConfig, classes: int = 2):
         super().__init__()
         self.cfg, self.classes = cfg, classes
         dims = cfg.dims()
         self.hidden = nn.ModuleList(
-            nn.Linear(a, b) if t == "dense"
-            else VectorFieldLayer(torch.zeros(cfg.anchors, a), cfg.field_width, cfg.learn_widths)
-            for t, a, b in zip(cfg.types(), dims[:-1], dims[1:])
+            hidden_layer(cfg, t, a, b) for t, a, b in zip(cfg.types(), dims[:-1], dims[1:])
         )
         self.head = nn.Linear(dims[-1], 1 if classes == 2 else classes)
         self.act = ACTIVATIONS[cfg.activation].torch_fn
@@ -98,14 +191,21 @@ class MLP(nn.Module):
     def dense(self) -> list[nn.Linear]:
         return [layer for layer in self.hidden if isinstance(layer, nn.Linear)]
 
-    def fields(self) -> list[nn.Module]:
-        return [layer for layer in self.hidden if not isinstance(layer, nn.Linear)]
+    def fields(self) -> list[VectorFieldLayer]:
+        return [layer for layer in self.hidden if isinstance(layer, VectorFieldLayer)]
+
+    def blocks(self) -> list[nn.Module]:
+        """The residual blocks and neural ODEs: x + f(x), the flow of f."""
+        return [layer for layer in self.hidden if isinstance(layer, (ResidualBlock, ODEBlock))]
+
+    def odes(self) -> list[ODEBlock]:
+        return [layer for layer in self.hidden if isinstance(layer, ODEBlock)]
 
     def contractive(self, x: torch.Tensor) -> torch.Tensor:
         """Mean over points x (N, d) of sum over layers of ||J_l||_F^2, J_l = diag(sigma'(z)) W.
 
         The essay's remedy for the "easy way out": penalise the layers' derivatives at the data.
-        Vector-field steps are carried through but not penalised.
+        Vector-field steps, residual blocks and neural ODEs are carried through but not penalised.
         """
         deriv = ACTIVATIONS[self.cfg.activation].torch_deriv
         total = torch.zeros(())
@@ -127,8 +227,8 @@ class MLP(nn.Module):
         total = torch.zeros(())
         h = x
         for layer in self.hidden:
-            if isinstance(layer, nn.Linear):
-                h = self.act(layer(h))
+            if not isinstance(layer, VectorFieldLayer):
+                h = self.act(layer(h)) if isinstance(layer, nn.Linear) else layer(h)
                 continue
             d = h.shape[1]
             with torch.no_grad():
@@ -164,7 +264,8 @@ def init_anchors(net: MLP, X: torch.Tensor, y: torch.Tensor, gen: torch.Generato
             if isinstance(layer, nn.Linear):
                 h = net.act(layer(h))
             else:
-                layer.set_anchors(h)
+                if isinstance(layer, VectorFieldLayer):
+                    layer.set_anchors(h)
                 h = layer(h)
 
 
@@ -180,5 +281,12 @@ def init_near_identity(net: MLP, gen: torch.Generator, scale: float = 0.5) -> No
             noise = torch.randn(out_dim, in_dim, generator=gen) * scale
             layer.weight.copy_(torch.eye(out_dim, in_dim) + noise)
             layer.bias.copy_(torch.randn(out_dim, generator=gen) * 0.1)
+        for block in net.blocks():  # x + f(x) and the flow of f: the identity while f's last Linear is 0
+            first, last = block.f[0], block.f[-1]
+            width, d = first.weight.shape
+            first.weight.copy_(torch.randn(width, d, generator=gen) * BLOCK_GAIN / d**0.5)
+            first.bias.copy_(torch.randn(width, generator=gen) * BLOCK_GAIN)
+            last.weight.zero_()
+            last.bias.zero_()
         nn.init.normal_(net.head.weight, 0.0, 1.0, generator=gen)
         net.head.bias.zero_()

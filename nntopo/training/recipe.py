@@ -86,7 +86,8 @@ def train_points(X: np.ndarray, y: np.ndarray, data: Data, classes: tuple[str, .
         parameters=sum(p.numel() for p in res.net.parameters()),  # trained numbers
         restart=res.restart,
         restart_accuracies=res.restart_accuracies,
-        field_steps=steps,  # per vector-field step, on the input window and the data carried to it
+        field_steps=steps,  # per vector-field step and residual block, on the window and the data carried to it
+        flows=metrics.flows(net, X, data.extent),  # per neural ODE: its flow's det, stretch and evaluations
         homeomorphism=metrics.homeomorphism(net, steps),  # every hidden layer is one
         class_accuracy=tuple(metrics.class_accuracy(net, X, y)) if net.classes > 2 else None,
     )
