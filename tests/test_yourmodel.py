@@ -232,7 +232,6 @@ REFUSED = {  # model, X, y -> the words of the refusal
     "X with NaN": (nn.Sequential(nn.Linear(2, 1)), np.where(np.arange(len(X0))[:, None] == 7, np.nan, X0), y0, "row 7"),
     "y too short": (nn.Sequential(nn.Linear(2, 1)), X0, y0[:-1], "one label per row"),
     "fractional labels": (nn.Sequential(nn.Linear(2, 1)), X0, y0 + 0.5, "integer labels"),
-    "a residual sum": (Residual(), X0, y0, "branch or residual"),
     "a concatenation": (Concat(), X0, y0, "branch or residual"),
     "a convolution": (nn.Sequential(nn.Conv1d(1, 1, 1), nn.Linear(2, 1)), X0, y0, r"module 0 \(Conv1d\) is not a layer"),
     "attention": (Attention(), X0, y0, "MultiheadAttention"),

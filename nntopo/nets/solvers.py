@@ -18,10 +18,16 @@ What a caller must know of torchdiffeq's semantics (replayed, not changed):
     it, so asking for more output times changes no step and no other output.
   - Fixed-grid methods step on the output times themselves unless options={"step_size": h} is given
     (then on t0, t0 + h, ..., with the last step shortened to end at t1), and interpolate linearly
-    between grid nodes.
-  - t1 < t0 is integrated as torchdiffeq does it: s = -t, dy/ds = -f(-s, y).
+    between grid nodes. explicit_adams/implicit_adams start with two rk4 steps, then Adams steps of
+    growing order (up to 11) on the same grid.
+  - t1 < t0 is integrated as torchdiffeq does it: s = -t, dy/ds = -f(-s, y). f receives t as a float.
   - nfe counts calls of f: an adaptive solve costs 2 (f at t0 and one probe for the first step; 1 if
     first_step is given) plus one per stage after the first for every step tried, rejected or not.
+  - Replayed to rounding (1e-12 and below) except where torchdiffeq itself is that sensitive to
+    rounding: dopri8 at tight tolerances (its output moves ~1e-9..1e-7 when f moves by one ulp) and
+    explicit_adams' high orders on long grids (~1e-10).
+  - A model's time tensor is often float32 (torch.tensor([0., 1.])): pass its float32 values
+    (float(t) of each), and note that torchdiffeq then builds a step_size grid in float32 too.
 Only torchdiffeq's default options beyond those in `Solver` are replayed (no perturb, "linear"
 interp, norm, min_step/max_step, step_t/jump_t, grid_constructor, max_order); computing in float64
 throughout, a float32 model is matched to float32's precision only.
@@ -40,6 +46,8 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import ModelError
+
+__all__ = ["ADAPTIVE", "FIXED", "METHODS", "Solver", "distortion", "flow_jacobian", "frames", "integrate"]
 
 Field = Callable[[float, np.ndarray], np.ndarray]  # f(t, y (N, D)) -> (N, D)
 FieldJacobian = Callable[[float, np.ndarray], np.ndarray]  # J_f(t, y (N, D)) -> (N, D, D)
@@ -170,6 +178,8 @@ class Solver:
     atol: float = 1e-9  # odeint's atol=
     step_size: float | None = None  # fixed grids' options={"step_size": h}; None: the grid is the output times
     first_step: float | None = None  # adaptive methods' options={"first_step": h}; None: torchdiffeq's choice
+    # (torchdiffeq ignores, with a warning, a step_size given to an adaptive method and a first_step given
+    # to a fixed grid; so does the replay, silently)
 
     def __post_init__(self):
         if self.method in UNREPLAYED:
@@ -201,8 +211,7 @@ class _System:
 
     def field(self, s: float, y: np.ndarray) -> np.ndarray:  # (N, D)
         self.nfe += 1
-        t = float(s) if self.sign > 0 else -float(s)
-        fy = np.asarray(self.f(t, y), dtype=np.float64)
+        fy = np.asarray(self.f(self.sign * float(s), y), dtype=np.float64)
         if fy.shape != self.shape:
             raise ModelError(f"the ODE's field returned shape {fy.shape} for a state of shape {self.shape}")
         return fy if self.sign > 0 else -1.0 * fy
@@ -211,9 +220,13 @@ class _System:
         fy = self.field(s, parts[0])
         if self.jac_f is None:
             return (fy,)
-        jac = np.asarray(self.jac_f(float(s) if self.sign > 0 else -float(s), parts[0]), dtype=np.float64)
-        fj = jac @ parts[1]  # (N, D, D)
+        fj = np.asarray(self.jac_f(self.sign * float(s), parts[0]), dtype=np.float64) @ parts[1]  # (N, D, D)
         return fy, (fj if self.sign > 0 else -1.0 * fj)
+
+
+def _start(y0: np.ndarray, jac_f: FieldJacobian | None) -> Parts:
+    """The state at t0: y0 (N, D), and J = I (N, D, D) when the Jacobian is carried."""
+    return (y0,) if jac_f is None else (y0, np.broadcast_to(np.eye(y0.shape[1]), y0.shape + y0.shape[1:]).copy())
 
 
 def _rms(x: np.ndarray) -> float:
@@ -243,6 +256,13 @@ def _rk_step(system: _System, tab: Tableau, t0: float, dt: float, t1: float, y: 
         ti = (np.nextafter(t1, -math.inf) if perturb else t1) if tab.c[i] == 1.0 else t0 + tab.c[i] * dt
         _store(K, i, system(ti, yi))
     return yi, K, tuple(k[S - 1] for k in K)
+
+
+def _rk_dy(system: _System, tab: Tableau, t0: float, dt: float, t1: float, y: Parts,
+           f0: Parts | None = None) -> Parts:
+    """A fixed-grid step's increment dy = dt sum_j b_j K_j, part by part."""
+    _, K, _ = _rk_step(system, tab, t0, dt, t1, y, f0=f0)
+    return tuple(np.tensordot(dt * np.asarray(tab.b), k, axes=1) for k in K)
 
 
 def _initial_step(system: _System, t0: float, y0: np.ndarray, f0: np.ndarray, order: int, rtol: float,
@@ -283,13 +303,15 @@ def _interp_eval(coeffs: list[Parts], t0: float, t1: float, t: float) -> Parts:
 
 
 def _blow_up(s: float, system: _System) -> ModelError:
-    return ModelError(f"the ODE blew up: non-finite states at t = {system.sign * s:.6g}")
+    return ModelError(f"the ODE blew up: non-finite values at t = {system.sign * s:.6g}")
 
 
 def _adaptive(system: _System, y0: Parts, times: np.ndarray, solver: Solver) -> list[Parts]:
     """torchdiffeq's RKAdaptiveStepsizeODESolver: step with the controller, interpolate at each time."""
     tab, rtol, atol = TABLEAUS[solver.method], solver.rtol, solver.atol
     f = system(times[0], y0)
+    if not np.isfinite(f[0]).all():
+        raise _blow_up(times[0], system)
     if solver.first_step is None:
         dt = _initial_step(system, times[0], y0[0], f[0], tab.order - 1, rtol, atol)
     else:
@@ -302,8 +324,9 @@ def _adaptive(system: _System, y0: Parts, times: np.ndarray, solver: Solver) -> 
             dt = max(dt, 0.0) if math.isfinite(dt) else 0.0
             t0, t1 = t_end, t_end + dt
             if not t1 > t0:
-                raise ModelError(f"solver {solver.method!r}: the step size underflowed at t = "
-                                 f"{system.sign * t0:.6g} (rtol {rtol:g}, atol {atol:g}): torchdiffeq fails there too")
+                raise ModelError(f"solver {solver.method!r}: the step size underflowed at t = {system.sign * t0:.6g}, "
+                                 f"where |y| reaches {np.abs(y[0]).max():.3g} (rtol {rtol:g}, atol {atol:g}): "
+                                 f"torchdiffeq fails there too")
             if not np.isfinite(y[0]).all():
                 raise _blow_up(t0, system)
             yi, K, f1 = _rk_step(system, tab, t0, dt, t1, y, f0=f, perturb=True)
@@ -322,6 +345,11 @@ def _adaptive(system: _System, y0: Parts, times: np.ndarray, solver: Solver) -> 
                 dt = max(dt * factor, 0.0)
         out.append(_interp_eval(coeffs, t_start, t_end, t_next))
     return out
+
+
+def _dot(w: np.ndarray, history: collections.deque[Parts]) -> Parts:
+    """sum_i w[i] history[i], part by part, in torchdiffeq's order."""
+    return tuple(sum(wi * h[p] for wi, h in zip(w, history)) for p in range(len(history[0])))
 
 
 class _Adams:
@@ -355,20 +383,9 @@ class _Adams:
                     break
             if not converged:
                 warnings.warn("implicit_adams: the functional iteration did not converge (torchdiffeq warns "
-                              "the same and goes on)", stacklevel=4)
+                              "the same and goes on)")
                 self.history.pop()
         return dy
-
-
-def _dot(w: np.ndarray, history: collections.deque[Parts]) -> Parts:
-    """sum_i w[i] history[i], part by part, in torchdiffeq's order."""
-    return tuple(sum(wi * h[p] for wi, h in zip(w, history)) for p in range(len(history[0])))
-
-
-def _rk_dy(system: _System, tab: Tableau, t0: float, dt: float, t1: float, y: Parts,
-           f0: Parts | None = None) -> Parts:
-    _, K, _ = _rk_step(system, tab, t0, dt, t1, y, f0=f0)
-    return tuple(np.tensordot(dt * np.asarray(tab.b), k, axes=1) for k in K)
 
 
 def _grid(start: float, end: float, step_size: float) -> np.ndarray:
@@ -421,15 +438,14 @@ def _run(f: Field, jac_f: FieldJacobian | None, y0: np.ndarray, times, solver: S
     """odeint(f, y0, times) with the Jacobian alongside if jac_f: the states at `times`, and nfe."""
     y0 = _check_state(y0)
     times = np.asarray(times, dtype=np.float64)
-    if times.ndim != 1 or len(times) < 2 or not np.isfinite(times).all() or times[0] == times[-1]:
+    if times.ndim != 1 or len(times) < 2 or not np.isfinite(times).all() or times[0] == times[1]:
         raise ModelError("an integration interval of length 0 (or with times that are not finite numbers)")
     sign = 1.0 if times[1] > times[0] else -1.0
     s = sign * times  # torchdiffeq integrates t1 < t0 in s = -t
     if not (np.diff(s) > 0).all():
         raise ModelError("the ODE's output times must be strictly increasing or strictly decreasing")
     system = _System(f, jac_f, sign, y0.shape)
-    parts = (y0,) if jac_f is None else (y0, np.broadcast_to(np.eye(y0.shape[1]), y0.shape + y0.shape[1:]).copy())
-    out = (_adaptive if solver.adaptive else _fixed)(system, parts, s, solver)
+    out = (_adaptive if solver.adaptive else _fixed)(system, _start(y0, jac_f), s, solver)
     return out, system.nfe
 
 
@@ -465,8 +481,7 @@ def _frames(f: Field, jac_f: FieldJacobian | None, y0: np.ndarray, t0: float, t1
     if solver.adaptive or solver.step_size is not None:  # the steps do not depend on the output times
         out, nfe = _run(f, jac_f, y0, times, solver)
     else:  # the grid is the model's [t0, t1]: one step, and partial steps of it to the frames
-        y0 = _check_state(y0)
-        out, nfe = [(y0,) if jac_f is None else (y0, np.broadcast_to(np.eye(y0.shape[1]), y0.shape + y0.shape[1:]))], 0
+        out, nfe = [_start(_check_state(y0), jac_f)], 0
         for t in times[1:]:
             states, n = _run(f, jac_f, y0, [t0, t], solver)
             out.append(states[-1])
