@@ -79,14 +79,11 @@ def flow_blocks(plan: isotopy.Plan, timing: Timing, separated: bool,
 
 
 def ode_caption(ode, picture: int) -> str:
-    """A neural ODE's stage: 'the flow of dx/dt = f(x), t 0 → 1 (dopri5)', and when augmented
-    'lifted into R^3 (1 zero dimension added)'."""
+    """A neural ODE's stage: 'the flow of dx/dt = f(x), t 0 → 1', and when augmented (the state
+    padded with zeros) ', lifted into R^3'. The panel names the solver."""
     f = "f(t, x)" if ode.time else "f(x)"
-    text = f"the flow of dx/dt = {f}, t {ode.t0:g} → {ode.t1:g} ({ode.solver.method})"
-    if ode.augment:
-        extra = f"{ode.augment} zero dimension{'s' * (ode.augment > 1)} added"
-        text += f", lifted into R^{ode.out_dim} ({extra})"
-    return text
+    text = f"the flow of dx/dt = {f}, t {ode.t0:g} → {ode.t1:g}"
+    return text + (f", lifted into R^{ode.out_dim}" if ode.augment else "")
 
 
 def input_blocks(rec: Recording, timing: Timing) -> list[Block]:
@@ -108,7 +105,7 @@ def step_notes(rec: Recording, extent: float) -> dict[int, str]:
         steps = field_steps(rec.net, rec.X, extent)
     notes = {s.layer: Invertibility(s.lipschitz, s.folds).describe() for s in steps}
     for f in rec.meta.metrics.flows:  # a neural ODE: its flow's smallest det and its solver's work
-        notes[f.layer] = f"min det J {f.min_det:.2g}, {f.nfe} evaluations of f"
+        notes[f.layer] = f"det J ≥ {f.min_det:.2g}, {f.nfe} evaluations of f"
     return notes
 
 
@@ -164,16 +161,18 @@ def panel(rec: Recording, projection: tuple[str, ...] | None = None) -> tuple[tu
     if net.anchors is not None:
         what.append(f"F: vector field, {net.anchors} anchors")
     odes = [layer for layer in net.layers if layer.kind == "ode"]
-    if odes:
+    solver = ""
+    if odes:  # a line of its own: the method and what sets its steps
         s = odes[0].solver
-        what.append(f"ODE solver {s.method}" + (f", step {s.step_size:g}" if s.step_size else
-                                                f", rtol {s.rtol:g}" if s.method in ADAPTIVE else ""))
+        solver = f"ODE solver {s.method}" + (f", step {s.step_size:g}" if s.step_size else
+                                             f", rtol {_tiny(s.rtol)}, atol {_tiny(s.atol)}"
+                                             if s.method in ADAPTIVE else "")
     if m.parameters is not None and net.layers:
         what.append(f"{m.parameters} parameters")
     info = [
         f"data: {rec.dataset} ({len(rec.X)} points)",
         f"network: {' → '.join(shown)}" + ("" if net.layers else ", linear classifier"),
-    ] + ([", ".join(what)] if net.layers else []) + [training(rec.meta, rec.snapshots)]
+    ] + ([", ".join(what)] if net.layers else []) + ([solver] if solver else []) + [training(rec.meta, rec.snapshots)]
     if projection:
         info += projection
     elif max([rec.X.shape[1]] + net.widths) == 3:
@@ -195,6 +194,12 @@ def panel(rec: Recording, projection: tuple[str, ...] | None = None) -> tuple[tu
         p99 = f" (99th pct {m.p99_stretch:.3g})" if m.p99_stretch is not None else ""
         result.append(f"max stretch |J| = {m.max_stretch:.3g}{p99}")
     return tuple(info), tuple(result)
+
+
+def _tiny(x: float) -> str:
+    """A tolerance, short: 1e-3, 2.5e-7."""
+    m, e = f"{x:.2g}".split("e") if "e" in f"{x:.2g}" else (f"{x:.2g}", None)
+    return m if e is None and x >= 0.01 else f"{x:.1e}".replace(".0e", "e").replace("e-0", "e-")
 
 
 def input_note(width: int, picture: int, shown: float | None) -> tuple[str, ...]:
