@@ -207,7 +207,7 @@ class TrainConfig:
     snapshot_every: int = 50  # record all parameters every this many steps (for training figures)
     init_scale: float = 0.5  # std of the noise added to the identity at initialisation
     contractive: float = 0.0  # weight of the contractive penalty (mean ||J_l||_F^2 at the data)
-    # Vector-field steps: weight of the penalty mean relu(||J_F||_F - lipschitz_target)^2 at the
+    # Vector-field steps and residual blocks: weight of the penalty mean relu(||J_F||_F - lipschitz_target)^2 at the
     # points each step acts on, which keeps x + F(x) invertible there (0: let the steps fold).
     lipschitz: float = 10.0
     lipschitz_target: float = 0.9

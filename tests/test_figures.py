@@ -43,9 +43,13 @@ def claims_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("figure-cache")
 
 
+SHARING = {"tori": "tori", "ode-circles": "ode", "anode-circles": "ode"}  # figures that share a recording
+
+
 def _group(name: str):
-    """The tori figure shares its recordings with test_linked_tori_need_a_fourth_dimension."""
-    return pytest.param(name, marks=pytest.mark.xdist_group("tori")) if name == "tori" else name
+    """The tori figure shares its recordings with test_linked_tori_need_a_fourth_dimension, the
+    two neural ODE figures the plane's flow: each group on one worker, trained once."""
+    return pytest.param(name, marks=pytest.mark.xdist_group(SHARING[name])) if name in SHARING else name
 
 
 @pytest.mark.claims

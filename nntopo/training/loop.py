@@ -138,7 +138,7 @@ def fit(
             loss = loss + cfg.identity_l2 * identity_penalty(net)
             if cfg.contractive:
                 loss = loss + cfg.contractive * net.contractive(xt)
-            if cfg.lipschitz and net.fields():
+            if cfg.lipschitz and net.steps():
                 loss = loss + cfg.lipschitz * net.lipschitz(xt, cfg.lipschitz_target, gen)
             if step % cfg.snapshot_every == 0 or step == cfg.steps:
                 steps.append(step)

@@ -106,6 +106,18 @@ class ResidualBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.h * self.f(x)
 
+    def field_jacobian(self, x: torch.Tensor) -> torch.Tensor:
+        """J of h f at points x (N, d): (N, d, d) = h W2 diag(tanh'(W1 x + b1)) W1."""
+        first, last = self.f[0], self.f[2]
+        s = 1 - torch.tanh(first(x)) ** 2  # (N, width)
+        return self.h * torch.einsum("iw,nw,wj->nij", last.weight, s, first.weight)
+
+    def lipschitz_penalty(self, x: torch.Tensor, target: float) -> torch.Tensor:
+        """Mean over points x (N, d) of relu(||J||_F - target)^2, as a vector-field step's: zero
+        while h f stays a contraction there, so x + h f(x) stays invertible."""
+        norm = torch.linalg.matrix_norm(self.field_jacobian(x))
+        return (torch.relu(norm - target) ** 2).mean()
+
     def to_numpy(self) -> Residual:
         return Residual(_chain(self.f), float(self.h))
 
@@ -194,6 +206,11 @@ class MLP(nn.Module):
     def fields(self) -> list[VectorFieldLayer]:
         return [layer for layer in self.hidden if isinstance(layer, VectorFieldLayer)]
 
+    def steps(self) -> list[nn.Module]:
+        """The layers x + F(x) whose Lipschitz constant training keeps below 1: vector-field
+        steps and residual blocks."""
+        return [layer for layer in self.hidden if isinstance(layer, (VectorFieldLayer, ResidualBlock))]
+
     def blocks(self) -> list[nn.Module]:
         """The residual blocks and neural ODEs: x + f(x), the flow of f."""
         return [layer for layer in self.hidden if isinstance(layer, (ResidualBlock, ODEBlock))]
@@ -221,21 +238,23 @@ class MLP(nn.Module):
         return total
 
     def lipschitz(self, x: torch.Tensor, target: float, gen: torch.Generator) -> torch.Tensor:
-        """Sum over vector-field steps of their Lipschitz penalty, each checked where it acts:
-        at the points it is given, at random points of their bounding box, and around its anchors
-        at the scale of each Gaussian (narrow Gaussians fold space between the data points)."""
+        """Sum over vector-field steps and residual blocks of their Lipschitz penalty, each
+        checked where it acts: at the points it is given, at random points of their bounding box,
+        and around a step's anchors at the scale of each Gaussian (narrow Gaussians fold space
+        between the data points)."""
         total = torch.zeros(())
         h = x
         for layer in self.hidden:
-            if not isinstance(layer, VectorFieldLayer):
+            if not isinstance(layer, (VectorFieldLayer, ResidualBlock)):
                 h = self.act(layer(h)) if isinstance(layer, nn.Linear) else layer(h)
                 continue
             d = h.shape[1]
             with torch.no_grad():
                 lo, hi = h.min(0).values, h.max(0).values
                 box = lo + (hi - lo) * torch.rand(256, d, generator=gen)
-                near = layer.anchors[:, None, :] + layer.widths[:, None, None] * 1.5 * torch.randn(
-                    layer.anchors.shape[0], 16, d, generator=gen)
+                near = torch.zeros(0, d) if isinstance(layer, ResidualBlock) else (
+                    layer.anchors[:, None, :] + layer.widths[:, None, None] * 1.5 * torch.randn(
+                        layer.anchors.shape[0], 16, d, generator=gen))
             probe = torch.cat([h, box, near.reshape(-1, d)])
             total = total + layer.lipschitz_penalty(probe, target)
             h = layer(h)
