@@ -114,19 +114,16 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         "boundary": PathIndex.build([len(b) for b in bounds], closed=False, smooth=False),
     }
 
-    # Positions at the start of every block (a stage block ends where its path does at t = 1).
-    keys, x = [], x0
-    for b in blocks:
-        keys.append(x)
-        if b.kind is Kind.STAGE:
-            x = isotopy.stage_end(plan.layers[b.layer], b.stage, x)
-    final = x
     N = len(rec.X)
+    batches = (G, G + N)  # a neural ODE integrates the grid, the data and the rest as batches of their own
+    keys = _keys(plan, blocks, x0, batches)
+    final = keys.pop()
     turns = {i + 1: plan.layers[b.layer].path.rotate for i, b in enumerate(blocks)
              if b.kind is Kind.STAGE and b.stage == "linear"}
 
-    def place(i: int, x: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Points x (P', D) at the start of block i at its times t (n,), in the picture: (n, P', E)."""
+    def place(i: int, x: np.ndarray, t: np.ndarray, rows: slice = slice(0, None)) -> np.ndarray:
+        """Points x (P', D) at the start of block i at its times t (n,), in the picture: (n, P', E).
+        rows: which of the P points x holds (a neural ODE's batches are cut by them)."""
         b = blocks[i]
         if b.kind is not Kind.STAGE:
             y = x @ proj.keys[i]
@@ -134,7 +131,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         lp = plan.layers[b.layer]
         if b.stage == "linear" and proj.projected:  # a view that turns with the rotation
             return lp.path.seen(x, t, proj.keys[i], proj.keys[i + 1])
-        return isotopy.stage(lp, b.stage, x, t, proj.bases(i, t))
+        return _stage(lp, b.stage, x, t, proj.bases(i, t), rows, batches)
 
     for paced in (False, True):
         starts = np.cumsum([0] + [b.frames for b in blocks])
@@ -163,7 +160,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
             if a >= e:
                 continue
             t = script.stage_times(b)[a - starts[i] : e - starts[i]] if b.kind is Kind.STAGE else np.zeros(e - a)
-            out.append(place(i, keys[i][sel], t))
+            out.append(place(i, keys[i][sel], t, sel))
         return np.concatenate(out)
 
     arrows = _arrows(plan, blocks, rec.X, grid0.reshape(-1, in_dim), detail) if D == 2 and not input_only else None
@@ -256,6 +253,46 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
                       heat_classes=tuple(int(k) for k in heat_classes), plane_fill=E == 3)
 
 
+def _stage(lp: isotopy.LayerPlan, name: str, x: np.ndarray, t: np.ndarray, basis, rows: slice,
+           batches: tuple[int, ...]) -> np.ndarray:
+    """isotopy.stage for the points x (P', D), rows `rows` of all P. A neural ODE's adaptive
+    solver chooses its steps for the whole batch it is given (torchdiffeq's error norm), so the
+    flow carries the data as a batch of its own, as the model ran on it: cut at `batches` (the
+    data's first and end rows). Every other stage moves each point by itself."""
+    if name != "integrate":
+        return isotopy.stage(lp, name, x, t, basis)
+    start = rows.start or 0
+    cuts = [c - start for c in batches if 0 < c - start < len(x)]
+    parts = np.split(x, cuts) if cuts else [x]
+    return np.concatenate([isotopy.stage(lp, name, p, t, basis) for p in parts if len(p)], axis=1)
+
+
+def _keys(plan: isotopy.Plan, blocks: list[Block], x0: np.ndarray, batches: tuple[int, ...]) -> list[np.ndarray]:
+    """The points x0 (P, D) at the start of every block, and where the last block leaves them:
+    len(blocks) + 1 arrays (P, D). A stage block ends where its path does at t = 1."""
+    keys, x = [], x0
+    for b in blocks:
+        keys.append(x)
+        if b.kind is Kind.STAGE:
+            x = _stage(plan.layers[b.layer], b.stage, x, np.ones(1), None, slice(0, None), batches)[0]
+    return keys + [x]
+
+
+def data_at_stage_ends(rec: Recording) -> list[np.ndarray]:
+    """Where the video puts the data (N, D) at the end of every stage, in the padded space of its
+    plan (the coordinates `carried` gives): the last one is where the network sends it."""
+    rec, _ = carried(rec)
+    plan = _plan(rec)
+    blocks = script.flow_blocks(plan, Timing(6), False)
+    sheet = plane.sheet(rec.X) if rec.X.shape[1] >= plane.SHEET_FROM else None
+    grid = plane.grid(rec.meta.data.extent, rec.X.shape[1], Detail()) if sheet is None else \
+        plane.sheet_grid(sheet, Detail())
+    G, N = grid.shape[0] * grid.shape[1], len(rec.X)
+    x0 = np.concatenate([isotopy.pad(grid.reshape(G, -1), plan.dim), isotopy.pad(rec.X, plan.dim)])
+    keys = _keys(plan, blocks, x0, (G, G + N))
+    return [k[G:] for b, k in zip(blocks, keys[1:]) if b.kind is Kind.STAGE]
+
+
 PACE = 0.03  # in a projected picture, no data point moves more than this share of the picture per frame
 
 
@@ -269,7 +306,7 @@ def _paced(blocks: list[Block], keys: list[np.ndarray], rows: slice, place) -> l
         if b.kind is Kind.STAGE:
             x = keys[i][rows]
             t = np.concatenate([[0.0], script.stage_times(b)])
-            y = place(i, x, t)  # (F + 1, N, E)
+            y = place(i, x, t, rows)  # (F + 1, N, E)
             step = np.linalg.norm(np.diff(y, axis=0), axis=-1).max()
             size = max(float((y.max(1) - y.min(1)).max()), 1e-12)
             if step > PACE * size:
