@@ -82,7 +82,8 @@ settings.load_profile("nntopo")
 @pytest.fixture(scope="session")
 def recordings_to_damage(tmp_path_factory, tiny_recording):
     """Real recordings of every kind, saved once: dense, vector-field, 3D, the user's own model
-    (format 3, no history; and one with three classes), and a format 1 file."""
+    (no history; and one with three classes), a format 1 file, residual blocks and an augmented
+    neural ODE (indices 0 ... 7)."""
     import json
 
     import numpy as np
@@ -113,4 +114,9 @@ def recordings_to_damage(tmp_path_factory, tiny_recording):
     a.update(format=np.array(1), meta=np.array(json.dumps(meta)), head_w=a["head_w"][0], head_b=a["head_b"][0],
              snap_head_w=a["snap_head_w"][:, 0], snap_head_b=a["snap_head_b"][:, 0])
     np.savez(folder / "format1.npz", **a)
-    return paths + [folder / "format1.npz"]
+    # format 4: residual blocks (and a dense layer), and an augmented neural ODE
+    blocks = {"residual": trained("curves", NetConfig(2, 2, 3, "tanh", ("residual", "dense")), quick, seed=1,
+                                  n_per_class=20),
+              "ode": trained("circles", NetConfig(2, 1, 4, "tanh", ("ode",), augment=1),
+                             TrainConfig(steps=5, restarts=1, snapshot_every=5), seed=0, n_per_class=20)}
+    return paths + [folder / "format1.npz"] + [rec.save(folder / f"{name}.npz") for name, rec in blocks.items()]

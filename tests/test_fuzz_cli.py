@@ -107,7 +107,10 @@ def _network(bad):
         number("layers", [0, 1, 2], bad), number("width", [1, 2, 3, 4], bad),
         choice("--activation", list(ACTIVATIONS), bad),
         st.sampled_from([[], ["--layer-type", "dense"], ["--layer-type", "vector-field"],
-                         ["--layer-type", "dense", "--layer-type", "vector-field"]] + [["--layer-type", "rbf"]] * bad),
+                         ["--layer-type", "dense", "--layer-type", "vector-field"], ["--layer-type", "residual"],
+                         ["--layer-type", "ode"], ["--layer-type", "ode", "--augment", "1"],
+                         ["--layer-type", "dense", "--layer-type", "residual"]]
+                        + [["--layer-type", "rbf"], ["--augment", "2"], ["--layer-type", "ode", "--augment", "-1"]] * bad),
         number("anchors", [1, 3], bad), number("field_width", [0.5], bad), flag("--fixed-widths"),
         number("seed", [0, 2**32 - 1], bad), number("steps", [1, 3], bad), number("points", [2, 6], bad),
     ).map(lambda t: ["--layers", str(t[0]), "--width", str(t[1]), *t[2], *t[3], "--anchors", str(t[4]),
@@ -199,7 +202,8 @@ def test_train_with_any_options(files, tmp_path_factory, src, net, suffix):
 
 @settings(max_examples=15 * FUZZ_SCALE)
 @given(command=st.one_of(
-    st.tuples(st.just("inspect"), st.sampled_from(["dense", "field", "3d", "user", "three", "format1", "missing"]),
+    st.tuples(st.just("inspect"), st.sampled_from(["dense", "field", "3d", "user", "three", "format1", "residual",
+                                                   "ode", "missing"]),
               flag("--json")),
     st.tuples(st.just("knn"), st.sampled_from(["all", "digits", "nope"]),
               st.sampled_from([["--seeds", "0"], ["--epochs", "0"], ["--k", "0"], ["--k", "x"], ["--seeds", "101"],

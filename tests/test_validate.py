@@ -66,7 +66,7 @@ def memory_cap():
 
 @pytest.mark.fuzz
 @settings(max_examples=150 * FUZZ_SCALE)
-@given(base=st.integers(0, 5), array_damage=damages, file_damage=file_damage)
+@given(base=st.integers(0, 7), array_damage=damages, file_damage=file_damage)
 def test_a_damaged_recording_is_refused_or_works_through(recordings_to_damage, tmp_path_factory, base,
                                                         array_damage, file_damage):
     path = damaged(recordings_to_damage, tmp_path_factory, base, array_damage, file_damage)
@@ -97,7 +97,7 @@ def test_a_damaged_recording_is_refused_or_works_through(recordings_to_damage, t
 
 @pytest.mark.fuzz
 @settings(max_examples=8 * FUZZ_SCALE)
-@given(base=st.integers(0, 5), array_damage=damages)
+@given(base=st.integers(0, 7), array_damage=damages)
 def test_the_commands_on_a_damaged_recording_end_well(recordings_to_damage, tmp_path_factory, base, array_damage):
     path = damaged(recordings_to_damage, tmp_path_factory, base, array_damage, None)
     if path is None:
@@ -184,6 +184,19 @@ FOUND = {
     "field_steps of junk": (1, _meta(lambda m: m["metrics"].update(field_steps=[{"x": 1}])), "field_steps must be"),
     "extent of text": (0, _meta(lambda m: m["dataset"].update(extent="x")), "extent must be"),
     "metadata a list": (0, lambda a: a.update(meta=np.array("[]")), "metadata is list, not an object"),
+    # residual blocks and neural ODEs (recordings 6 and 7)
+    "a solver torchdiffeq lacks": (7, _meta(lambda m: m["net"]["hidden"][0]["solver"].update(method="rk45")),
+                                   "solver 'rk45'"),
+    "an interval of length 0": (7, _meta(lambda m: m["net"]["hidden"][0].update(t1=0.0)), "length 0"),
+    "an infinite interval": (7, _meta(lambda m: m["net"]["hidden"][0].update(t1=float("inf"))), "t1"),
+    "a negative augment": (7, _meta(lambda m: m["net"]["hidden"][0].update(augment=-1)), "augment"),
+    "a zero tolerance": (7, _meta(lambda m: m["net"]["hidden"][0]["solver"].update(rtol=0)), "rtol"),
+    "an ODE's f that changes the state": (7, lambda a: a.update(F0W1=a["F0W1"][:2], F0b1=a["F0b1"][:2]),
+                                          "shape|gives 2 outputs"),
+    "a block's f that changes the dimension": (6, _meta(lambda m: m["net"]["hidden"][0]["chain"].pop()),
+                                               "no layer of the network uses|gives"),
+    "an ODE's weight of NaN": (7, lambda a: a["F0W0"].__setitem__((0, 0), np.nan), "non-finite numbers"),
+    "an ODE recording read as format 3": (7, lambda a: a.update(format=np.array(3)), "layer kind 'ode'"),
 }
 
 
