@@ -19,6 +19,8 @@ numbers before and after a change are compared in one run. Printed:
   per frame, to set against the flagship's at 480p15;
 - real data: `nntopo train digits` (seconds), digits and a user's MNIST model (5,000 points,
   784-D) at 480p15 (ms/frame, and its ratio to the flagship's), MNIST at 1080p60 (peak RSS);
+- neural ODEs (plain and augmented, on disk and annulus) at 480p15: ms/frame, and the cost of one
+  more frame of each and of the flagship (30 against 15 fps), with their ratios;
 - `nntopo sweep` of 8 small cells on a local cluster of 1 and of 2 workers: cells per minute;
 - the flagship's deck at 480p15 (`nntopo slides --from`, .pptx and .html; and `manim-slides
   render` of scenes/slides.py where manim-slides is installed): wall time, size, peak RSS, to set
@@ -72,6 +74,14 @@ for _ in range(300):
     opt.zero_grad(); torch.nn.functional.cross_entropy(m(Xt), yt).backward(); opt.step()
 nntopo.record(m, X, y, name="mnist").save(sys.argv[1])
 """
+# Neural ODEs (nntopo's own: a flow in the plane and an augmented one, on disk and annulus) at
+# 480p15 against the flagship: their videos are a quarter of the flagship's length, so each is also measured by the cost of one more
+# frame, (wall at 30 fps - wall at 15 fps) / (frames at 30 - frames at 15): what start-up and set-up
+# cost drops out of both.
+ODES = {"ode": ["circles", "--layers", "1", "--layer-type", "ode", "--width", "16", "--steps", "1000"],
+        "anode": ["circles", "--layers", "1", "--layer-type", "ode", "--width", "16", "--augment", "1",
+                  "--steps", "1000"]}
+ODE_TARGET = 1.5  # the neural ODE's ms/frame at 480p15, at most this many times the flagship's
 TARGETS = {"digits": 1.5, "mnist": 2.5}  # real data at 480p15: at most this many times the flagship's ms/frame
 MNIST_RSS_TARGET = 600  # MB, the MNIST render at 1080p60
 DIGITS_TRAIN_TARGET = 30  # s, nntopo train digits
@@ -195,6 +205,7 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
                 out["scenes"][label] = 1000 * seconds / count_frames(video) if code == 0 else float("nan")
         if scenes:
             real(tree, work, out["real"], "high" in qualities)
+            flows(tree, work, out.setdefault("ode", {}), flagship)
         deck(tree, flagship, work, out["deck"], out["flagship"].get("low"))
         for n in SWEEP_WORKERS:
             if not any((tree.src / "nntopo" / p).exists() for p in ("sweep.py", "studies/sweep.py")):
@@ -234,6 +245,26 @@ def real(tree: Tree, work: Path, out: dict, high: bool) -> None:
                                  str(work / "mnist-high.mp4")], work)
         if code == 0:
             out["mnist high rss"] = rss
+
+
+def flows(tree: Tree, work: Path, out: dict, flagship: Path) -> None:
+    """A neural ODE at 480p15: ms/frame, and the marginal cost of a frame of it and of the
+    flagship (ODE's comment). A tree that cannot train one (an older one) gets no number."""
+    _, _, code = tree.run(["train", "circles", "--layers", "1", "--layer-type", "ode", "--steps", "1", "--points", "4",
+                           "-o", str(work / "probe.npz")], work)
+    if code != 0:
+        return
+    for name, path in [(n, recording(tree, n, args)) for n, args in ODES.items()] + [("flagship", flagship)]:
+        walls, frames = [], []
+        for fps in (15, 30):
+            video = work / f"{name}-{fps}.mp4"
+            wall, _, code = tree.run(["render", "--from", str(path), "--fps", str(fps), "-o", str(video)], work)
+            if code != 0:
+                return
+            walls.append(wall)
+            frames.append(count_frames(video))
+        out[f"{name} ms"] = 1000 * walls[0] / frames[0]
+        out[f"{name} marginal ms"] = 1000 * (walls[1] - walls[0]) / (frames[1] - frames[0])
 
 
 def deck(tree: Tree, rec: Path, work: Path, out: dict, low: dict | None) -> None:
@@ -312,6 +343,19 @@ def report(results: list[tuple[str, dict]]) -> None:
              if "mnist high rss" in r["real"] else "-")
     real_row("  nntopo train digits (2 x 16), s", lambda r: f"{r['real']['digits training, s']:.1f}"
              if "digits training, s" in r["real"] else "-")
+    print(f"neural ODEs on disk and annulus at 480p15 (target: <= {ODE_TARGET}x the flagship's ms/frame)")
+
+    def ode_row(name: str, which: str, key: str) -> None:
+        def value(r: dict) -> str:
+            o = r.get("ode") or {}
+            if f"{which} {key}" not in o:
+                return "-"
+            return f"{o[f'{which} {key}']:.1f} ({o[f'{which} {key}'] / o[f'flagship {key}']:.2f}x)"
+        row(name, [value(r) for _, r in results])
+
+    for which, what in (("ode", "2 -> ODE2 -> 1, in the plane"), ("anode", "2 -> ODE2+1 -> 1, lifted: 3D")):
+        ode_row(f"  {what}: ms/frame (ratio)", which, "ms")
+        ode_row(f"  {what}: ms per frame more, 15 -> 30 fps", which, "marginal ms")
     print("the flagship's deck, 480p15: seconds / MB on disk / peak RSS MB")
     for what in results[-1][1]["deck"]:
         row(f"  {what}", ["/".join(f"{x:.1f}" if i < 2 else f"{x:.0f}" for i, x in enumerate(r["deck"][what]))
