@@ -409,7 +409,6 @@ REFUSED = {  # model -> the words of its one-line refusal
                                                                                 "\\(nested residuals\\)"),
     "a product": (Shortcut("product"), r"a product \(mul\) is not a layer"),
     "a sum with a constant": (Shortcut("constant"), r"a sum that is not a residual block x \+ h f\(x\) \(add\)"),
-    "an activation after the sum": (Shortcut("relu after"), r"relu\) right after a residual block"),
     "a block at the end": (Shortcut("ends"), "ends with a residual block"),
     "a padding not before odeint": (Shortcut("pad"), "zeros appended to a value that is not then integrated"),
     "outputs that differ from the model's": (Batch(), "does not compute its outputs: they differ by up to 0.5"),
@@ -447,3 +446,17 @@ def test_solvers_named_in_refusals_are_the_replayed_ones():
     with pytest.raises(NntopoError) as e:
         usermodel.record(BadODE("", method="rk45"), X0, y0)
     assert all(m in str(e.value) for m in solvers.METHODS)
+
+
+def test_an_activation_after_the_sum_is_a_layer_of_its_own():
+    """relu(x + f(x)), the first ResNets' form: the block, then the activation on W = I."""
+    torch.manual_seed(0)
+    model = Shortcut("relu after").double().eval()
+    X = torch.randn(40, 2, dtype=torch.float64)
+    rec = usermodel.record(model, X.numpy(), (X[:, 0] > 0).long().numpy())
+    kinds = [layer.kind for layer in rec.net.layers]
+    assert "residual" in kinds and kinds[kinds.index("residual") + 1] == "dense"
+    after = rec.net.layers[kinds.index("residual") + 1]
+    assert after.activation == "relu" and np.array_equal(after.W, np.eye(after.in_dim))
+    with torch.no_grad():
+        assert np.abs(rec.net.outputs(rec.X) - model(X).numpy()).max() < 1e-9

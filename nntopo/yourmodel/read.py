@@ -124,11 +124,10 @@ class _Chain:
                 if not self.items:
                     raise ModelError(f"{op.where}: an activation before the first Linear"
                                      + (f" of {inside}" if inside else ""))
-                if self.last_linear is None:
-                    kind = {"ode": "neural ODE", "residual": "residual block"}[self.items[-1][0].kind]
-                    raise ModelError(f"{op.where}: an activation ({op.name}) right after a {kind}; "
-                                     "nntopo reads blocks x + h f(x) and flows with nothing between them and the "
-                                     "next Linear (put the activation inside f)")
+                if self.last_linear is None:  # relu(x + f(x)), the first ResNets' form: a layer I x + 0 of its own
+                    d = self.items[-1][0].out_dim
+                    self.items.append([np.eye(d), np.zeros(d), None, None, op.where])
+                    self.notes.append("an activation after a block read as a layer of its own (W = I)")
                 if self.pending is not None:
                     raise ModelError(f"{op.where}: a BatchNorm between two activations is not an affine "
                                      "map of one Linear")
