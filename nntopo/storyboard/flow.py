@@ -24,6 +24,7 @@ from .paths import PathIndex, arrow_paths, ease
 from .timeline import Block, Frames, Kind, Storyboard
 
 CHUNK = 64  # frames computed at once in the view's pass
+BEZIER_BATCH = 24_000  # pieces (times frames) made into Bezier curves at once, as the grid's alone were
 
 
 def carried(rec: Recording) -> tuple[Recording, Reduction | None]:
@@ -113,6 +114,13 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         "heat": [PathIndex.build([len(x) for x in level], closed=True) for level in rings],
         "boundary": PathIndex.build([len(b) for b in bounds], closed=False, smooth=False),
     }
+    # The grid's, the heat map's and the boundary's pieces of a chunk of frames in one bezier
+    # call (anchors found in the screen points of everything that moves), then split.
+    at = np.concatenate([[0], cuts])  # where each part's points start
+    drawn = [(paths["grid"], 0)] + [(p, int(at[2 + k])) for k, p in enumerate(paths["heat"])]
+    drawn.append((paths["boundary"], int(at[2 + len(rings)]) if bounds else 0))
+    every = PathIndex.concat(drawn)
+    split = 4 * np.cumsum([p.pieces for p, _ in drawn])[:-1]
 
     N = len(rec.X)
     batches = (G, G + N)  # a neural ODE integrates the grid, the data and the rest as batches of their own
@@ -129,9 +137,20 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
             y = x @ proj.keys[i]
             return np.broadcast_to(y, (len(t),) + y.shape)
         lp = plan.layers[b.layer]
-        if b.stage == "linear" and proj.projected:  # a view that turns with the rotation
-            return lp.path.seen(x, t, proj.keys[i], proj.keys[i + 1])
-        return _stage(lp, b.stage, x, t, proj.bases(i, t), rows, batches)
+        if b.stage == "integrate":  # a neural ODE's flow: integrated, batch by batch
+            return _stage(lp, b.stage, x, t, proj.bases(i, t), rows, batches)
+        # Every other stage is, at each time, a linear map of the points (the linear stage) or of
+        # the points and their displacement d (the straight-line stages: x + t d) into the
+        # picture: the maps (T, D, E) are formed once from the identity's rows, then all P'
+        # points go through them in one matrix product.
+        if b.stage == "linear":
+            eye = np.eye(x.shape[1])
+            if proj.projected:  # a view that turns with the rotation
+                return _through(x, lp.path.seen(eye, t, proj.keys[i], proj.keys[i + 1]))
+            return _through(x, isotopy.stage(lp, "linear", eye, t, proj.bases(i, t)))
+        B = proj.bases(i, t)
+        d = isotopy.stage_end(lp, b.stage, x) - x
+        return _through(x, B) + t[:, None, None] * _through(d, B)
 
     for paced in (False, True):
         starts = np.cumsum([0] + [b.frames for b in blocks])
@@ -220,8 +239,9 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
         c, h = center[start:stop], half[start:stop]
         scr = camera.screen(camera.project(positions(start, stop), idx, fps), c, h, layout)
         pieces = np.split(scr, cuts, axis=1)
-        heat = tuple(p.bezier(x) for p, x in zip(paths["heat"], pieces[2 : 2 + len(rings)]))
-        bound = np.concatenate(pieces[2 + len(rings) :], axis=1) if bounds else scr[:, :0]
+        step = max(1, BEZIER_BATCH // max(every.pieces, 1))  # frames at once: bounded temporaries
+        curves = np.concatenate([every.bezier(scr[k : k + step]) for k in range(0, n, step)])
+        curves = np.split(curves, split, axis=1)  # grid, heat levels, boundary
         line = np.zeros((n, 2, 3), np.float32)
         opacity = fade[start:stop].copy()
         if E == 2 and C == 2:  # the line, in the outro's frames where it meets the plot
@@ -237,9 +257,9 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
             plane_pieces = paths["plane"].bezier(camera.screen(flat, center[shown], half[shown], layout))
         arrow_pieces, folds, arrow_opacity = _arrow_frames(arrows, idx, c, h, layout)
         return Frames(
-            grid=paths["grid"].bezier(pieces[0]), heat=heat,
+            grid=curves[0], heat=tuple(curves[1:-1]),
             points=tuple(pieces[1][:, m] for m in classes),
-            boundary=paths["boundary"].bezier(bound), line=line, line_opacity=opacity,
+            boundary=curves[-1], line=line, line_opacity=opacity,
             plane=plane_pieces, arrows=arrow_pieces, arrow_folds=folds, arrow_opacity=arrow_opacity,
             counter=np.full(n, ""),
         )
@@ -291,6 +311,13 @@ def data_at_stage_ends(rec: Recording) -> list[np.ndarray]:
     x0 = np.concatenate([isotopy.pad(grid.reshape(G, -1), plan.dim), isotopy.pad(rec.X, plan.dim)])
     keys = _keys(plan, blocks, x0, (G, G + N))
     return [k[G:] for b, k in zip(blocks, keys[1:]) if b.kind is Kind.STAGE]
+
+
+def _through(x: np.ndarray, maps: np.ndarray) -> np.ndarray:
+    """Points x (P, D) through linear maps (T, D, m): (T, P, m), as one matrix product."""
+    T, D, m = maps.shape
+    y = x @ np.ascontiguousarray(maps.transpose(1, 0, 2)).reshape(D, T * m)  # (P, T m)
+    return np.ascontiguousarray(y.reshape(len(x), T, m).transpose(1, 0, 2))
 
 
 PACE = 0.03  # in a projected picture, no data point moves more than this share of the picture per frame

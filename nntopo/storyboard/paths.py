@@ -50,6 +50,19 @@ class PathIndex:
             cat[2], cat[3] = cat[0], cat[1]
         return PathIndex(*cat)
 
+    @staticmethod
+    def concat(parts: list[tuple["PathIndex", int]]) -> "PathIndex":
+        """Several indices as one, each part's anchors found from its offset on: one bezier call
+        then makes every part's pieces (in order), the same as a call per part would."""
+        if not parts:
+            return PathIndex.build([], closed=False)
+        return PathIndex(*(np.concatenate([getattr(p, f) + off for p, off in parts])
+                           for f in ("start", "end", "before", "after")))
+
+    @property
+    def pieces(self) -> int:
+        return len(self.start)
+
     def bezier(self, anchors: np.ndarray) -> np.ndarray:
         """Anchors (T, V, 3) -> Bezier control points (T, 4 * pieces, 3).
 

@@ -123,6 +123,7 @@ def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: 
         # A GIF is made from an MP4 (mp4_to_gif).
         stream = media / ("stream.webm" if opts.format == "webm" else "stream.mp4")
         encoder = encode.Encoder(stream, stream.suffix[1:], width, height, fps, opts.transparent) if video else None
+        last = None  # the last frame drawn, for the poster of an opaque MP4 or WebM
         try:
             # A sequence wants a file per frame: holds are then drawn, not frozen.
             scene = LayerFlow(storyboards, on_frames=progress, theme=opts.theme,
@@ -131,6 +132,8 @@ def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: 
             result = None if video else Path(scene.renderer.file_writer.image_file_path)
             if encoder is not None:
                 encoder.close()
+                if not opts.transparent and opts.format in ("mp4", "webm"):
+                    last = encoder.last
                 encoder = None
         finally:
             if encoder is not None:  # interrupted: the stream is discarded with the folder
@@ -142,8 +145,8 @@ def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: 
                 encode.mp4_to_gif(stream, tmp, fps)
             else:
                 shutil.copyfile(stream if video else result, tmp)
-    if video:  # a still for every video: its last frame
-        encode.poster(output, output.with_suffix(".png"))
+    if video:  # a still for every video: its last frame (as drawn; a GIF's, as it shows it)
+        encode.poster(output, output.with_suffix(".png"), last)
     return output
 
 

@@ -48,18 +48,49 @@ def mp4_to_gif(src: Path, dst: Path, fps: int) -> None:
         out.mux(stream.encode())
 
 
-def poster(video: Path, png: Path) -> Path:
-    """Save the last frame of `video` as a PNG, atomically."""
+SEEKABLE = ("h264", "vp9", "libvpx-vp9")  # codecs whose keyframes decode on their own
+
+
+def _last_frame(video: Path, seek: bool):
+    """The last frame of `video`, decoded from its last keyframe (seek) or from the start; None
+    if none was found. Decoding from a keyframe gives the same pictures, in a fraction of the
+    time: a 1080p60 video is otherwise decoded whole for its last frame."""
+    with av.open(str(video)) as c:
+        stream = c.streams.video[0]
+        if seek:  # only where every keyframe is a whole picture (a GIF's frames patch the one before)
+            if stream.codec_context.name not in SEEKABLE:
+                return None
+            try:
+                if stream.duration and stream.time_base is not None:  # MP4: in the stream's time base
+                    c.seek((stream.start_time or 0) + stream.duration, stream=stream, backward=True, any_frame=False)
+                elif c.duration:  # WebM: the container's, in microseconds
+                    c.seek(c.duration, backward=True, any_frame=False)
+                else:
+                    return None
+            except av.error.FFmpegError:
+                return None
+        last = None
+        for last in c.decode(stream):
+            pass
+        return last
+
+
+def poster(video: Path, png: Path, frame=None) -> Path:
+    """Save the last frame of `video` as a PNG, atomically: `frame` (H, W, 4) uint8, opaque, if
+    the caller has it (the frame as drawn, before the video's compression), else decoded."""
+    from PIL import Image
+
     from ..atomic import replacing
 
-    with av.open(str(video)) as c:
-        last = None
-        for last in c.decode(video=0):
-            pass
-    if last is None:
-        raise ValueError(f"{video}: no frames")
+    if frame is not None:
+        image = Image.fromarray(frame[..., :3].copy())
+    else:
+        last = _last_frame(video, seek=True) or _last_frame(video, seek=False)
+        if last is None:
+            raise ValueError(f"{video}: no frames")
+        image = last.to_image()
     with replacing(png) as tmp:
-        last.to_image().save(tmp, format="PNG")
+        image.save(tmp, format="PNG")
     return png
 
 
@@ -91,6 +122,12 @@ class Encoder:
         self.time_base = Fraction(1, fps)
         self.pts = 0
         self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.last = None  # the last frame written
+        # one converter for every frame (a frame's own reformat() sets up swscale each time: as
+        # long again as the conversion)
+        from av.video.reformatter import VideoReformatter
+
+        self.reformatter = VideoReformatter()
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="nntopo-encoder", daemon=True)
         self.thread.start()
@@ -106,7 +143,8 @@ class Encoder:
             try:
                 # converted once, however often a still frame is shown (the encoder keeps its own
                 # reference to each frame it is sent, so the next pts does not touch the last)
-                frame = av.VideoFrame.from_ndarray(pixels, format="rgba").reformat(format=self.stream.pix_fmt)
+                frame = self.reformatter.reformat(av.VideoFrame.from_ndarray(pixels, format="rgba"),
+                                                  format=self.stream.pix_fmt)
                 for _ in range(repeat):
                     frame.pts, frame.time_base = self.pts, self.time_base
                     self.pts += 1
@@ -119,6 +157,7 @@ class Encoder:
         """Queue a frame (H, W, 4) uint8, shown `repeat` times; the caller hands it over."""
         if self.error is not None:
             raise self.error
+        self.last = pixels
         self.queue.put((pixels, repeat))
 
     def close(self, finish: bool = True) -> None:

@@ -17,7 +17,7 @@ from manim import Group, Line, ManimColor, Scene, UpdateFromAlphaFunc, VGroup, V
 from manim import LEFT, RIGHT, UP
 
 from ..storyboard import DOT_RADIUS, RING_RADIUS, Frames, Kind, Storyboard, dot_paths
-from .cairo_camera import FastCamera
+from .cairo_camera import Dots, FastCamera, Fills
 from .panel import Panel
 from .text import path_mobject, text
 from .theme import DOT_OPACITY, PLANE_FILL, STROKES, THEMES, class_colors, heat_colors
@@ -148,15 +148,14 @@ class LayerFlow(Scene):
     def build_space(self) -> None:
         sb, frame = self.sb, self.frame(0)
         fills = heat_colors(self.theme, class_colors(self.theme, len(sb.classes)), sb.heat_classes, sb.heat_levels)
-        self.heat = [path_mobject(h[0], fill_color=f, fill_opacity=1.0, stroke_width=0)
-                     for h, f in zip(frame.heat, fills)]
+        self.heat = Fills([h[0] for h in frame.heat], fills)  # the levels, filled in order
         self.grid = path_mobject(frame.grid[0], **self.stroke("grid"))
         self.boundary = path_mobject(frame.boundary[0], **self.stroke("boundary", self.theme["ink"]))
-        self.dots = [path_mobject(dot_paths(p[0], DOT_RADIUS), fill_color=c, fill_opacity=DOT_OPACITY, stroke_width=0)
-                     for p, c in zip(frame.points, class_colors(self.theme, len(sb.classes)))]
+        self.dots = Dots([p[0] for p in frame.points], DOT_RADIUS,  # the classes, painted in order
+                         class_colors(self.theme, len(sb.classes)), DOT_OPACITY)
         self.line = Line(LEFT, RIGHT, color=self.theme["ink"], stroke_width=STROKES["line"][0])
         self.line.set_stroke(opacity=0.0)
-        parts = [*self.heat, self.grid, self.boundary, *self.dots, self.line]
+        parts = [self.heat, self.grid, self.boundary, self.dots, self.line]
         self.arrows = [path_mobject(frame.arrows[0][:0], **self.stroke(role, scale=0.0)) for role in ("arrow", "fold")]
         # 3D: sheets, filled; 2D region boundaries: segments, stroked like the separating line
         self.plane_role = "plane" if sb.plane_fill else "regions"
@@ -176,12 +175,10 @@ class LayerFlow(Scene):
     def set_frame(self, f: int) -> None:
         fr = self.frame(f)
         i = fr.i
-        for mob, h in zip(self.heat, fr.heat):
-            mob.points = h[i]
+        self.heat.layers = [h[i] for h in fr.heat]
         self.grid.points = fr.grid[i]
         self.boundary.points = fr.boundary[i]
-        for mob, p in zip(self.dots, fr.points):
-            mob.points = dot_paths(p[i], DOT_RADIUS)
+        self.dots.groups = [p[i] for p in fr.points]
         opacity = float(fr.line_opacity[i])
         if fr.plane.shape[1]:  # 3D: the separating plane instead of a line
             self.plane.points = fr.plane[i].astype(np.float64)
