@@ -96,6 +96,9 @@ class Tree:
 
     def __init__(self, src: Path, label: str):
         self.src, self.label = src, label
+        # Recordings are cached per tree: each reads the format it writes (an older tree cannot
+        # read a newer format), keyed by the tree's commit, or "this" for the working tree.
+        self.cache = CACHE / ("this" if label == "this tree" else label)
         # A folder holding just this tree's packages, first on PYTHONPATH: whatever the venv's
         # editable install points at, the child imports this tree's code.
         self.path = Path(tempfile.mkdtemp(prefix="nntopo-bench-path-"))
@@ -128,9 +131,9 @@ print(time.perf_counter() - t, usage.ru_maxrss, os.waitstatus_to_exitcode(status
 
 def recording(tree: Tree, name: str, train_args: list[str]) -> Path:
     """The recording of `nntopo train ARGS`, trained once (by this tree) and cached."""
-    path = CACHE / f"{name}.npz"
+    path = tree.cache / f"{name}.npz"
     if not path.exists():
-        CACHE.mkdir(exist_ok=True)
+        tree.cache.mkdir(parents=True, exist_ok=True)
         seconds, _, code = tree.run(["train", *train_args, "-o", str(path)], ROOT)
         if code != 0:
             raise SystemExit(f"bench: training {name} failed (exit {code})")
@@ -226,9 +229,9 @@ def real(tree: Tree, work: Path, out: dict, high: bool) -> None:
     if code != 0:
         return
     out["digits training, s"] = seconds
-    mnist = CACHE / "mnist-user.npz"
+    mnist = tree.cache / "mnist-user.npz"
     if not mnist.exists():
-        CACHE.mkdir(exist_ok=True)
+        tree.cache.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, PYTHONPATH=str(tree.path))
         made = subprocess.run([sys.executable, "-c", MNIST_RECORDING, str(mnist)], env=env, cwd=work,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
