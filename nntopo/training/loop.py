@@ -49,18 +49,6 @@ def identity_penalty(net: MLP) -> torch.Tensor:
     return total
 
 
-def nfe(net: MLP, X: np.ndarray) -> tuple[int, ...]:
-    """Per neural ODE of `net`, in order: how many times its solver evaluated f in the forward
-    pass of net on X (N, d), as training computes it (float32, the whole batch at once: an
-    adaptive solver's steps depend on the batch)."""
-    odes = net.odes()
-    for ode in odes:
-        ode.func.nfe = 0
-    with torch.no_grad():
-        net(torch.as_tensor(X, dtype=torch.float32))
-    return tuple(ode.func.nfe for ode in odes)
-
-
 def _params(net: MLP) -> dict[str, np.ndarray]:
     """Every parameter and buffer, as float64 arrays; vector-field widths as widths, not logs."""
     out = {k: v.detach().numpy().astype(np.float64).copy() for k, v in net.state_dict().items()}
