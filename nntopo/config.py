@@ -253,6 +253,7 @@ class RenderOptions:
     overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
     scene: str = "layers"  # one of SCENES; "training" needs a recording with snapshots
     view: str = "3d"  # a key of VIEWS: a representation wider than this is projected to it
+    jobs: int | None = None  # processes drawing the frames; None: one per core (the video is the same)
 
     def __post_init__(self) -> None:
         one_of("quality", self.quality, QUALITIES)
@@ -265,6 +266,8 @@ class RenderOptions:
             raise ConfigError("overlay", None, "shows each stage's numbers: only with scene layers")
         if self.fps is not None:
             in_range("fps", self.fps)
+        if self.jobs is not None:
+            in_range("jobs", self.jobs)
         if self.background == "transparent":
             object.__setattr__(self, "transparent", True)
         if self.transparent and self.format not in ("webm", "png"):

@@ -29,6 +29,7 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "seed": (0, MAX_SEED, True),
     # rendering (RenderOptions)
     "fps": (1, 120, True),
+    "jobs": (1, 64, True),  # processes drawing a video's frames
     # nntopo knn
     "seeds": (1, 100, True), "epochs": (1, 1000, True), "k": (1, 1000, True),
 }

@@ -23,7 +23,7 @@ from ..errors import NntopoError
 from .console import Bars, OneLineErrors, say
 from .options import (NET, RENDER, TRAIN, ActivationName, ActOpt, AnchorsOpt, Aspect, AugmentOpt, AspectOpt, Background,
                       BackgroundOpt, ClassesOpt, DataOpt, LabelOpt, DatasetName, FieldWidthOpt, FigureName, FixedWidthsOpt,
-                      Format, FormatOpt, FpsOpt, FramesOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt,
+                      Format, FormatOpt, FpsOpt, FramesOpt, JobsOpt, KnnDataset, LayersOpt, LayerTypeOpt, LoopOpt, ModelOpt,
                       NoOverwriteOpt, OverlayOpt, Per, PointsOpt, Quality, QualityOpt, Scene, SceneOpt, SeedOpt,
                       StepsOpt, TransparentOpt, VerboseOpt, View, ViewOpt, WidthOpt, name_of, net_config,
                       output_path, render_options, source_of)
@@ -87,7 +87,7 @@ def render(
     transparent: TransparentOpt = RENDER.transparent, all_frames: FramesOpt = RENDER.all_frames,
     aspect: AspectOpt = Aspect[RENDER.aspect], loop: LoopOpt = RENDER.loop, no_overwrite: NoOverwriteOpt = False,
     verbose: VerboseOpt = RENDER.verbose, overlay: OverlayOpt = RENDER.overlay, model: ModelOpt = None,
-    scene: SceneOpt = Scene[RENDER.scene], view: ViewOpt = View[RENDER.view],
+    scene: SceneOpt = Scene[RENDER.scene], view: ViewOpt = View[RENDER.view], jobs: JobsOpt = RENDER.jobs,
 ) -> None:
     """Train (or load, or read your --model), then render the layer-by-layer video and print its
     path.
@@ -96,7 +96,7 @@ def render(
     """
     source = source_of(dataset, data, from_file, model, points, classes, seed, label=label)
     opts = render_options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, overlay,
-                          scene, view)
+                          scene, view, jobs)
     net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths, augment)
     training = TrainConfig(steps=steps)  # every option checked before the default folder is made
     if isinstance(source, DataConfig):
@@ -159,7 +159,7 @@ def slides(
     quality: Annotated[Quality, typer.Option(
         "--quality", help="The clips' size: low 480p15, medium 720p30 (default), high 1080p60.")] = Quality[DECK_QUALITY],
     fps: FpsOpt = None, background: BackgroundOpt = Background[RENDER.background], view: ViewOpt = View[RENDER.view],
-    verbose: VerboseOpt = RENDER.verbose,
+    verbose: VerboseOpt = RENDER.verbose, jobs: JobsOpt = RENDER.jobs,
 ) -> None:
     """Make a deck for a talk: the layer-by-layer video cut at every stage, a clip per slide that
     plays when the slide opens, each stage's numbers as speaker notes; print its path."""
@@ -167,7 +167,7 @@ def slides(
                        ("dataset", "data", "from_file", "figure"), label)
     if output is None:
         raise NntopoError("Missing option '--output' / '-o': where to write the deck (.pptx, .html or .pdf)")
-    opts = RenderOptions(quality.value, fps, verbose, view=view.value)
+    opts = RenderOptions(quality.value, fps, verbose, view=view.value, jobs=jobs)
     net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths, augment)
     with Bars(output.name) as bars:
         api.slides(source, output, opts, per.value, bars.advance, net=net, training=TrainConfig(steps=steps),
@@ -247,7 +247,7 @@ def render_figure(
     fmt: FormatOpt = Format[RENDER.format], background: BackgroundOpt = Background[RENDER.background],
     transparent: TransparentOpt = RENDER.transparent, all_frames: FramesOpt = RENDER.all_frames,
     aspect: AspectOpt = Aspect[RENDER.aspect], loop: LoopOpt = RENDER.loop, no_overwrite: NoOverwriteOpt = False,
-    verbose: VerboseOpt = RENDER.verbose, view: ViewOpt = View[RENDER.view],
+    verbose: VerboseOpt = RENDER.verbose, view: ViewOpt = View[RENDER.view], jobs: JobsOpt = RENDER.jobs,
 ) -> None:
     """Render one figure of the essay to an MP4 and a poster PNG; print the video's path.
 
@@ -255,7 +255,8 @@ def render_figure(
     """
     from ..catalogue import figures
 
-    opts = render_options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, view=view)
+    opts = render_options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop, view=view,
+                          jobs=jobs)
     output = output_path(output, name.value, "figures", opts)
     with Bars(name.value) as bars:
         holds = figures.render(name.value, output, opts, bars.advance, bars.advance, bars.start,

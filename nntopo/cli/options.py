@@ -71,6 +71,8 @@ ClassesOpt = Annotated[Optional[int], typer.Option(
 PointsOpt = Annotated[int, typer.Option("--points", help=f"Data points per class ({range_text('points')}; a real "
                                         "dataset: its training points per class, at most).")]
 QualityOpt = Annotated[Quality, typer.Option("--quality", help="Size: low 480p15, medium 720p30, high 1080p60, 4k.")]
+JobsOpt = Annotated[Optional[int], typer.Option(
+    "--jobs", help=f"Processes drawing the frames (default: one per core; the video is the same; {range_text('jobs')}).")]
 FpsOpt = Annotated[Optional[int], typer.Option("--fps", help=f"Frames per second (default: by quality; {range_text('fps')}).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")]
 FormatOpt = Annotated[Format, typer.Option(
@@ -108,10 +110,10 @@ def net_config(layers, width, activation, layer_type, anchors, field_width, fixe
 
 
 def render_options(quality, fps, verbose, fmt, background, transparent, all_frames, aspect, loop=RENDER.loop,
-                   overlay=RENDER.overlay, scene=None, view=None) -> RenderOptions:
+                   overlay=RENDER.overlay, scene=None, view=None, jobs=RENDER.jobs) -> RenderOptions:
     return RenderOptions(quality.value, fps, verbose, fmt.value, transparent, all_frames, background.value,
                          aspect.value, loop, overlay, scene.value if scene else RENDER.scene,
-                         view.value if view else RENDER.view)
+                         view.value if view else RENDER.view, jobs)
 
 
 def source_of(dataset, data: Path | None, from_file: Path | None = None, model: Path | None = None,

@@ -111,7 +111,7 @@ def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: 
     Videos are encoded by nntopo as one stream while the scene draws (encode.Encoder): manim
     only draws. PNG outputs (the last frame, or every frame with all_frames) are manim's own.
     """
-    from . import encode
+    from . import drawers, encode
     from .scene import LayerFlow
 
     output = Path(output)
@@ -125,11 +125,14 @@ def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: 
         encoder = encode.Encoder(stream, stream.suffix[1:], width, height, fps, opts.transparent) if video else None
         last = None  # the last frame drawn, for the poster of an opaque MP4 or WebM
         try:
-            # A sequence wants a file per frame: holds are then drawn, not frozen.
-            scene = LayerFlow(storyboards, on_frames=progress, theme=opts.theme,
-                              frozen_holds=not opts.all_frames, sink=encoder.write if encoder else None)
-            scene.render()
-            result = None if video else Path(scene.renderer.file_writer.image_file_path)
+            if video:  # on every core (drawers.py), the encoder taking the frames in order
+                drawers.draw(_scenes(storyboards, opts, progress), encoder.write, drawers.jobs_for(opts.jobs),
+                             (height, width, 4), progress)
+                result = None
+            else:  # manim's own PNG writer. A sequence wants a file per frame: holds are drawn, not frozen.
+                scene = LayerFlow(storyboards, on_frames=progress, theme=opts.theme, frozen_holds=not opts.all_frames)
+                scene.render()
+                result = Path(scene.renderer.file_writer.image_file_path)
             if encoder is not None:
                 encoder.close()
                 if not opts.transparent and opts.format in ("mp4", "webm"):
@@ -158,17 +161,30 @@ def render_clips(storyboards: list[Storyboard], clips: list[tuple[int, int]], fo
     frame: the last of one, the first of the next). stills: frames also saved as PNG pictures.
     Returns the encode.Clips that wrote them into `folder`: its paths, posters (first frames),
     lasts (last frames) per clip, and stills by frame."""
-    from . import encode
-    from .scene import LayerFlow
+    from . import drawers, encode
 
     width, height = opts.size
     fps = storyboards[0].fps
     sink = encode.Clips(Path(folder), clips, width, height, fps, stills)
     try:
         with _drawing(opts, fps, "clips", "png", dry_run=True, transparent=False):
-            LayerFlow(storyboards, on_frames=progress, theme=opts.theme, sink=sink.write).render()
+            drawers.draw(_scenes(storyboards, opts, progress), sink.write, drawers.jobs_for(opts.jobs),
+                         (height, width, 4), progress)
         sink.close()
     except BaseException:
         sink.close(finish=False)
         raise
     return sink
+
+
+def _scenes(storyboards: list[Storyboard], opts: RenderOptions, progress: Progress | None):
+    """make_scene(sink, only) for drawers.draw: the LayerFlow scene of `storyboards` (it reports
+    progress itself only where it draws every frame)."""
+    from .scene import LayerFlow
+
+    def make(sink, only):
+        return LayerFlow(storyboards, on_frames=progress if only is None else None, theme=opts.theme,
+                         sink=sink, only=only)
+
+    return make
+

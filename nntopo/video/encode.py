@@ -129,8 +129,8 @@ class Encoder:
 
         self.reformatter = VideoReformatter()
         self.error: BaseException | None = None
+        # started with the first frame: drawers are forked before it (drawers.py), never beside a thread
         self.thread = threading.Thread(target=self._run, name="nntopo-encoder", daemon=True)
-        self.thread.start()
 
     def _run(self) -> None:
         while True:
@@ -157,13 +157,16 @@ class Encoder:
         """Queue a frame (H, W, 4) uint8, shown `repeat` times; the caller hands it over."""
         if self.error is not None:
             raise self.error
+        if not self.thread.is_alive():
+            self.thread.start()
         self.last = pixels
         self.queue.put((pixels, repeat))
 
     def close(self, finish: bool = True) -> None:
         """Encode what is queued and close the file (finish=False: stop, the file is discarded)."""
-        self.queue.put(None)
-        self.thread.join()
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
         try:
             if finish and self.error is None:
                 for packet in self.stream.encode():

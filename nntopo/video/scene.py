@@ -31,19 +31,45 @@ class LayerFlow(Scene):
     def __init__(self, storyboards: Storyboard | list[Storyboard],
                  on_frames: Callable[[int], None] | None = None, theme: str = "light",
                  frozen_holds: bool = True, sink: Callable[[np.ndarray, int], None] | None = None,
-                 **kwargs):
+                 only: Callable[[int], bool] | None = None, **kwargs):
         """sink(frame, repeat): every frame drawn, (H, W, 4) uint8, with how many times it is
-        shown, for an encoder of the caller's (nntopo encodes its videos as one stream)."""
+        shown, for an encoder of the caller's (nntopo encodes its videos as one stream).
+
+        only(k): is the k-th frame handed over (counting from 0, a repeated still as one) drawn
+        here? The others are counted and skipped: their geometry is not computed, nothing is
+        drawn, the sink never sees them (drawers.py runs one such scene per core)."""
         kwargs.setdefault("camera_class", FastCamera)
         super().__init__(**kwargs)
+        self.only = only
+        self.handed = 0  # frames handed over so far (drawn or skipped): the next one's k
+        renderer = self.renderer
         if sink is not None:  # the renderer's hand-off of each frame, for manim's own writer too
-            add_frame = self.renderer.add_frame
+            add_frame = renderer.add_frame
 
             def add_and_sink(frame: np.ndarray, num_frames: int = 1) -> None:
                 add_frame(frame, num_frames)
                 sink(frame, num_frames)
 
-            self.renderer.add_frame = add_and_sink
+            renderer.add_frame = add_and_sink
+        add, render, freeze = renderer.add_frame, renderer.render, renderer.freeze_current_frame
+
+        def counted(frame: np.ndarray, num_frames: int = 1) -> None:
+            self.handed += 1
+            add(frame, num_frames)
+
+        def render_if_drawn(scene, time, moving_mobjects=None) -> None:
+            if self.drawn(self.handed):
+                render(scene, time, moving_mobjects)
+            else:
+                self.handed += 1
+
+        def freeze_if_drawn(duration: float) -> None:
+            if self.drawn(self.handed):
+                freeze(duration)
+            else:
+                self.handed += 1
+
+        renderer.add_frame, renderer.render, renderer.freeze_current_frame = counted, render_if_drawn, freeze_if_drawn
         self.acts = [storyboards] if isinstance(storyboards, Storyboard) else list(storyboards)
         self.on_frames = on_frames or (lambda n: None)
         self.texts: dict[tuple, object] = {}
@@ -75,6 +101,10 @@ class LayerFlow(Scene):
                     self.hold(start, block.frames)
                 else:
                     self.play_frames(start, block.frames)
+
+    def drawn(self, k: int) -> bool:
+        """Is the k-th frame handed over drawn by this scene?"""
+        return self.only is None or self.only(k)
 
     def cue(self, act: int, block: int | None) -> None:
         """Where a presentation may cut: before act `act`'s title card (block None) and before
@@ -164,16 +194,17 @@ class LayerFlow(Scene):
         self.space = VGroup(*parts, *self.arrows, self.plane)
         self.add(self.space)
 
-    def frame(self, f: int):
-        """Frame f's geometry, from the storyboard a chunk at a time (frames play in order)."""
+    def frame(self, f: int, ahead: int = CHUNK):
+        """Frame f's geometry, from the storyboard a chunk at a time (frames play in order):
+        f and up to ahead - 1 frames after it, when it is not at hand."""
         start, chunk = self.chunk
         if chunk is None or not start <= f < start + len(chunk):
-            start, chunk = f, self.sb.frames(f, min(f + CHUNK, self.sb.n_frames))
+            start, chunk = f, self.sb.frames(f, min(f + max(1, min(ahead, CHUNK)), self.sb.n_frames))
             self.chunk = (start, chunk)
         return _At(chunk, f - start)
 
-    def set_frame(self, f: int) -> None:
-        fr = self.frame(f)
+    def set_frame(self, f: int, ahead: int = CHUNK) -> None:
+        fr = self.frame(f, ahead)
         i = fr.i
         self.heat.layers = [h[i] for h in fr.heat]
         self.grid.points = fr.grid[i]
@@ -204,10 +235,15 @@ class LayerFlow(Scene):
 
     def play_frames(self, start: int, length: int) -> None:
         seen = {"last": -1}
+        first = self.handed  # frame start is the first handed over by this play
 
         def update(_mob: VMobject, alpha: float) -> None:
             k = min(int(np.floor(alpha * (length - 0.5) + 1e-6)), length - 1)
-            self.set_frame(start + k)
+            if self.drawn(first + k):  # its geometry, with that of the frames drawn next to it
+                ahead = 1
+                while ahead < min(CHUNK, length - k) and self.drawn(first + k + ahead):
+                    ahead += 1
+                self.set_frame(start + k, ahead)
             if k > seen["last"]:
                 self.on_frames(k - seen["last"])
                 seen["last"] = k
