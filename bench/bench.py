@@ -12,8 +12,13 @@ numbers before and after a change are compared in one run. Printed:
 
 - start-up: `--help`, `datasets`, `figures` and a refused option (median of 5 runs each);
 - the flagship (spirals, four 2-unit tanh layers, seed 0) rendered `--from` its recording at
-  each quality: wall time per frame, peak RSS; at 480p15 and 1080p60 also the encode-only floor
-  (the same frames, decoded, then encoded again by libx264 alone) and the ratio to it;
+  each quality: wall time per frame, peak RSS of the largest process and of every process
+  together (the drawers and the encoder); at 480p15 and 1080p60 also the same render drawn by
+  one process (`--jobs 1`), the encode-only floor (the same frames, decoded, then encoded again
+  by libx264 alone, with nntopo's settings) and the ratio to it; at 480p15 the same frames drawn
+  and encoded by matplotlib (bench/matplotlib_side.py) and how many times slower that is;
+- `render spirals --layers 4 --width 2` end to end (training included) at 480p15, and
+  `inspect` of the flagship: wall seconds;
 - `render spirals` with training included: peak RSS;
 - the 3D, 4D, wide (8, 16, 64 units: projected) and vector-field scenes at 480p15: wall time
   per frame, to set against the flagship's at 480p15;
@@ -82,6 +87,11 @@ ODES = {"ode": ["circles", "--layers", "1", "--layer-type", "ode", "--width", "1
         "anode": ["circles", "--layers", "1", "--layer-type", "ode", "--width", "16", "--augment", "1",
                   "--steps", "1000"]}
 ODE_TARGET = 1.5  # the neural ODE's ms/frame at 480p15, at most this many times the flagship's
+FLOOR_TARGETS = {"low": 1.5, "high": 1.2}  # the flagship's ms/frame, at most this many times the floor
+MATPLOTLIB_TARGET = 4.0  # the matplotlib side-by-side, at least this many times slower than nntopo
+TREE_RSS_TARGET = 600  # MB, every process of a 1080p60 render together
+END_TO_END_TARGET = 10.0  # s, `nntopo render spirals --layers 4 --width 2` at 480p15, training included
+INSPECT_TARGET = 3.0  # s, `nntopo inspect` of the flagship
 TARGETS = {"digits": 1.5, "mnist": 2.5}  # real data at 480p15: at most this many times the flagship's ms/frame
 MNIST_RSS_TARGET = 600  # MB, the MNIST render at 1080p60
 DIGITS_TRAIN_TARGET = 30  # s, nntopo train digits
@@ -102,30 +112,55 @@ class Tree:
         # A folder holding just this tree's packages, first on PYTHONPATH: whatever the venv's
         # editable install points at, the child imports this tree's code.
         self.path = Path(tempfile.mkdtemp(prefix="nntopo-bench-path-"))
+        self.has_jobs = (src / "nntopo" / "video" / "drawers.py").exists()  # renders take --jobs
+        self.tree_rss = float("nan")
         (self.path / "nntopo").symlink_to(src / "nntopo")
         if (src / "scenes").is_dir():
             (self.path / "nntopo_scenes").symlink_to(src / "scenes")
 
     def run(self, args: list[str], cwd: Path, module: str = "nntopo", env: dict | None = None
             ) -> tuple[float, float, int]:
-        """Run `nntopo ARGS` (or another module's command): (wall seconds, peak RSS in MB, exit code)."""
+        """Run `nntopo ARGS` (or another module's command): (wall seconds, peak RSS in MB, exit code);
+        the peak of the process tree's resident memory (summed PSS, MB) is kept in self.tree_rss."""
         env = dict(os.environ, **(env or {}), PYTHONPATH=str(self.path))
         out = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-m", module, *args], cwd=cwd,
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
-        seconds, kb, code = out.stdout.split()
+        seconds, kb, tree_kb, code = out.stdout.split()
+        self.tree_rss = int(tree_kb) / 1024
         return float(seconds), int(kb) / 1024, int(code)
 
 
-# Runs a command and prints its wall seconds, peak RSS (kB, its children included) and exit code.
+# Runs a command and prints its wall seconds, peak RSS (kB: the largest of the process and its
+# children, each at its own high-water mark), the peak of the whole process tree's resident memory
+# (kB, sampled every 20 ms: drawers run beside the encoder; proportional set sizes summed, so the
+# pages a fork shares with its parent count once, as the kernel holds them) and the exit code.
 # The command is started from this small process, not from the bench: Linux keeps a process's
 # high-water mark across exec, so a child forked from the bench (grown by decoding videos) would
 # start with the bench's resident size as the floor of its own.
 LAUNCHER = """
-import os, subprocess, sys, time
+import os, subprocess, sys, threading, time
+import psutil
 t = time.perf_counter()
 p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+peak, done = [0], threading.Event()
+def sample():
+    root = psutil.Process(p.pid)
+    while not done.wait(0.02):
+        try:
+            procs = [root] + root.children(recursive=True)
+            total = 0
+            for q in procs:
+                try:
+                    total += q.memory_full_info().pss
+                except psutil.Error:
+                    pass
+            peak[0] = max(peak[0], total)
+        except psutil.Error:
+            return
+threading.Thread(target=sample, daemon=True).start()
 _, status, usage = os.wait4(p.pid, 0)
-print(time.perf_counter() - t, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+done.set()
+print(time.perf_counter() - t, usage.ru_maxrss, peak[0] // 1024, os.waitstatus_to_exitcode(status))
 """
 
 
@@ -149,17 +184,21 @@ def count_frames(video: Path) -> int:
 
 
 def encode_floor(video: Path, fps: int) -> float:
-    """Seconds to encode the frames of `video` again (H.264, yuv420p, crf 23), decoding them one
-    at a time alongside (decoding is not counted)."""
+    """Seconds to encode the frames of `video` again with the settings nntopo encodes with
+    (nntopo.video.encode.CODECS: H.264, yuv420p, crf 23, its look-ahead), decoding them one at a
+    time alongside (decoding is not counted)."""
     import av
+
+    sys.path.insert(0, str(ROOT))
+    from nntopo.video.encode import CODECS
 
     spent = 0.0
     with tempfile.TemporaryDirectory() as d, av.open(str(video)) as inp, \
             av.open(str(Path(d) / "floor.mp4"), "w") as out:
         vin = inp.streams.video[0]
-        s = out.add_stream("libx264", rate=Fraction(fps))
-        s.width, s.height, s.pix_fmt = vin.width, vin.height, "yuv420p"
-        s.options = {"crf": "23"}
+        codec, (pix_fmt, _), options = CODECS["mp4"]
+        s = out.add_stream(codec, rate=Fraction(fps), options=dict(options))
+        s.width, s.height, s.pix_fmt = vin.width, vin.height, pix_fmt
         for frame in inp.decode(vin):
             img = frame.to_ndarray(format="rgb24")
             t = time.perf_counter()
@@ -190,11 +229,27 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
             if code != 0:
                 raise SystemExit(f"bench: {tree.label}: render --quality {q} failed (exit {code})")
             n = count_frames(video)
-            row = {"frames": n, "ms": 1000 * seconds / n, "rss": rss}
+            row = {"frames": n, "ms": 1000 * seconds / n, "rss": rss, "tree": tree.tree_rss}
             if q in FLOOR_QUALITIES:
                 row["floor"] = 1000 * encode_floor(video, fps_of[q]) / n
+                if tree.has_jobs:  # the same render drawn by one process, as before the drawers
+                    one, _, code = tree.run(["render", "--from", str(flagship), "--quality", q, "--jobs", "1",
+                                             "-o", str(work / f"flagship-{q}-1.mp4")], work)
+                    row["one"] = 1000 * one / n if code == 0 else float("nan")
             out["flagship"][q] = row
             print(f"  {tree.label}: {q} {row['ms']:.1f} ms/frame, {rss:.0f} MB", flush=True)
+        if "low" in qualities:
+            side = work / "matplotlib.mp4"  # the same frames drawn and encoded by matplotlib
+            made = subprocess.run([sys.executable, str(ROOT / "bench" / "matplotlib_side.py"), str(flagship), str(side)],
+                                  env=dict(os.environ, PYTHONPATH=str(tree.path)), cwd=work, capture_output=True,
+                                  text=True)
+            if made.returncode == 0:
+                frames, seconds = made.stdout.split()
+                out["flagship"]["low"]["matplotlib"] = 1000 * float(seconds) / int(frames)
+            seconds, _, code = tree.run(["render", *FLAGSHIP, "-o", str(work / "end-to-end.mp4")], work)
+            out["end_to_end"] = seconds if code == 0 else float("nan")
+        times = [tree.run(["inspect", str(flagship)], work) for _ in range(3)]
+        out["inspect"] = statistics.median(t for t, _, code in times if code == 0)
         for q in ("low", "high"):
             if q in qualities:
                 _, rss, code = tree.run(["render", *FLAGSHIP, "--quality", q, "-o",
@@ -316,15 +371,32 @@ def report(results: list[tuple[str, dict]]) -> None:
     print("start-up (median of 5), s")
     for args in results[0][1]["startup"]:
         row(f"  nntopo {args}", [f"{r['startup'][args]:.2f}" for _, r in results])
-    print("flagship, render --from its recording")
+    print("flagship, render --from its recording (drawn on every core: the default)")
+
+    def get(r: dict, q: str, key: str, fmt: str = ".1f") -> str:
+        v = r["flagship"][q].get(key)
+        return "-" if v is None else f"{v:{fmt}}"
+
     for q in results[0][1]["flagship"]:
         frames = results[0][1]["flagship"][q]["frames"]
-        row(f"  {q}: ms/frame ({frames} frames)", [f"{r['flagship'][q]['ms']:.1f}" for _, r in results])
+        row(f"  {q}: ms/frame ({frames} frames)", [get(r, q, "ms") for _, r in results])
         if "floor" in results[0][1]["flagship"][q]:
-            row(f"  {q}: encode-only floor, ms/frame", [f"{r['flagship'][q]['floor']:.1f}" for _, r in results])
-            row(f"  {q}: ratio to the floor",
+            row(f"  {q}: drawn by one process (--jobs 1), ms/frame", [get(r, q, "one") for _, r in results])
+            row(f"  {q}: encode-only floor, ms/frame", [get(r, q, "floor") for _, r in results])
+            row(f"  {q}: ratio to the floor (target <= {FLOOR_TARGETS.get(q, '-')})",
                 [f"{r['flagship'][q]['ms'] / r['flagship'][q]['floor']:.2f}" for _, r in results])
-        row(f"  {q}: peak RSS, MB", [f"{r['flagship'][q]['rss']:.0f}" for _, r in results])
+        if q == "low":
+            row("  low: matplotlib drawing the same frames, ms/frame", [get(r, q, "matplotlib") for _, r in results])
+            row(f"  low: matplotlib / nntopo (target >= {MATPLOTLIB_TARGET:.0f})",
+                [f"{r['flagship'][q]['matplotlib'] / r['flagship'][q]['ms']:.2f}" if "matplotlib" in r["flagship"][q]
+                 else "-" for _, r in results])
+        row(f"  {q}: peak RSS of the largest process, MB", [get(r, q, "rss", ".0f") for _, r in results])
+        row(f"  {q}: every process together (PSS), MB" + (f" (target <= {TREE_RSS_TARGET})" if q == "high" else ""),
+            [get(r, q, "tree", ".0f") for _, r in results])
+    row(f"render spirals 4 x 2, training included, 480p15, s (target <= {END_TO_END_TARGET:.0f})",
+        [f"{r['end_to_end']:.1f}" if "end_to_end" in r else "-" for _, r in results])
+    row(f"inspect of the flagship (median of 3), s (target <= {INSPECT_TARGET:.0f})",
+        [f"{r['inspect']:.2f}" if "inspect" in r else "-" for _, r in results])
     for q in results[0][1]["train_rss"]:
         row(f"render spirals (training), {q}: MB", [f"{r['train_rss'][q]:.0f}" for _, r in results])
     for label in results[0][1]["scenes"]:

@@ -124,6 +124,11 @@ def train(data: DataConfig | str | Path, net: NetConfig | None = None, training:
     return rec
 
 
+def _drawing_imports() -> None:
+    """What drawing imports (manim, the scene): done while a child trains, on the other core."""
+    from .video import scene  # noqa: F401
+
+
 def render(source: Source, output: str | Path, opts: RenderOptions | None = None, progress: Progress | None = None,
            *, net: NetConfig | None = None, training: TrainConfig | None = None, on_start: Start | None = None,
            say: Say | None = None, child: bool = False, no_overwrite: bool = False, **given) -> Path:
@@ -141,7 +146,7 @@ def render(source: Source, output: str | Path, opts: RenderOptions | None = None
     data_kw, net, training, opts = _configs(given, net, training, opts, True, trains)
     output = check_output(output, f".{opts.format}", not no_overwrite, folder=opts.all_frames)
     plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
-    rec = run.obtain(plan, progress, child, on_start)
+    rec = run.obtain(plan, progress, child, on_start, meanwhile=_drawing_imports)
     _trained(rec, say)
     _shown(rec, opts)
     if not isinstance(plan.source, Recording):

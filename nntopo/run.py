@@ -120,10 +120,12 @@ def check_render(rec: Recording, opts: RenderOptions) -> None:
 
 
 def obtain(plan: Plan, progress: Progress | None = None, child: bool = False,
-           on_start: Callable[[str, int], None] | None = None) -> Recording:
+           on_start: Callable[[str, int], None] | None = None,
+           meanwhile: Callable[[], None] | None = None) -> Recording:
     """The recording of `plan`: as it is, or the user's model read, or trained, reporting
     progress(n) per n optimiser steps after on_start("training", plan.work). child: in a child
-    process (training.child), so that this process never imports torch."""
+    process (training.child), so that this process never imports torch; meanwhile() then runs
+    here while the child works (what comes next imports what it needs)."""
     source = plan.source
     if isinstance(source, Recording):
         return source
@@ -131,7 +133,7 @@ def obtain(plan: Plan, progress: Progress | None = None, child: bool = False,
         if child:
             from .training.child import record_in_child
 
-            return record_in_child((source, plan.table))
+            return record_in_child((source, plan.table), meanwhile=meanwhile)
         from .yourmodel.record import record_file
 
         return record_file(source, plan.table)
@@ -140,7 +142,7 @@ def obtain(plan: Plan, progress: Progress | None = None, child: bool = False,
     if child:
         from .training.child import record_in_child
 
-        return record_in_child((source, plan.net, plan.train, plan.table), progress)
+        return record_in_child((source, plan.net, plan.train, plan.table), progress, meanwhile)
     from .training.recipe import train_recording
 
     return train_recording(source, plan.net, plan.train, progress, plan.table)

@@ -67,6 +67,7 @@ OWNERS = {
     "augment": lambda v: NetConfig(1, 1, 2, layer_types=("ode",), augment=v),  # 1 input: 255 zeros fit
     "points": lambda v: DataConfig("spirals", points=v), "seed": lambda v: DataConfig("spirals", seed=v),
     "classes": lambda v: DataConfig("blobs", classes=v), "fps": lambda v: RenderOptions(fps=v),
+    "jobs": lambda v: RenderOptions(jobs=v),
     **{name: (lambda name: lambda v: TrainConfig(**{name: v}))(name) for name in
        ("steps", "restarts", "snapshot_every", "lr", "identity_l2", "init_scale", "contractive", "lipschitz",
         "lipschitz_target", "good_enough")},

@@ -56,3 +56,18 @@ def test_wide_layers_cost_what_their_keys_hold():
     narrow, wide = resources.needed(low, 500, 2, 4), resources.needed(low, 500, 256, 4)
     assert narrow == resources.needed(low, 500)  # up to 3 units: nothing kept beyond the chunks
     assert 100e6 < wide - narrow < 150e6  # measured: about 125 MB for four 256-unit layers
+
+
+def test_drawers_are_as_many_as_memory_holds(monkeypatch):
+    """Two drawers where both fit beside the render, one (drawing in this process) where they do
+    not: a render that fits drawn alone is never refused for its drawers."""
+    high = RenderOptions(quality="high")
+    one = resources.drawer_bytes(high, 500)
+    assert 50e6 < one < 150e6  # measured: 76 MB of its own at 1080p60
+    frame = resources.PER_PIXEL * 1920 * 1080
+    for spare, expect in ((10 * one, 2), (2.5 * one, 2), (1.5 * one, 1), (0, 1)):
+        monkeypatch.setattr(resources, "available", lambda: frame + spare)
+        assert resources.drawers(high, 500, 2) == expect
+        assert resources.drawers(high, 500, 1) == 1
+    monkeypatch.setattr(resources, "available", lambda: frame + 3.5 * one)
+    assert resources.drawers(high, 500, 8) == 3

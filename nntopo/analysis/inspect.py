@@ -34,6 +34,7 @@ from ..data.datasets import make_dataset
 from ..nets import isotopy, vectorfield
 from ..nets.network import ODE, Residual, VectorField
 from ..nets.reduce import Reduction, reduce
+from .. import forks
 from ..recording import Recording
 from .metrics import WIDE, chunks
 from .topology import (MAX_PH_POINTS, SVC_ITER, SVC_POINTS, Separability, betti, linear_accuracy, ph_points,
@@ -234,6 +235,10 @@ def _measure(x: np.ndarray, y: np.ndarray, clouds: list[np.ndarray], C: int, max
                      SVC_POINTS if capped else None)
 
 
+def _measure_job(job: tuple) -> _Measured:
+    return _measure(*job)
+
+
 def _carried(rec: Recording) -> tuple[Reduction | None, np.ndarray]:
     """A wide input's reduction and the data in it (N, k); else (None, the data itself)."""
     red = reduce(rec.net, rec.X) if rec.X.shape[1] > WIDE else None
@@ -266,7 +271,8 @@ def inspect(rec: Recording) -> Report:
     facts: list[Separability] = [input_sep]
     svc: list[int] = []
     previous = input_betti
-    measured = None
+    jobs: list[tuple] = []  # what _measure is given, a stage at a time (a translation of a wide one: none)
+    found: list[tuple] = []  # per stage: its facts, and which job measured it
     for i, (lp, layer) in enumerate(zip(plan.layers, plan.net.layers)):
         if lp.step is None:
             W = layer.W if red is None or i else layer.W @ red.basis.T  # the first map on R^n itself
@@ -296,30 +302,37 @@ def inspect(rec: Recording) -> Report:
                 homeo = act.invertible
                 reason = f"{act.label} is invertible" if homeo else f"{act.label} folds"
             sv = chain.stretch(lp.out_dim, len(x))
-            if measured is None or not (wide and name == "translate"):  # a translation changes none of them
-                measured = _measure(x, y, [xd[yd == c] for c in range(C)], C, maxdim, wide)
-                facts += [measured.separability, *measured.apart]
-                svc += [measured.svc_points] if measured.svc_points else []
-            sep = measured.separability.separable
-            squashed = homeo and measured.betti != previous
-            previous = measured.betti
-            stages.append(StageReport(
-                layer=lp.index + 1,
-                stage=name,
-                det=det,
-                cond=cond,
-                homeomorphism=homeo,
-                why=reason,
-                separable=sep,
-                linear_accuracy=measured.linear_accuracy,
-                betti=measured.betti,
-                apart=tuple(a.separable for a in measured.apart),
-                stretch_max=float(sv.max()),
-                stretch_p99=float(np.percentile(sv, 99)),
-                squashed=squashed,
-            ))
-            if sep and first is None:
-                first = (lp.index + 1, name)
+            if not jobs or not (wide and name == "translate"):  # a translation changes none of them
+                jobs.append((x, y, [xd[yd == c] for c in range(C)], C, maxdim, wide))
+            found.append((lp.index + 1, name, det, cond, homeo, reason, float(sv.max()),
+                          float(np.percentile(sv, 99)), len(jobs) - 1))
+    # What is measured after each stage, each stage on its own: on every core.
+    results = forks.map(_measure_job, jobs)
+    for measured in results:
+        facts += [measured.separability, *measured.apart]
+        svc += [measured.svc_points] if measured.svc_points else []
+    for layer, name, det, cond, homeo, reason, s_max, s_p99, k in found:
+        measured = results[k]
+        sep = measured.separability.separable
+        squashed = homeo and measured.betti != previous
+        previous = measured.betti
+        stages.append(StageReport(
+            layer=layer,
+            stage=name,
+            det=det,
+            cond=cond,
+            homeomorphism=homeo,
+            why=reason,
+            separable=sep,
+            linear_accuracy=measured.linear_accuracy,
+            betti=measured.betti,
+            apart=tuple(a.separable for a in measured.apart),
+            stretch_max=s_max,
+            stretch_p99=s_p99,
+            squashed=squashed,
+        ))
+        if sep and first is None:
+            first = (layer, name)
     m = rec.meta.metrics
     inexact = [f.points for f in facts if not f.exact]
     return Report(

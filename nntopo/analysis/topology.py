@@ -122,6 +122,30 @@ def spread(X: np.ndarray) -> np.ndarray:
     return U[:, keep] * (s[keep] * np.sqrt(len(X)) / np.sqrt((s[keep] ** 2).sum()))
 
 
+def euclidean(P: np.ndarray) -> np.ndarray:
+    """Distances between the rows of P (n, d), (n, n), as scikit-learn's euclidean_distances
+    computes them (the ones ripser's own wrapper hands its core), to the last bit."""
+    sq = np.einsum("ij,ij->i", P, P)[:, None]
+    d = -2 * (P @ P.T)
+    d += sq
+    d += sq.T
+    np.maximum(d, 0, out=d)
+    np.fill_diagonal(d, 0)
+    return np.sqrt(d)
+
+
+def rips_diagrams(P: np.ndarray, maxdim: int) -> list[np.ndarray]:
+    """The Vietoris-Rips persistence diagrams of P (n, d) in dimensions 0 .. maxdim, each
+    (pairs, 2) of births and deaths: what ripser.ripser(P, maxdim) gives, from ripser's compiled
+    core directly (its Python wrapper imports scikit-learn and scipy.stats: seconds of start-up)."""
+    from pyRipser import doRipsFiltrationDM
+
+    n = len(P)
+    condensed = np.asarray(euclidean(P)[np.triu_indices(n, 1)], np.float32)  # ripser's order, i < j
+    res = doRipsFiltrationDM(condensed, maxdim, np.inf, 2, False)
+    return [np.reshape(np.array(d), (len(d) // 2, 2)) for d in res["births_and_deaths_by_dim"]]
+
+
 def betti(X: np.ndarray, maxdim: int = 1, whitened: bool = True) -> tuple[int, ...]:
     """Betti numbers (b0, ..., b_maxdim) of the shape the point cloud X (N, d) samples.
 
@@ -132,8 +156,6 @@ def betti(X: np.ndarray, maxdim: int = 1, whitened: bool = True) -> tuple[int, .
     GAP_RATIO or more (count_features); the sample spacing is the median nearest-neighbour
     distance of the subsample, and holes must be born within BIRTH_LIMIT spacings. The one infinite component always counts towards b0.
     """
-    from ripser import ripser
-
     if len(X) < 3:
         return (len(X),) + (0,) * maxdim
     P = whiten(X) if whitened else spread(X)
@@ -141,7 +163,7 @@ def betti(X: np.ndarray, maxdim: int = 1, whitened: bool = True) -> tuple[int, .
     if not whitened:  # the subsample in its own axes (an isometry): fewer columns than points
         P = spread(P)
     spacing = float(np.median(cKDTree(P).query(P, k=2)[0][:, 1]))
-    dgms = ripser(P, maxdim=maxdim)["dgms"]
+    dgms = rips_diagrams(P, maxdim)
     out = []
     for dim, d in enumerate(dgms):
         life = d[:, 1] - d[:, 0]

@@ -10,7 +10,7 @@ from ..errors import NntopoError
 from ..recording import Recording
 
 
-def record_in_child(job: tuple, progress: Progress | None = None) -> Recording:
+def record_in_child(job: tuple, progress: Progress | None = None, meanwhile=None) -> Recording:
     """The recording of `job` made in a child process: (DataConfig, NetConfig, TrainConfig,
     Table or None) is trained (recipe.train_recording), (ModelFile, Table or None) is read
     (yourmodel.record.record_file); the table is the user's CSV, already read and checked. The
@@ -19,7 +19,8 @@ def record_in_child(job: tuple, progress: Progress | None = None) -> Recording:
     The caller never imports torch: a render that trains first then carries only what rendering
     needs. Progress crosses over every 50 steps; an NntopoError in the child is raised here with
     the same words; a child that dies some other way is a RuntimeError, never a wait forever;
-    Ctrl-C stops both."""
+    Ctrl-C stops both. meanwhile(): run here once the child has started (its progress waits
+    in the queue)."""
     import multiprocessing
     import queue
     import tempfile
@@ -33,6 +34,8 @@ def record_in_child(job: tuple, progress: Progress | None = None) -> Recording:
         child = ctx.Process(target=_record_child, args=(job, str(path), messages), daemon=True)
         child.start()
         try:
+            if meanwhile is not None:
+                meanwhile()
             while True:
                 try:
                     what, value = messages.get(timeout=0.5)

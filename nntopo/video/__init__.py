@@ -126,7 +126,7 @@ def render_storyboards(storyboards: list[Storyboard], output: str | Path, opts: 
         last = None  # the last frame drawn, for the poster of an opaque MP4 or WebM
         try:
             if video:  # on every core (drawers.py), the encoder taking the frames in order
-                drawers.draw(_scenes(storyboards, opts, progress), encoder.write, drawers.jobs_for(opts.jobs),
+                drawers.draw(_scenes(storyboards, opts, progress), encoder.write, _jobs(storyboards, opts),
                              (height, width, 4), progress)
                 result = None
             else:  # manim's own PNG writer. A sequence wants a file per frame: holds are drawn, not frozen.
@@ -168,7 +168,7 @@ def render_clips(storyboards: list[Storyboard], clips: list[tuple[int, int]], fo
     sink = encode.Clips(Path(folder), clips, width, height, fps, stills)
     try:
         with _drawing(opts, fps, "clips", "png", dry_run=True, transparent=False):
-            drawers.draw(_scenes(storyboards, opts, progress), sink.write, drawers.jobs_for(opts.jobs),
+            drawers.draw(_scenes(storyboards, opts, progress), sink.write, _jobs(storyboards, opts),
                          (height, width, 4), progress)
         sink.close()
     except BaseException:
@@ -188,3 +188,11 @@ def _scenes(storyboards: list[Storyboard], opts: RenderOptions, progress: Progre
 
     return make
 
+
+
+def _jobs(storyboards: list[Storyboard], opts: RenderOptions) -> int:
+    """The drawers of this render: as asked (default one per core), as many as memory holds."""
+    from . import drawers, memory
+
+    points = max(sum(len(w) for w in sb.wrong) for sb in storyboards)
+    return memory.drawers(opts, points, drawers.jobs_for(opts.jobs))

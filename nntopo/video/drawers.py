@@ -14,7 +14,6 @@ With one job (or one core) there is no drawer: the scene draws in this process, 
 
 from __future__ import annotations
 
-import gc
 import mmap
 import os
 import signal
@@ -23,6 +22,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 import numpy as np
+
+from .. import forks
 
 CHUNK = 4  # consecutive frames one drawer draws before the next drawer's turn
 RING_BYTES = 48e6  # shared memory per drawer for the frames it has drawn and the parent has not taken
@@ -33,12 +34,7 @@ Sink = Callable[[np.ndarray, int], None]  # (frame (H, W, 4) uint8, repeat)
 
 def jobs_for(asked: int | None) -> int:
     """Drawers to use: as asked, else one per core this process may run on."""
-    if asked is not None:
-        return asked
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    return forks.cores() if asked is None else asked
 
 
 def owner(k: int, jobs: int) -> int:
@@ -72,23 +68,20 @@ def draw(make_scene: Callable[[Sink | None, Callable[[int], bool] | None], objec
     progress(n): n more frames are done (the scene itself reports it when it draws alone: only
     is then None).
 
-    Runs in the calling process when jobs is 1. A drawer's failure is raised here (RuntimeError
+    Runs in the calling process when jobs is 1 or this process is a daemon. A drawer's failure is raised here (RuntimeError
     with its traceback's last line); Ctrl-C stops the drawers and is raised here."""
-    if jobs <= 1:
+    import multiprocessing
+
+    if jobs <= 1 or multiprocessing.current_process().daemon:  # a daemon (a cluster's worker) has no children
         make_scene(sink, None).render()
         return
-    import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
     rings = [_Ring(ctx, slots_for(int(np.prod(shape))), shape) for _ in range(jobs)]
     pipes, procs = [], []
     try:
-        # What this process holds is the drawers' to use, never to collect: garbage of this
-        # process (an earlier render's encoder, say) finalised in a drawer would call into
-        # libraries whose threads the fork did not copy. Collected here, the rest frozen.
-        gc.collect()
-        gc.freeze()
-        try:
+        # What this process holds is the drawers' to use, never to collect (forks.frozen).
+        with forks.frozen():
             for i in range(jobs):
                 here, there = ctx.Pipe(duplex=False)
                 p = ctx.Process(target=_drawer, args=(make_scene, i, jobs, rings[i], there), daemon=True,
@@ -97,8 +90,6 @@ def draw(make_scene: Callable[[Sink | None, Callable[[int], bool] | None], objec
                 there.close()
                 pipes.append(here)
                 procs.append(p)
-        finally:
-            gc.unfreeze()
         _collect(pipes, procs, rings, sink, progress or (lambda n: None))
         for p in procs:
             p.join()

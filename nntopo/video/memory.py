@@ -6,6 +6,12 @@ The estimate is fitted to `make bench` (peak RSS of `render --from` of the flags
 plus what the points carried through the stages cost per frame chunk (measured: 20,000 points
 per class add about 70 MB), plus the positions kept at the start of every stage in the padded
 space, which grow with the width (measured: four 256-unit layers add about 125 MB at 480p).
+
+That is a render drawn in one process. Drawers (drawers.py) are forks: what they share with the
+parent is counted once (proportional set size), and each adds what it draws with (measured at
+1080p60 for the flagship: 76 MB of its own; 33 MB at 480p, 208 MB at 4K). As many drawers are
+started as there are cores, and only as many as the memory left holds (`drawers`): a render
+that fits drawn by one process is never refused for its drawers.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ BASE = 175e6  # bytes: the interpreter, numpy, manim, the encoder's fixed part
 PER_PIXEL = 103.0  # bytes per pixel of the frame: canvases, queued frames, the encoder's look-ahead
 PER_POINT = 2000.0  # bytes per point carried through the stages, per chunk of frames
 PLANE_POINTS = 4000  # the grid's anchors and the heat map's rings, carried like the data
+DRAWER_BASE = 25e6  # bytes a drawer adds beyond what it shares with the parent
+DRAWER_PER_PIXEL = 24.0  # and per pixel of the frame: its canvas, static image, frame copies, ring share
 
 
 def needed(opts: RenderOptions, points: int, widest: int = 2, layers: int = 0) -> float:
@@ -40,3 +48,19 @@ def check_memory(opts: RenderOptions, points: int, widest: int = 2, layers: int 
     if need > have:
         raise NntopoError(f"this render needs about {need / 2**30:.1f} GB of memory and {have / 2**30:.1f} GB "
                           f"are available; choose a lower --quality (now {opts.quality}) or fewer points")
+
+
+def drawer_bytes(opts: RenderOptions, points: int) -> float:
+    """Bytes one drawer adds to a render of `points` data points with `opts`."""
+    width, height = opts.size
+    return DRAWER_BASE + DRAWER_PER_PIXEL * width * height + PER_POINT * points
+
+
+def drawers(opts: RenderOptions, points: int, asked: int) -> int:
+    """How many of the `asked` drawers the memory available now holds beside this process (which
+    still makes its encoder and its frames): `asked`, fewer, or 1 (drawn here, no drawer)."""
+    if asked <= 1:
+        return 1
+    width, height = opts.size
+    spare = available() - PER_PIXEL * width * height
+    return max(1, min(asked, int(spare // drawer_bytes(opts, points))))
