@@ -129,3 +129,19 @@ def test_two_drawers_make_the_video_one_makes(case, tiny_recording, three_d, tmp
     for k, (a, b) in enumerate(zip(one, two)):
         assert np.array_equal(a, b), f"frame {k} differs"
     assert outs[0].with_suffix(".png").read_bytes() == outs[1].with_suffix(".png").read_bytes()
+
+
+@pytest.mark.render
+def test_two_acts_with_title_cards_are_the_same_video(tiny_recording, three_d, tmp_path):
+    """A figure in two parts (title cards, two storyboards, a 2D act then a 3D one)."""
+    from nntopo import storyboard
+    from nntopo.video import render_storyboards
+
+    boards = [storyboard.layers(tiny_recording, 4).titled("first"), storyboard.layers(three_d, 4).titled("second")]
+    outs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"acts-{jobs}.mp4"
+        render_storyboards(boards, out, RenderOptions(fps=4, jobs=jobs))
+        outs.append(frames_of(out))
+    assert len(outs[0]) == len(outs[1]) == sum(b.total_frames for b in boards)
+    assert all(np.array_equal(a, b) for a, b in zip(*outs))
