@@ -267,7 +267,7 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
 
     def world() -> World:
         """The picture before the camera, every block as storyboard/world.py holds it (the
-        same positions as `positions`), for a page with a camera of its own (explore/)."""
+        same positions as `positions`), for a page with a camera of its own (explorer/)."""
         motions = []
         for i, b in enumerate(blocks):
             t = script.stage_times(b) if b.kind is Kind.STAGE else np.zeros(b.frames)

@@ -1,5 +1,5 @@
 """The storyboard's geometry before the camera: what a page with a camera of its own needs
-(nntopo/explore). Frames hold the screen as the video's turning camera sees it; a `World` holds
+(nntopo/explorer). Frames hold the screen as the video's turning camera sees it; a `World` holds
 the points of the picture in its own E dimensions (E = 2 or 3), so that any camera can be put
 on them, and the video's view (centre and half-size per frame) to frame them as the video does.
 

@@ -27,7 +27,33 @@ def page(rec: Recording, opts: RenderOptions = RenderOptions(), title: str | Non
     opts = replace(opts, loop=False, scene="layers")
     sb = storyboard_of(rec, opts)
     d = data.build(sb, rec.y, opts.theme, opts.aspect)
-    return document.html(d, title or f"nntopo explore: {rec.meta.data.name}")
+    return document.html([d], title or f"nntopo explore: {rec.meta.data.name}")
+
+
+def figure_page(name: str, opts: RenderOptions = RenderOptions(), cache: Path | None = None,
+                progress=None, on_start=None) -> str:
+    """The page of figure `name` of the catalogue (its runs trained, or read from `cache`): one
+    part per run, shown one at a time. A figure drawn while it trains (knn, a training scene)
+    has no layers to explore: a one-line NntopoError before any training."""
+    from dataclasses import replace
+
+    from ..catalogue import figures
+    from ..config import one_of
+    from ..errors import NntopoError
+    from . import data, document
+
+    one_of("figure", name, figures.FIGURES)
+    fig = figures.FIGURES[name]
+    if any(isinstance(r, figures.KnnRun) or r.scene == "training" for r in fig.runs):
+        raise NntopoError(f"{name}: its runs are drawn while they train, with no layers to explore")
+    opts = replace(opts, loop=False, scene="layers")
+    if on_start is not None:
+        on_start("training", sum(r.work() for r in fig.runs))
+    recs = figures.recordings(fig, cache, progress)
+    boards = figures.storyboards(fig, recs, opts)
+    parts = [data.build(b, r.y, opts.theme, opts.aspect) for b, r in zip(boards, recs)]
+    titles = [run.title or fig.claim for run in fig.runs]
+    return document.html(parts, f"nntopo explore: {name}", titles)
 
 
 def write(rec: Recording, output: str | Path, opts: RenderOptions = RenderOptions(),

@@ -1,10 +1,31 @@
 // nntopo explore: the storyboard of a video drawn on a 2D canvas, with a camera of the page's own.
-// Data: the JSON in #nntopo-data (nntopo/explore/page.py). Text from it reaches the page only
+// Data: the JSON in #nntopo-data (nntopo/explorer/document.py). Text from it reaches the page only
 // through textContent. No request is ever made.
-(async function () {
-  'use strict';
-  const D = JSON.parse(document.getElementById('nntopo-data').textContent);
-  if (D.format !== 1) throw new Error('nntopo explore: unknown data format ' + D.format);
+'use strict';
+(function () {
+  const ALL = JSON.parse(document.getElementById('nntopo-data').textContent);
+  if (ALL.format !== 1) throw new Error('nntopo explore: unknown data format ' + ALL.format);
+  const pristine = document.getElementById('app').cloneNode(true);
+  let controller = null;
+  function start(k) {
+    if (controller) {  // a part shown before: its listeners go, its elements are replaced
+      controller.abort();
+      document.getElementById('app').replaceWith(pristine.cloneNode(true));
+    }
+    controller = new AbortController();
+    const signal = controller.signal;
+    run(ALL.parts[k], k, signal).catch(err => {
+      console.error(err);
+      const l = document.getElementById('loading');
+      if (l) l.textContent = 'this page could not be drawn: ' + err.message;
+    });
+  }
+  const h = new URLSearchParams((location.hash || '').replace(/^#/, ''));
+  const first = Math.max(0, Math.min(ALL.parts.length - 1, parseInt(h.get('part') || '0', 10) || 0));
+  window.nntopoStart = start;
+  start(first);
+
+async function run(D, part, signal) {
 
   async function unpack(b) {
     if (!b) return null;
@@ -400,6 +421,7 @@
     requestAnimationFrame(tick);
   }
   document.addEventListener('keydown', e => {
+    if (e.target && e.target.id === 'part') return;
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     const tag = (e.target && e.target.tagName) || '';
     if (e.key === ' ' && tag !== 'SELECT') { e.preventDefault(); setPlaying(!state.playing); }
@@ -414,7 +436,7 @@
       else { if (e.key === 'ArrowUp') state.py += 0.2; if (e.key === 'ArrowDown') state.py -= 0.2; if (e.key === 'a') state.px -= 0.2; if (e.key === 'd') state.px += 0.2; }
       changed();
     }
-  });
+  }, {signal});
   let drag = null;
   canvas.addEventListener('pointerdown', e => { drag = {x: e.clientX, y: e.clientY}; canvas.setPointerCapture(e.pointerId); });
   canvas.addEventListener('pointerup', () => { drag = null; });
@@ -483,7 +505,7 @@
   let hashTimer = null;
   function writeHash() {
     const r = v => String(Math.round(v * 1000) / 1000);
-    const parts = ['t=' + r(state.t / fps)];
+    const parts = (part ? ['part=' + part] : []).concat(['t=' + r(state.t / fps)]);
     if (state.az || state.el) parts.push('az=' + r(state.az), 'el=' + r(state.el));
     if (state.zoom !== 1 || state.px || state.py) parts.push('zoom=' + r(state.zoom), 'px=' + r(state.px), 'py=' + r(state.py));
     if (state.speed !== 1) parts.push('speed=' + state.speed);
@@ -501,7 +523,7 @@
 
   // --- the page's hooks for tests and measurements --------------------------------------------
   window.nntopo = {
-    frames: T, fps, E, N,
+    frames: T, fps, E, N, part, parts: ALL.parts.length,
     // The data points' centres in CSS pixels of the canvas at time tf (frames), by row.
     project(tf) { project(tf); const out = []; for (let i = 0; i < N; i++) out.push([scr[2 * (DATA0 + i)], scr[2 * (DATA0 + i) + 1]]); project(state.t); return out; },
     seek(tf) { state.t = Math.max(0, Math.min(T - 1, tf)); changed(); },
@@ -510,7 +532,14 @@
     stats,
     canvasRect() { const r = canvas.getBoundingClientRect(); return {x: r.left, y: r.top, width: r.width, height: r.height}; },
   };
+  if (ALL.parts.length > 1) {  // a figure in several parts: one at a time
+    const pick = $('part');
+    ALL.parts.forEach((p, k) => { const o = document.createElement('option'); o.value = String(k); o.textContent = p.title; pick.appendChild(o); });
+    pick.value = String(part); pick.hidden = false;
+    pick.addEventListener('change', () => { try { history.replaceState(null, '', '#part=' + pick.value); } catch (err) { /* srcdoc */ } start(+pick.value); });
+  }
   $('loading').remove();
-  window.addEventListener('resize', resize);
+  window.addEventListener('resize', resize, {signal});
   resize();
-})().catch(err => { console.error(err); const l = document.getElementById('loading'); if (l) l.textContent = 'this page could not be drawn: ' + err.message; });
+}
+})();

@@ -40,8 +40,8 @@ def quantised(a: np.ndarray) -> dict:
     return dict(blob(q, "u2"), lo=[float(v) for v in lo], step=[float(v) for v in step])
 
 
-def payload(data: PageData) -> dict:
-    """The page's data as JSON-able values (see the script for how each is read)."""
+def payload(data: PageData, title: str = "") -> dict:
+    """One part's data as JSON-able values (see the script for how each is read)."""
     sb, w = data.storyboard, data.world
     lay = LAYOUTS[data.aspect]
     t = lay.text
@@ -67,7 +67,7 @@ def payload(data: PageData) -> dict:
     from ..video.theme import DOT_OPACITY, PLANE_FILL, STROKES
 
     return {
-        "format": FORMAT, "fps": w.fps, "frames": sb.n_frames, "E": w.E,
+        "title": title, "fps": w.fps, "frames": sb.n_frames, "E": w.E,
         "layout": {"aspect": lay.aspect, "width": lay.frame_width, "plot_center": list(lay.plot_center),
                    "plot_half": lay.plot_half, "panel": lay.panel, "panel_left": lay.panel_left,
                    "strip_top": lay.strip_top, "text_scale": lay.text_scale,
@@ -98,18 +98,21 @@ def script_json(value) -> str:
 
 
 def _static(name: str) -> str:
-    return resources.files("nntopo.explore").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("nntopo.explorer").joinpath("static", name).read_text(encoding="utf-8")
 
 
-def html(data: PageData, title: str) -> str:
-    """The page: one string of HTML, nothing outside it needed."""
+def html(parts: list[PageData], title: str, part_titles: list[str] | None = None) -> str:
+    """The page of one or more parts (a figure's runs, shown one at a time): one string of
+    HTML, nothing outside it needed."""
     script = _static("explore.js")
     assert "</" not in script, "the inlined script must not contain '</'"
-    theme = data.theme
+    theme = parts[0].theme
+    names = part_titles or [title] * len(parts)
+    value = {"format": FORMAT, "parts": [payload(p, t) for p, t in zip(parts, names)]}
     return (TEMPLATE.replace("@TITLE@", _text(title))
             .replace("@BG@", theme["background"]).replace("@INK@", theme["ink"])
             .replace("@STYLE@", _static("explore.css"))
-            .replace("@DATA@", script_json(payload(data)))
+            .replace("@DATA@", script_json(value))
             .replace("@SCRIPT@", script))
 
 
@@ -147,6 +150,7 @@ TEMPLATE = """<!DOCTYPE html>
 <label>speed <select id="speed"><option value="0.25">0.25x</option><option value="0.5">0.5x</option><option value="1" selected>1x</option><option value="2">2x</option></select></label>
 <span id="toggles"></span>
 <button id="reset" type="button" aria-label="reset the camera (r)">reset view</button>
+<select id="part" hidden aria-label="part of the figure"></select>
 </div>
 </main>
 <script type="application/json" id="nntopo-data">@DATA@</script>
