@@ -391,3 +391,53 @@ def test_the_page_opens_from_disk(playwright_browser, tiny_recording, tmp_path):
     assert page.inner_text("#caption") == storyboard(tiny_recording).blocks[0].caption
     context.close()
     assert errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.render
+def test_a_screenshot_matches_the_videos_frame(playwright_browser, tiny_recording, tmp_path):
+    """The canvas at a frame's time, scaled to the video's 854 x 480, against that frame of the 480p
+    video, over the plot square (the text is the browser's fonts, not cairo's): a mean absolute
+    difference of at most TOLERANCE (of 255) per channel; the fonts, the antialiasing and the dots'
+    outlines (cairo's polygons, the canvas' arcs) make up the rest. A frame of another time is far
+    off, so the test can tell."""
+    import io
+
+    import av
+    from PIL import Image
+
+    import nntopo
+    from nntopo import explorer
+    from nntopo.storyboard import Kind
+
+    TOLERANCE = 6.0
+    video = nntopo.render(tiny_recording, tmp_path / "tiny.mp4", quality="low")
+    sb = storyboard(tiny_recording)
+    moving = [s + b.frames // 2 for s, b in zip(sb.starts(), sb.blocks) if b.kind is Kind.STAGE]
+    wanted = set(moving[:: max(1, len(moving) // 4)]) | {sb.n_frames - 1}
+    frames = {}
+    with av.open(str(video)) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            frames[i] = f.to_ndarray(format="rgb24").astype(float)
+    lay = sb.layout
+    ppu = 854 / lay.frame_width
+    x0 = int((lay.plot_center[0] - lay.plot_half + lay.frame_width / 2) * ppu)
+    y0 = int((4 - lay.plot_center[1] - lay.plot_half) * ppu)
+    side = int(2 * lay.plot_half * ppu)
+    box = (slice(y0, y0 + side), slice(x0, x0 + side))
+    opened = Opened(playwright_browser, explorer.page(tiny_recording))
+    told = 0  # frames whose neighbours differ enough to tell them apart
+    for f in sorted(wanted):
+        opened.js(f"window.nntopo.seek({f})")
+        png = opened.page.locator("#view").screenshot()
+        shot = np.asarray(Image.open(io.BytesIO(png)).convert("RGB").resize((854, 480), Image.LANCZOS)).astype(float)
+        off = np.abs(shot[box] - frames[f][box]).mean()
+        assert off <= TOLERANCE, (f, off)
+        other = next((g for g in (f - 8, f + 8)
+                      if g in frames and np.abs(frames[g][box] - frames[f][box]).mean() > 3 * TOLERANCE), None)
+        if other is not None:
+            assert np.abs(shot[box] - frames[other][box]).mean() > 2 * TOLERANCE
+            told += 1
+    assert told >= 1
+    opened.close()
