@@ -441,3 +441,37 @@ def test_a_screenshot_matches_the_videos_frame(playwright_browser, tiny_recordin
             told += 1
     assert told >= 1
     opened.close()
+
+
+# --- the catalogue: a figure's page beside its video, linked from the gallery ------------------------
+
+def test_the_gallery_links_a_figures_page(tmp_path):
+    from nntopo.catalogue import figures, gallery
+    from nntopo.catalogue.figures import FIGURES
+
+    for name, page in (("spirals", True), ("linear-curves", False)):
+        (tmp_path / f"{name}.mp4").write_bytes(b"not a video")
+        (tmp_path / f"{name}.png").write_bytes(b"")
+        if page:
+            (tmp_path / f"{name}.html").write_text("a page")
+        figures.sidecar(tmp_path / f"{name}.mp4", FIGURES[name], [{"train_accuracy": 1.0}], True,
+                        tmp_path / f"{name}.html" if page else None)
+    index = gallery.write_gallery(tmp_path).read_text()
+    assert index.count('href="spirals.html"') == 1 and "linear-curves.html" not in index
+    for bad in ("../x.html", "x.js", "/etc/x.html"):  # a page is a file beside the video, or nothing
+        meta = json.loads((tmp_path / "spirals.json").read_text())
+        (tmp_path / "spirals.json").write_text(json.dumps({**meta, "page": bad}))
+        with pytest.raises(NntopoError):
+            gallery.write_gallery(tmp_path)
+
+
+@pytest.mark.slow
+def test_a_figures_page_holds_each_of_its_runs(tmp_path):
+    import nntopo
+    from nntopo.catalogue.figures import FIGURES
+
+    out = nntopo.explore(None, tmp_path / "intervals.html", figure="intervals")
+    parts = data_of(out.read_text())["parts"]
+    assert len(parts) == len(FIGURES["intervals"].runs) == 2
+    assert [p["title"] for p in parts] == [r.title or FIGURES["intervals"].claim for r in FIGURES["intervals"].runs]
+    assert (tmp_path / ".cache").is_dir()  # its recordings, kept for the video (nntopo figure) to reuse
