@@ -151,6 +151,9 @@ TEMPLATE = """<!DOCTYPE html>
 <span id="toggles"></span>
 <button id="reset" type="button" aria-label="reset the camera (r)">reset view</button>
 <select id="part" hidden aria-label="part of the figure"></select>
+<details id="keys"><summary>keys</summary>space: play or pause; &larr; &rarr;: the previous or next stage; , .: a frame back or on;
+on the picture (focused): a d &uarr; &darr; turn (3D) or pan (2D); the wheel or + &minus;: zoom; r: reset the view;
+drag: turn (3D; with shift: pan) or pan (2D); hover a point: its row and its path; a class in the legend: hide or show it</details>
 </div>
 </main>
 <script type="application/json" id="nntopo-data">@DATA@</script>

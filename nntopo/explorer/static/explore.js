@@ -424,7 +424,11 @@ async function run(D, part, signal) {
     if (e.target && e.target.id === 'part') return;
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     const tag = (e.target && e.target.tagName) || '';
-    if (e.key === ' ' && tag !== 'SELECT') { e.preventDefault(); setPlaying(!state.playing); }
+    const box = tag === 'INPUT' && e.target.type === 'checkbox';  // space toggles it, as it should
+    if (e.key === ' ' && tag !== 'SELECT' && !box) { e.preventDefault(); setPlaying(!state.playing); }
+    else if ((e.key === ',' || e.key === '.') && tag !== 'SELECT') {  // a frame back or on
+      state.t = Math.max(0, Math.min(T - 1, Math.round(state.t) + (e.key === '.' ? 1 : -1))); changed();
+    }
     else if (e.key === 'ArrowRight' && tag !== 'SELECT') { e.preventDefault(); stageStep(1); }
     else if (e.key === 'ArrowLeft' && tag !== 'SELECT') { e.preventDefault(); stageStep(-1); }
     else if (e.key === 'r' && tag !== 'INPUT') resetCamera();
@@ -487,7 +491,8 @@ async function run(D, part, signal) {
     tip.dataset.row = String(i);
     tip.hidden = false;
     const w = stage.clientWidth;
-    tip.style.left = Math.min(mx + 14, w - tip.offsetWidth - 4) + 'px'; tip.style.top = (my + 14) + 'px';
+    tip.style.left = Math.max(4, Math.min(mx + 14, w - tip.offsetWidth - 4)) + 'px';
+    tip.style.top = (my + 14 + tip.offsetHeight > stage.clientHeight ? my - 14 - tip.offsetHeight : my + 14) + 'px';
   }
 
   // --- the URL's hash: time, camera, toggles, hidden classes ----------------------------------
