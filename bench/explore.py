@@ -1,7 +1,7 @@
 """`nntopo explore`'s numbers: what writing a page costs against rendering the 480p video of the
 same recording, how big the page is, how fast it loads and plays in headless Chromium.
 
-    python bench/explore.py                      # the flagship and a 5,000-point MNIST network
+    python bench/explore.py                      # the flagship, 5,000 points, MNIST
     python bench/explore.py --from a.npz b.npz   # these recordings instead
 
 For each recording: `nntopo explore --from X` and `nntopo render --from X --quality low` in a
@@ -38,11 +38,14 @@ def nntopo(*args: str, cwd: Path) -> float:
 
 
 def recordings(folder: Path) -> list[tuple[str, Path]]:
-    """The flagship (spirals, four 2-unit tanh layers, seed 0) and MNIST (5,000 points, two 16-unit
-    layers), trained once into `folder`."""
+    """The flagship (spirals, four 2-unit tanh layers, seed 0), 5,000 points (five blobs of 1,000,
+    two 16-unit layers: projected) and MNIST (two 16-unit layers; its recording holds the 2,500
+    training images of the 5,000), trained once into `folder`."""
     out = []
     for name, args in (("spirals 4x2", ["spirals", "--layers", "4", "--width", "2"]),
-                       ("mnist 2x16 (5,000 points)", ["mnist", "--layers", "2", "--width", "16"])):
+                       ("blobs 2x16 (5,000 points)", ["blobs", "--classes", "5", "--points", "1000", "--layers", "2",
+                                                      "--width", "16"]),
+                       ("mnist 2x16 (784-D, 2,500 points)", ["mnist", "--layers", "2", "--width", "16"])):
         path = folder / (name.split()[0] + ".npz")
         if not path.exists():
             nntopo("train", *args, "-o", str(path), cwd=folder)
