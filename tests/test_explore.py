@@ -340,6 +340,10 @@ def test_the_controls_do_what_they_say(playwright_browser, recordings_to_damage)
     tip = page.inner_text("#tip")
     assert f"row {row}" in tip and sb.classes[rec.y[row]] in tip
     assert js("window.nntopo.state().hover") == row
+    page.keyboard.press("n")  # the keyboard's way to question a point: the next row
+    assert page.get_attribute("#tip", "data-row") == str((row + 1) % len(pts))
+    page.keyboard.press("Escape")
+    assert js("window.nntopo.state().hover") == -1
     # toggles and the legend; the hash keeps them, with the time and camera
     page.mouse.move(1, 1)
     page.click("#legend .class[data-cls='1']")

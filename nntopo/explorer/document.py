@@ -153,7 +153,7 @@ TEMPLATE = """<!DOCTYPE html>
 <select id="part" hidden aria-label="part of the figure"></select>
 <details id="keys"><summary>keys</summary>space: play or pause; &larr; &rarr;: the previous or next stage; , .: a frame back or on;
 on the picture (focused): a d &uarr; &darr; turn (3D) or pan (2D); the wheel or + &minus;: zoom; r: reset the view;
-drag: turn (3D; with shift: pan) or pan (2D); hover a point: its row and its path; a class in the legend: hide or show it</details>
+drag: turn (3D; with shift: pan) or pan (2D); hover a point (or n, p: the next, the previous; Esc: none): its row and its path; a class in the legend: hide or show it</details>
 </div>
 </main>
 <script type="application/json" id="nntopo-data">@DATA@</script>

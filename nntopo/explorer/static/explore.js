@@ -432,6 +432,16 @@ async function run(D, part, signal) {
     else if (e.key === 'ArrowRight' && tag !== 'SELECT') { e.preventDefault(); stageStep(1); }
     else if (e.key === 'ArrowLeft' && tag !== 'SELECT') { e.preventDefault(); stageStep(-1); }
     else if (e.key === 'r' && tag !== 'INPUT') resetCamera();
+    else if ((e.key === 'n' || e.key === 'p') && tag !== 'INPUT' && N > 0) {  // question a point by keyboard
+      let i = state.hover;
+      for (let k = 0; k < N; k++) {
+        i = (i + (e.key === 'n' ? 1 : -1) + N) % N;
+        if (!state.hidden.has(labels[i])) break;
+      }
+      state.hover = i; draw();
+      showTip(scr[2 * (DATA0 + i)], scr[2 * (DATA0 + i) + 1]);
+    }
+    else if (e.key === 'Escape') { state.hover = -1; $('tip').hidden = true; changed(); }
     else if ((e.key === '+' || e.key === '=') && tag !== 'INPUT') { state.zoom *= 1.2; changed(); }
     else if (e.key === '-' && tag !== 'INPUT') { state.zoom /= 1.2; changed(); }
     else if (document.activeElement === canvas && ['ArrowUp', 'ArrowDown', 'a', 'd'].includes(e.key)) {
