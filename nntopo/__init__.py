@@ -9,6 +9,7 @@ so `import nntopo` is cheap and the CLI starts at once):
     render(rec, "spirals.mp4", quality="medium")          # the CLI's render options (manim)
     show(rec)                                             # in Jupyter: the video, inline
     slides(rec, "talk.pptx")                              # a deck: .pptx, .html (reveal.js), .pdf
+    explore(rec, "run.html")                              # the video as a page to scrub and turn
     inspect(rec)                                          # per-stage topology and geometry
     sb = layers(rec, fps=15)                              # the storyboard: every frame, on demand
 
@@ -28,7 +29,7 @@ _EXPORTS = {
     "Network": "nets.network", "Recording": "recording", "RecordingError": "recording",
     "load": "recording", "save": "recording", "record": "yourmodel.record",
     "ModelError": "errors", "train": "api", "render": "api", "show": "api", "Video": "api", "slides": "api",
-    "sweep": "api",
+    "sweep": "api", "explore": "api", "Page": "api",
     "inspect": "analysis.inspect", "FIGURES": "catalogue.figures", "layers": "storyboard",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]

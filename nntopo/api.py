@@ -6,6 +6,7 @@ the same things with the same words, before any slow work (run.prepare).
     nntopo.render("spirals", "spirals.mp4", layers=4)               # nntopo render spirals ...
     nntopo.show(rec)                                                # in Jupyter: the video inline
     nntopo.slides(rec, "talk.pptx")                                 # nntopo slides --from ...
+    nntopo.explore(rec, "spirals.html")                             # nntopo explore --from ...
 
 Options are keywords named as the config objects' fields (DataConfig: seed, points, classes;
 NetConfig: layers, width, activation, layer_types (or layer_type: "ode", ["dense", "residual"]),
@@ -219,6 +220,78 @@ def show(rec: Recording, opts: RenderOptions | None = None, **given) -> Video:
     with tempfile.TemporaryDirectory(prefix="nntopo-show-") as tmp:
         path = render(rec, Path(tmp) / f"show.{opts.format}", opts)
         return Video(path.read_bytes(), f"video/{opts.format}", min(opts.size[0], 854))
+
+
+class Page:
+    """An explore page that Jupyter shows inline: the same HTML in an <iframe srcdoc> (no file
+    server, nothing fetched)."""
+
+    def __init__(self, html: str, aspect: float):
+        self.html, self.aspect = html, aspect
+
+    def _repr_html_(self) -> str:
+        import html as escape
+
+        height = int(round(900 / self.aspect)) + 110  # the frame at 900 px wide, and the controls
+        return (f'<iframe srcdoc="{escape.escape(self.html, quote=True)}" style="width: 100%; max-width: 940px; '
+                f'height: {height}px; border: 0" sandbox="allow-scripts" title="nntopo explore"></iframe>')
+
+    def save(self, path: str | Path) -> Path:
+        from .atomic import write_text
+
+        return write_text(Path(path), self.html)
+
+
+def explore(source: Source | None = None, output: str | Path | None = None, opts: RenderOptions | None = None,
+            progress: Progress | None = None, *, figure: str | None = None, net: NetConfig | None = None,
+            training: TrainConfig | None = None, on_start: Start | None = None, say: Say | None = None,
+            child: bool = False, **given) -> "Path | Page":
+    """The layer-by-layer video of `source` as a page to scrub, turn and question, as `nntopo
+    explore` makes it: one self-contained, offline HTML file written to `output` (its path is
+    returned), or, with output None, a Page that a notebook shows inline.
+
+    source: as render's (a Recording, a recording's path, a ModelFile, data to train on); or
+    figure: the name of a figure of the catalogue. given: the render options that change the
+    picture (fps, quality: its frame rate; background, aspect, view, overlay). Everything is
+    checked before any training or drawing."""
+    from . import explorer as page, run
+    from .atomic import check_output
+    from .storyboard import LAYOUTS
+
+    if (source is None) == (figure is None):
+        raise ConfigError("source", None, "give one of a source (a recording, data) or figure")
+    trains = figure is None and _trains(source)
+    data_kw, net, training, opts = _configs(given, net, training, opts, True, trains)
+    if opts.transparent:
+        raise ConfigError("background", "transparent", "a page has a background: light or dark")
+    if opts.scene != "layers":
+        raise ConfigError("scene", opts.scene, "a page explores the layers scene")
+    if output is not None:
+        output = check_output(output, ".html")
+    if figure is not None:
+        from .catalogue import figures
+
+        cache = (Path(output).parent if output is not None else Path(".")) / ".cache"
+        if figure not in figures.FIGURES:
+            from .config import one_of
+
+            one_of("figure", figure, figures.FIGURES)
+        text = page.figure_page(figure, opts, cache, progress, on_start)
+    else:
+        plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
+        rec = run.obtain(plan, progress, child, on_start)
+        _trained(rec, say)
+        _shown(rec, opts)
+        if not isinstance(plan.source, Recording):
+            run.check_render(rec, opts)  # the network that was read or trained
+        if opts.overlay and say is not None:
+            say("measuring every stage for the overlay")
+        text = page.page(rec, opts)
+    if output is None:
+        return Page(text, LAYOUTS[opts.aspect].aspect)
+    from .atomic import write_text
+
+    return write_text(output, text)
 
 
 def sweep(datasets: list[str] | tuple[str, ...], output: str | Path | None, *, data: str | Path | None = None,

@@ -1,5 +1,5 @@
-"""The wheel holds what the source tree holds: every module of every subpackage, and reveal.js's
-files (a deck is built from the installed package, not from a checkout)."""
+"""The wheel holds what the source tree holds: every module of every subpackage, reveal.js's
+files and explore's (a deck or a page is built from the installed package, not from a checkout)."""
 
 import subprocess
 import sys
@@ -16,5 +16,6 @@ def test_the_wheel_holds_every_module_and_the_decks_assets(tmp_path):
     names = set(zipfile.ZipFile(next(tmp_path.glob("*.whl"))).namelist())
     source = {str(p.relative_to(ROOT)) for p in (ROOT / "nntopo").rglob("*.py")}
     assert source - names == set()
-    assets = {str(p.relative_to(ROOT)) for p in (ROOT / "nntopo" / "deck" / "revealjs").rglob("*") if p.is_file()}
-    assert assets and assets - names == set()
+    for folder in ("deck/revealjs", "explorer/static"):  # reveal.js's files; nntopo explore's script and style
+        assets = {str(p.relative_to(ROOT)) for p in (ROOT / "nntopo" / folder).rglob("*") if p.is_file()}
+        assert assets and assets - names == set(), folder

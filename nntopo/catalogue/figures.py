@@ -291,11 +291,30 @@ def render(name: str, output: str | Path, opts: RenderOptions = RenderOptions(),
     render_storyboards(boards, output, opts, on_frames)
     verdict = holds(fig, recs)
     if opts.format == "mp4" and not opts.all_frames:  # what the gallery shows about this run
-        sidecar(output, fig, metrics(recs), verdict)
+        page = explore_page(fig, recs, boards, opts, output.with_suffix(".html"))
+        sidecar(output, fig, metrics(recs), verdict, page)
     return verdict
 
 
-def sidecar(video: Path, fig: Figure, measured: list, holds: bool) -> Path:
+def explore_page(fig: Figure, recs: list, boards: list, opts: RenderOptions, path: Path) -> Path | None:
+    """The figure's page (nntopo explore) beside its video, from the same storyboards (without
+    --loop's rewind); None for a figure drawn while it trains, which has no layers to explore."""
+    from dataclasses import replace
+
+    from ..atomic import write_text
+    from ..explorer import data, document
+
+    if any(isinstance(r, KnnRun) or r.scene == "training" for r in fig.runs):
+        return None
+    if opts.loop or opts.transparent:
+        opts = replace(opts, loop=False, transparent=False, background="light" if opts.transparent else opts.background)
+        boards = storyboards(fig, recs, opts)
+    parts = [data.build(b, r.y, opts.theme, opts.aspect) for b, r in zip(boards, recs)]
+    titles = [run.title or fig.claim for run in fig.runs]
+    return write_text(path, document.html(parts, f"nntopo explore: {fig.name}", titles))
+
+
+def sidecar(video: Path, fig: Figure, measured: list, holds: bool, page: Path | None = None) -> Path:
     """Write NAME.json beside `video`: what the gallery shows about the run (atomically)."""
     from dataclasses import is_dataclass
 
@@ -304,4 +323,6 @@ def sidecar(video: Path, fig: Figure, measured: list, holds: bool) -> Path:
     runs = [asdict(m) if is_dataclass(m) else m for m in measured]
     data = {"name": fig.name, "claim": fig.claim, "holds": holds, "video": video.name,
             "poster": video.with_suffix(".png").name, "runs": runs}
+    if page is not None:  # the page to explore it (nntopo explore), beside the video
+        data["page"] = page.name
     return write_text(video.with_suffix(".json"), json.dumps(data, indent=1))

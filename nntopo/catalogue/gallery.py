@@ -2,7 +2,7 @@
 
 One self-contained page (inline CSS, no script, no CDN), so it works offline, from a USB stick or
 a static host. The numbers come from each figure's sidecar NAME.json, which `nntopo figure`
-writes from the run itself.
+writes from the run itself; each figure links its page (NAME.html, nntopo explore) when it has one.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def read_sidecar(path: Path) -> dict:
         meta = json.loads(path.read_text(encoding="utf-8"))
         ok = (isinstance(meta, dict) and isinstance(meta.get("holds"), bool)
               and all(isinstance(meta.get(k), str) for k in ("poster", "video", "claim"))
+              and (meta.get("page") is None or isinstance(meta["page"], str) and meta["page"].endswith(".html")
+                   and Path(meta["page"]).name == meta["page"])  # a page beside the video, nowhere else
               and isinstance(meta.get("runs"), list) and all(
                   isinstance(m, dict) and is_number(m.get("train_accuracy"))
                   and all(m.get(k) is None or is_number(m[k]) for k in ("test_accuracy", "max_stretch"))
@@ -72,6 +74,10 @@ def write_gallery(folder: str | Path) -> Path:
         verdict = ('<span class="verdict-ok">the claim holds in this run</span>' if meta["holds"]
                    else '<span class="verdict-no">the claim does not hold in this run</span>')
         numbers = "".join(f'<p class="numbers">{e(_numbers(m))}</p>' for m in meta["runs"])
+        page = meta.get("page")
+        if page is not None and (folder / page).exists():  # its page to scrub, turn and question
+            numbers += f'<p class="explore"><a href="{e(page)}">explore: scrub, turn and question the points</a></p>'
+
         cards.append(f"""<figure id="{e(name)}">
 <video controls muted loop playsinline preload="metadata" poster="{e(meta['poster'])}">
 <source src="{e(meta['video'])}" type="video/mp4"></video>

@@ -175,6 +175,47 @@ def slides(
     typer.echo(output)
 
 
+@app.command("explore")
+def explore(
+    dataset: Annotated[Optional[DatasetName], typer.Argument(help="Dataset to train on (or --from, --figure).")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="The page (.html; default renders/NAME.html, figures/NAME.html for --figure).")] = None,
+    from_file: Annotated[Optional[Path], typer.Option("--from", help="Explore this recording instead of training.")] = None,
+    figure: Annotated[Optional[FigureName], typer.Option("--figure", help="Explore a figure of the catalogue.")] = None,
+    layers: LayersOpt = NET.layers, width: WidthOpt = NET.width, activation: ActOpt = ActivationName[NET.activation],
+    layer_type: LayerTypeOpt = None, anchors: AnchorsOpt = NET.anchors, field_width: FieldWidthOpt = NET.field_width,
+    fixed_widths: FixedWidthsOpt = not NET.learn_widths, augment: AugmentOpt = NET.augment, seed: SeedOpt = DataConfig.seed,
+    steps: StepsOpt = TRAIN.steps, points: PointsOpt = DataConfig.points, classes: ClassesOpt = None,
+    data: DataOpt = None, label: LabelOpt = None, model: ModelOpt = None,
+    quality: QualityOpt = Quality[RENDER.quality], fps: FpsOpt = None,
+    background: BackgroundOpt = Background[RENDER.background], aspect: AspectOpt = Aspect[RENDER.aspect],
+    overlay: OverlayOpt = RENDER.overlay, view: ViewOpt = View[RENDER.view],
+) -> None:
+    """Write the layer-by-layer video as one offline page to scrub, play, turn and question (the
+    video's own frames: its quality's frame rate, background, aspect, view, overlay); print its path."""
+    source = source_of(dataset, data, from_file, model, points, classes, seed, figure,
+                       ("dataset", "data", "from_file", "figure"), label)
+    if background.value == "transparent":
+        raise NntopoError("--background transparent: a page has a background: light or dark")
+    opts = RenderOptions(quality.value, fps, background=background.value, aspect=aspect.value, overlay=overlay,
+                         view=view.value)
+    net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths, augment)
+    training = TrainConfig(steps=steps)
+    if isinstance(source, DataConfig):
+        check_kinds(opts.scene, net.types())
+    name = figure.value if figure is not None else name_of(dataset, data, from_file, model)
+    if output is None:
+        output = Path("figures" if figure is not None else "renders") / f"{name}.html"
+        output.parent.mkdir(exist_ok=True)
+    with Bars(output.name) as bars:
+        if figure is not None:
+            api.explore(None, output, opts, bars.advance, figure=figure.value, on_start=bars.start)
+        else:
+            api.explore(source, output, opts, bars.advance, net=net, training=training, on_start=bars.start,
+                        say=say, child=True)
+    typer.echo(output)
+
+
 @app.command("sweep")
 def sweep_grid(
     datasets: Annotated[Optional[list[DatasetName]], typer.Argument(help="Datasets of the grid (or --data).")] = None,

@@ -22,6 +22,7 @@ from . import camera, plane, projection, script
 from .layout import LAYOUTS, Detail, Layout, Timing
 from .paths import PathIndex, arrow_paths, ease
 from .timeline import Block, Frames, Kind, Storyboard
+from .world import Arrows, Motion, World, reduced
 
 CHUNK = 64  # frames computed at once in the view's pass
 BEZIER_BATCH = 24_000  # pieces (times frames) made into Bezier curves at once, as the grid's alone were
@@ -264,13 +265,35 @@ def layers(rec: Recording, fps: int, detail: Detail = Detail(), timing: Timing |
             counter=np.full(n, ""),
         )
 
+    def world() -> World:
+        """The picture before the camera, every block as storyboard/world.py holds it (the
+        same positions as `positions`), for a page with a camera of its own (explorer/)."""
+        motions = []
+        for i, b in enumerate(blocks):
+            t = script.stage_times(b) if b.kind is Kind.STAGE else np.zeros(b.frames)
+            x = keys[i]
+            if b.kind is Kind.STAGE and b.stage == "integrate":
+                motions.append(Motion(x[:, :0], None, np.zeros((len(t), 0, E)), t, place(i, x, t)))
+            elif b.kind is not Kind.STAGE or b.stage == "linear":  # maps: the identity's rows placed
+                motions.append(reduced(x, None, place(i, np.eye(x.shape[1]), t), np.zeros(len(t))))
+            else:  # a straight stage: (x + t d) through the view's bases
+                d = isotopy.stage_end(plan.layers[b.layer], b.stage, x) - x
+                motions.append(reduced(x, d, proj.bases(i, t), t))
+        quiver = None if arrows is None else Arrows(
+            {k: q[0] for k, q in arrows["quivers"].items()}, {k: q[1] for k, q in arrows["quivers"].items()},
+            {k: q[2] for k, q in arrows["quivers"].items()}, arrows["layer"], arrows["opacity"])
+        return World(E, fps, tuple(int(s) for s in starts[:-1]), tuple(motions), (L, S), N,
+                     tuple(tuple(len(x) for x in level) for level in rings), tuple(len(b) for b in bounds),
+                     center, half, fade, np.array([*W_E[0], b_E[0]]) if E == 2 and C == 2 else None,
+                     tuple(sheets), quiver)
+
     note = proj.note() if proj.projected else ()
     if sheet is not None:  # the input's lines (the layers are seen the same way, ending on the head)
         note = script.input_note(own.X.shape[1], E, red.shown(E) if red is not None else None)
     info, result = script.panel(own, note or None)
     return Storyboard(fps, tuple(blocks), source, info, result, script.wrong(rec, plan.net),
                       heat_levels, classes=script.legend(rec.classes), layout=layout,
-                      heat_classes=tuple(int(k) for k in heat_classes), plane_fill=E == 3)
+                      heat_classes=tuple(int(k) for k in heat_classes), plane_fill=E == 3, world=world)
 
 
 def _stage(lp: isotopy.LayerPlan, name: str, x: np.ndarray, t: np.ndarray, basis, rows: slice,

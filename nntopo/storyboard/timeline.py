@@ -15,10 +15,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .layout import LAYOUTS, Layout
+
+if TYPE_CHECKING:
+    from .world import World
 
 
 class Kind(enum.Enum):
@@ -105,6 +109,7 @@ class Storyboard:
     title_frames: int = 0  # how many frames the title card is held
     heat_classes: tuple[int, ...] = ()  # C-way heat maps: each level's class (-1: none); () two classes
     plane_fill: bool = True  # Frames.plane is filled (3D sheets); False: only stroked (2D segments)
+    world: "Callable[[], World] | None" = None  # the picture before the camera (world.py), made when asked
 
     @property
     def n_frames(self) -> int:

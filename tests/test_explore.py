@@ -1,0 +1,481 @@
+"""nntopo explore: the video as a page. The page's geometry is the storyboard's (storyboard/world.py
+reproduces the frames' points exactly); the page is one self-contained, deterministic file in
+which no text from a recording can become markup; a damaged recording is refused before any file
+is written. The browser part (marked browser and slow: not in make test-fast) drives Debian's
+Chromium through playwright: no request but the page's own, no console error, the points where
+the storyboard puts them to a pixel, the controls doing what they say."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nntopo.config import RenderOptions
+from nntopo.errors import NntopoError
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+CLOSER = "</script><script>alert(2)</script>"
+
+
+def storyboard(rec, opts=RenderOptions()):
+    from nntopo.video import storyboard_of
+
+    return storyboard_of(rec, opts)
+
+
+def data_of(html: str) -> dict:
+    text = re.search(r'<script type="application/json" id="nntopo-data">(.*?)</script>', html, re.S).group(1)
+    return json.loads(text)
+
+
+# --- the world: the storyboard's own points before the camera ------------------------------------
+
+@pytest.mark.parametrize("which", [0, 1, 2, 3, 4, 6, 7])  # dense, field, 3d, user, three, residual, ode
+def test_the_world_puts_every_point_where_the_frames_do(recordings_to_damage, which):
+    from nntopo.recording import load
+    from nntopo.storyboard import camera
+
+    rec = load(recordings_to_damage[which])
+    sb = storyboard(rec)
+    w = sb.world()
+    T = sb.n_frames
+    assert w.n_frames == T and len(w.motions) == len(sb.blocks)
+    frames = sb.frames(0, T)
+    pos = w.positions(0, T)
+    scr = camera.screen(camera.project(pos, np.arange(T), sb.fps), w.center, w.half, sb.layout)[:, w.data]
+    for c, pts in enumerate(frames.points):
+        np.testing.assert_allclose(scr[:, rec.y == c], pts, atol=1e-4)
+
+
+def test_a_wide_network_is_held_in_the_few_directions_its_view_uses():
+    from nntopo.storyboard.world import reduced
+
+    rng = np.random.default_rng(0)
+    basis = np.linalg.qr(rng.normal(size=(64, 3)))[0]  # the maps read 3 of 64 directions
+    maps = np.einsum("dk,fke->fde", basis, rng.normal(size=(5, 3, 3)))
+    x, d = rng.normal(size=(40, 64)), rng.normal(size=(40, 64))
+    t = np.linspace(0, 1, 5)
+    m = reduced(x, d, maps, t)
+    assert m.x.shape == (40, 3) and m.maps.shape == (5, 3, 3)
+    want = np.einsum("pd,fde->fpe", x, maps) + t[:, None, None] * np.einsum("pd,fde->fpe", d, maps)
+    np.testing.assert_allclose(m.positions(), want, atol=1e-10)
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+def test_the_page_is_self_contained_deterministic_and_refers_to_nothing(tiny_recording):
+    from nntopo import explorer
+
+    a, b = explorer.page(tiny_recording), explorer.page(tiny_recording)
+    assert a == b  # the same recording and options: the same bytes
+    assert "default-src 'none'" in a  # the page's own policy: nothing may be fetched
+    for ref in ("http:", "https:", "src=", "href=", "@import", "url("):
+        assert ref not in a.replace("default-src", ""), ref
+    d = data_of(a)
+    part = d["parts"][0]
+    sb = storyboard(tiny_recording)
+    assert part["frames"] == sb.n_frames and part["fps"] == sb.fps
+    assert [b["caption"] for b in part["blocks"]] == [b.caption for b in sb.blocks]
+    assert part["classes"] == list(sb.classes) and part["info"] == list(sb.info)
+
+
+def test_the_render_options_that_change_the_picture_apply(tiny_recording):
+    from nntopo import explorer
+    from nntopo.video.theme import THEMES
+
+    dark = data_of(explorer.page(tiny_recording, RenderOptions(background="dark", aspect="1:1", quality="medium")))
+    part = dark["parts"][0]
+    assert part["theme"]["background"] == THEMES["dark"]["background"]
+    assert part["layout"]["aspect"] == 1.0 and part["layout"]["panel"] == "bottom"
+    assert part["fps"] == 30
+
+
+def test_no_text_from_a_recording_reaches_the_page_unescaped(tmp_path):
+    import torch
+
+    import nntopo
+    from nntopo.data.datasets import make_dataset
+
+    X, y = make_dataset("circles", 20, 0)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
+    rec = nntopo.record(model, X, y, classes=[HOSTILE, CLOSER], name="<b>bold</b> & 'q'")
+    out = nntopo.explore(rec, tmp_path / "hostile.html")
+    html = out.read_text()
+    body = html.split('id="nntopo-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in body and ">" not in body and "&" not in body
+    assert "<img" not in html and "<b>" not in html and CLOSER not in html
+    part = data_of(html)["parts"][0]
+    assert HOSTILE in part["classes"] and CLOSER in part["classes"]
+    assert "innerHTML" not in html and "insertAdjacentHTML" not in html and "document.write" not in html
+
+
+@pytest.mark.slow
+def test_the_flagship_and_a_wide_network_fit_their_budgets(tmp_path):
+    pytest.importorskip("torch")
+    from nntopo import api
+
+    flagship = api.explore("spirals", tmp_path / "spirals.html", layers=4, width=2)
+    wide = api.explore("blobs", tmp_path / "wide.html", layers=4, width=64, classes=5, steps=300)
+    assert flagship.stat().st_size <= 3_000_000, flagship.stat().st_size
+    assert wide.stat().st_size <= 8_000_000, wide.stat().st_size
+
+
+def test_a_notebook_gets_the_same_page_in_an_iframe(tiny_recording):
+    import html as escape
+
+    import nntopo
+    from nntopo import explorer
+
+    shown = nntopo.explore(tiny_recording)._repr_html_()
+    assert shown.startswith("<iframe srcdoc=\"") and 'sandbox="allow-scripts"' in shown
+    inner = escape.unescape(re.search(r'srcdoc="([^"]*)"', shown).group(1))
+    assert inner == explorer.page(tiny_recording)
+
+
+# --- refusals: one line, before any file is written ------------------------------------------------
+
+def test_bad_options_are_refused_before_anything_is_written(tiny_recording, tmp_path):
+    import nntopo
+
+    for kw in ({"background": "transparent"}, {"scene": "training"}, {"quality": "huge"}):
+        with pytest.raises(NntopoError):
+            nntopo.explore(tiny_recording, tmp_path / "x.html", **kw)
+    with pytest.raises(NntopoError, match=r"\.html"):
+        nntopo.explore(tiny_recording, tmp_path / "x.mp4")
+    with pytest.raises(NntopoError):
+        nntopo.explore(None, tmp_path / "x.html", figure="no-such-figure")
+    with pytest.raises(NntopoError, match="train"):
+        nntopo.explore(None, tmp_path / "x.html", figure="knn")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_damaged_recording_is_refused_before_any_html_is_written(recordings_to_damage, tmp_path):
+    import damage
+
+    import nntopo
+
+    rng = np.random.default_rng(0)
+    refused = 0
+    for k, (base, harm) in enumerate([(0, damage.truncate), (0, damage.flip_bits), (2, damage.huge_declared)]
+                                     + [(b, h) for b in (0, 2, 7) for h in (damage.missing, damage.labels,
+                                                                              damage.format_version, damage.shape)]):
+        path = tmp_path / f"bad{k}.npz"
+        path.write_bytes(Path(recordings_to_damage[base]).read_bytes())
+        if harm in damage.FILE_DAMAGE:
+            harm(path, rng)
+        else:
+            a = harm(damage.arrays_of(path), rng)
+            np.savez(path, **a)
+        out = tmp_path / f"bad{k}.html"
+        try:
+            nntopo.explore(str(path), out)
+        except NntopoError:
+            refused += 1
+            assert not out.exists()
+        else:  # harmless damage: then a whole page
+            assert "nntopo-data" in out.read_text()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+    assert refused >= 10
+
+
+def test_the_command_refuses_a_damaged_recording_in_one_line(recordings_to_damage, tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(Path(recordings_to_damage[0]).read_bytes()[:500])
+    out = tmp_path / "bad.html"
+    r = subprocess.run([sys.executable, "-m", "nntopo", "explore", "--from", str(bad), "-o", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
+    assert not out.exists()
+
+
+def test_the_command_writes_a_page(tiny_recording, tmp_path):
+    rec = tiny_recording.save(tmp_path / "run.npz")
+    out = tmp_path / "run.html"
+    r = subprocess.run([sys.executable, "-m", "nntopo", "explore", "--from", str(rec), "-o", str(out),
+                        "--background", "dark"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(out)
+    from nntopo import explorer
+
+    assert out.read_text() == explorer.page(tiny_recording, RenderOptions(background="dark"))
+
+
+# --- in a real browser ------------------------------------------------------------------------------
+
+URL = "http://nntopo.test/page.html"  # served by the route below, from the page's own bytes
+
+
+@pytest.fixture(scope="module")
+def playwright_browser(chromium):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+class Opened:
+    """A page open in the browser, watched: any other request, console error, page error or
+    dialog (alert) is recorded, and the test fails on it."""
+
+    def __init__(self, browser, html: str, hash_: str = "", size=(1280, 800)):
+        self.problems = []
+        self.context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+        self.page = self.context.new_page()
+
+        def route(r):
+            if r.request.url.split("#")[0] == URL:
+                r.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+            else:
+                self.problems.append(f"request: {r.request.url}")
+                r.abort()
+
+        self.context.route("**/*", route)
+        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("dialog", lambda d: (self.problems.append(f"dialog: {d.message}"), d.dismiss()))
+        self.page.goto(URL + hash_)
+        self.page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20000)
+
+    def js(self, expr: str):
+        return self.page.evaluate(expr)
+
+    def close(self):
+        problems = self.problems
+        self.context.close()
+        assert problems == []
+
+
+def pixels(sb, frame: int, rec, width: float) -> np.ndarray:
+    """Where the storyboard puts the data points in `frame`, in CSS pixels of a canvas `width`
+    wide showing the whole video frame: (N, 2), by row."""
+    fr = sb.frames(frame, frame + 1)
+    FW = sb.layout.frame_width
+    out = np.zeros((len(rec.y), 2))
+    for c, pts in enumerate(fr.points):
+        out[rec.y == c] = pts[0, :, :2]
+    ppu = width / FW
+    return np.stack([(out[:, 0] + FW / 2) * ppu, (4.0 - out[:, 1]) * ppu], 1)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("which", [0, 2, 1, 7])  # 2D dense, 3D, vector field (arrows), neural ODE
+def test_the_page_draws_the_points_where_the_storyboard_does(playwright_browser, recordings_to_damage, which):
+    from nntopo import explorer
+    from nntopo.recording import load
+
+    rec = load(recordings_to_damage[which])
+    sb = storyboard(rec)
+    opened = Opened(playwright_browser, explorer.page(rec))
+    width = opened.js("window.nntopo.canvasRect().width")
+    starts = sb.starts()
+    for f in sorted({0, starts[len(starts) // 2] + 3, sb.n_frames // 3, sb.n_frames - 1}):
+        got = np.array(opened.js(f"window.nntopo.project({f})"))
+        want = pixels(sb, f, rec, width)
+        assert np.abs(got - want).max() <= 1.0, (f, np.abs(got - want).max())
+    opened.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_controls_do_what_they_say(playwright_browser, recordings_to_damage):
+    from nntopo import explorer
+    from nntopo.recording import load
+    from nntopo.storyboard import Kind
+
+    rec = load(recordings_to_damage[2])  # 3D
+    sb = storyboard(rec)
+    opened = Opened(playwright_browser, explorer.page(rec))
+    page, js = opened.page, opened.js
+    rect = js("window.nntopo.canvasRect()")
+    # space plays: the time advances; space again pauses
+    page.keyboard.press("Space")
+    page.wait_for_timeout(600)
+    page.keyboard.press("Space")
+    s = js("window.nntopo.state()")
+    assert s["t"] > 1 and not s["playing"]
+    # -> lands on the next stage's start
+    js("window.nntopo.seek(0)")
+    page.keyboard.press("ArrowRight")
+    first_stage = next(st for st, b in zip(sb.starts(), sb.blocks) if b.kind is Kind.STAGE)
+    assert js("window.nntopo.state().t") == first_stage
+    page.keyboard.press("ArrowRight")
+    second = [st for st, b in zip(sb.starts(), sb.blocks) if b.kind in (Kind.STAGE, Kind.FADE)][1]
+    assert js("window.nntopo.state().t") == second
+    page.keyboard.press("ArrowLeft")
+    assert js("window.nntopo.state().t") == first_stage
+    # a drag turns the 3D camera, and the points move on the canvas
+    before = np.array(js(f"window.nntopo.project({first_stage})"))
+    cx, cy = rect["x"] + rect["width"] * 0.3, rect["y"] + rect["height"] * 0.5
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 80, cy + 30, steps=5)
+    page.mouse.up()
+    s = js("window.nntopo.state()")
+    assert s["az"] != 0 and s["el"] != 0
+    assert np.abs(np.array(js(f"window.nntopo.project({first_stage})")) - before).max() > 5
+    # the reset button puts the camera back: the storyboard's own view again
+    page.click("#reset")
+    assert np.abs(np.array(js(f"window.nntopo.project({first_stage})")) - before).max() < 1e-6
+    # the wheel zooms
+    page.mouse.move(cx, cy)
+    page.mouse.wheel(0, -300)
+    assert js("window.nntopo.state().zoom") > 1
+    page.click("#reset")
+    # a hover shows the row of the point under the pointer
+    f = sb.n_frames - 1
+    js(f"window.nntopo.seek({f})")
+    pts = np.array(js(f"window.nntopo.project({f})"))
+    gaps = np.linalg.norm(pts[:, None] - pts[None], axis=-1) + np.eye(len(pts)) * 1e9
+    row = int(gaps.min(1).argmax())  # the loneliest point: nothing else within reach
+    page.mouse.move(rect["x"] + pts[row, 0], rect["y"] + pts[row, 1])
+    page.wait_for_selector("#tip:not([hidden])")
+    assert page.get_attribute("#tip", "data-row") == str(row)
+    tip = page.inner_text("#tip")
+    assert f"row {row}" in tip and sb.classes[rec.y[row]] in tip
+    assert js("window.nntopo.state().hover") == row
+    page.keyboard.press("n")  # the keyboard's way to question a point: the next row
+    assert page.get_attribute("#tip", "data-row") == str((row + 1) % len(pts))
+    page.keyboard.press("Escape")
+    assert js("window.nntopo.state().hover") == -1
+    # toggles and the legend; the hash keeps them, with the time and camera
+    page.mouse.move(1, 1)
+    page.click("#legend .class[data-cls='1']")
+    page.uncheck("#toggles input[data-key='grid']")
+    js("window.nntopo.seek(30)")
+    page.wait_for_timeout(300)
+    url = page.url
+    assert "hide=1" in url and "off=grid" in url and "t=" in url
+    opened.close()
+    again = Opened(playwright_browser, explorer.page(rec), "#" + url.split("#", 1)[1])
+    s = again.js("window.nntopo.state()")
+    assert s["hidden"] == [1] and s["on"]["grid"] is False and abs(s["t"] - 30) < 0.01
+    again.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_hostile_class_name_is_shown_as_text(playwright_browser, tmp_path):
+    import torch
+
+    import nntopo
+    from nntopo.data.datasets import make_dataset
+
+    X, y = make_dataset("circles", 20, 0)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
+    rec = nntopo.record(model, X, y, classes=[HOSTILE, CLOSER], name=HOSTILE)
+    opened = Opened(playwright_browser, nntopo.explore(rec).html)
+    labels = opened.page.locator("#legend .class").all_inner_texts()
+    assert [s.strip() for s in labels] == [HOSTILE, CLOSER]
+    assert opened.page.locator("img").count() == 0
+    assert HOSTILE in opened.page.inner_text("#info")
+    opened.close()  # no dialog was opened, no request made
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_page_opens_from_disk(playwright_browser, tiny_recording, tmp_path):
+    import nntopo
+
+    out = nntopo.explore(tiny_recording, tmp_path / "disk.html")
+    context = playwright_browser.new_context()
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(out.as_uri())
+    page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20000)
+    assert page.inner_text("#caption") == storyboard(tiny_recording).blocks[0].caption
+    context.close()
+    assert errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.render
+def test_a_screenshot_matches_the_videos_frame(playwright_browser, tiny_recording, tmp_path):
+    """The canvas at a frame's time, scaled to the video's 854 x 480, against that frame of the 480p
+    video, over the plot square (the text is the browser's fonts, not cairo's): a mean absolute
+    difference of at most TOLERANCE (of 255) per channel; the fonts, the antialiasing and the dots'
+    outlines (cairo's polygons, the canvas' arcs) make up the rest. A frame of another time is far
+    off, so the test can tell."""
+    import io
+
+    import av
+    from PIL import Image
+
+    import nntopo
+    from nntopo import explorer
+    from nntopo.storyboard import Kind
+
+    TOLERANCE = 6.0
+    video = nntopo.render(tiny_recording, tmp_path / "tiny.mp4", quality="low")
+    sb = storyboard(tiny_recording)
+    moving = [s + b.frames // 2 for s, b in zip(sb.starts(), sb.blocks) if b.kind is Kind.STAGE]
+    wanted = set(moving[:: max(1, len(moving) // 4)]) | {sb.n_frames - 1}
+    frames = {}
+    with av.open(str(video)) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            frames[i] = f.to_ndarray(format="rgb24").astype(float)
+    lay = sb.layout
+    ppu = 854 / lay.frame_width
+    x0 = int((lay.plot_center[0] - lay.plot_half + lay.frame_width / 2) * ppu)
+    y0 = int((4 - lay.plot_center[1] - lay.plot_half) * ppu)
+    side = int(2 * lay.plot_half * ppu)
+    box = (slice(y0, y0 + side), slice(x0, x0 + side))
+    opened = Opened(playwright_browser, explorer.page(tiny_recording))
+    told = 0  # frames whose neighbours differ enough to tell them apart
+    for f in sorted(wanted):
+        opened.js(f"window.nntopo.seek({f})")
+        png = opened.page.locator("#view").screenshot()
+        shot = np.asarray(Image.open(io.BytesIO(png)).convert("RGB").resize((854, 480), Image.LANCZOS)).astype(float)
+        off = np.abs(shot[box] - frames[f][box]).mean()
+        assert off <= TOLERANCE, (f, off)
+        other = next((g for g in (f - 8, f + 8)
+                      if g in frames and np.abs(frames[g][box] - frames[f][box]).mean() > 3 * TOLERANCE), None)
+        if other is not None:
+            assert np.abs(shot[box] - frames[other][box]).mean() > 2 * TOLERANCE
+            told += 1
+    assert told >= 1
+    opened.close()
+
+
+# --- the catalogue: a figure's page beside its video, linked from the gallery ------------------------
+
+def test_the_gallery_links_a_figures_page(tmp_path):
+    from nntopo.catalogue import figures, gallery
+    from nntopo.catalogue.figures import FIGURES
+
+    for name, page in (("spirals", True), ("linear-curves", False)):
+        (tmp_path / f"{name}.mp4").write_bytes(b"not a video")
+        (tmp_path / f"{name}.png").write_bytes(b"")
+        if page:
+            (tmp_path / f"{name}.html").write_text("a page")
+        figures.sidecar(tmp_path / f"{name}.mp4", FIGURES[name], [{"train_accuracy": 1.0}], True,
+                        tmp_path / f"{name}.html" if page else None)
+    index = gallery.write_gallery(tmp_path).read_text()
+    assert index.count('href="spirals.html"') == 1 and "linear-curves.html" not in index
+    for bad in ("../x.html", "x.js", "/etc/x.html"):  # a page is a file beside the video, or nothing
+        meta = json.loads((tmp_path / "spirals.json").read_text())
+        (tmp_path / "spirals.json").write_text(json.dumps({**meta, "page": bad}))
+        with pytest.raises(NntopoError):
+            gallery.write_gallery(tmp_path)
+
+
+@pytest.mark.slow
+def test_a_figures_page_holds_each_of_its_runs(tmp_path):
+    import nntopo
+    from nntopo.catalogue.figures import FIGURES
+
+    out = nntopo.explore(None, tmp_path / "intervals.html", figure="intervals")
+    parts = data_of(out.read_text())["parts"]
+    assert len(parts) == len(FIGURES["intervals"].runs) == 2
+    assert [p["title"] for p in parts] == [r.title or FIGURES["intervals"].claim for r in FIGURES["intervals"].runs]
+    assert (tmp_path / ".cache").is_dir()  # its recordings, kept for the video (nntopo figure) to reuse
