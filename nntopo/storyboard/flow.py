@@ -28,16 +28,22 @@ CHUNK = 64  # frames computed at once in the view's pass
 BEZIER_BATCH = 24_000  # pieces (times frames) made into Bezier curves at once, as the grid's alone were
 
 
+_CARRIED: list = []  # the last (recording, its carried form): a render asks twice (its checks, its storyboard)
+
+
 def carried(rec: Recording) -> tuple[Recording, Reduction | None]:
     """`rec` in the coordinates the video carries its input in: an input of SHEET_FROM or more
     dimensions read by a dense layer is carried in the span of its principal directions and the
-    first map's rows (nets/reduce.py), the same outputs exactly; any other as it is."""
+    first map's rows (nets/reduce.py), the same outputs exactly; any other as it is. The last
+    one is kept (a recording is immutable): a 784-D input's reduction costs seconds."""
     if rec.X.shape[1] < plane.SHEET_FROM:
         return rec, None
+    if _CARRIED and _CARRIED[0][0] is rec:
+        return _CARRIED[0][1]
     red = reduce(rec.net, rec.X)
-    if red is None:
-        return rec, None
-    return replace(rec, X=rec.X @ red.basis, net=red.net), red
+    out = (rec, None) if red is None else (replace(rec, X=rec.X @ red.basis, net=red.net), red)
+    _CARRIED[:] = [(rec, out)]
+    return out
 
 
 def drawable(rec: Recording) -> isotopy.Plan:
