@@ -37,6 +37,7 @@ fuzz: $(STAMP)
 BASELINE ?=
 bench: $(STAMP)
 	$(PY) bench/bench.py $(if $(BASELINE),--baseline $(BASELINE))
+	$(PY) bench/explore.py
 
 setup: $(STAMP)
 
