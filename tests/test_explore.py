@@ -137,20 +137,85 @@ def test_a_notebook_gets_the_same_page_in_an_iframe(tiny_recording):
     assert inner == explorer.page(tiny_recording)
 
 
+# --- a storyboard drawn while its network trains: its own screen frames ------------------------------
+
+def unblob(b: dict) -> np.ndarray:
+    import base64
+    import gzip
+
+    return np.frombuffer(gzip.decompress(base64.b64decode(b["z"])), np.dtype(b["t"]).newbyteorder("<"))
+
+
+def unframewise(b: dict, frames: int) -> np.ndarray:
+    """document.framewise back: (T, k, 2), each frame's steps summed up again."""
+    d = unblob(b).astype(np.int64).reshape(frames, b["k"], 2)
+    q = np.cumsum(d, axis=0) % 65536
+    return np.array(b["lo"]) + q * np.array(b["step"])
+
+
+def test_a_training_page_holds_the_storyboards_own_frames(tiny_recording):
+    from nntopo import explorer
+    from nntopo.storyboard.paths import PathIndex
+
+    opts = RenderOptions(scene="training")
+    html = explorer.page(tiny_recording, opts)
+    assert html == explorer.page(tiny_recording, opts)  # deterministic
+    sb = storyboard(tiny_recording, opts)
+    assert sb.world is None
+    T = sb.n_frames
+    fr = sb.frames(0, T)
+    part = data_of(html)["parts"][0]
+    scr = part["screen"]
+    assert part["frames"] == T and part["E"] == 2 and part["N"] == len(tiny_recording.y)
+    assert [b["caption"] for b in part["blocks"]] == [b.caption for b in sb.blocks]
+    # the data, by row, where the frames put them: to the 16-bit steps (a thousandth of a pixel at 1080p)
+    pts = unframewise(scr["points"], T)
+    tol = max(scr["points"]["step"]) + 1e-6
+    for c, want in enumerate(fr.points):
+        np.testing.assert_allclose(pts[:, tiny_recording.y == c], want[..., :2], atol=tol)
+    # the grid as its anchors: the same Catmull-Rom pieces as the frames'
+    g = scr["grid"]
+    assert g["smooth"] and not g["closed"] and sum(g["lengths"]) == g["k"] < fr.grid.shape[1] / 3
+    anchors = unframewise(g, T)
+    again = PathIndex.build(g["lengths"], closed=False).bezier(np.concatenate([anchors, np.zeros((T, g["k"], 1))], -1))
+    np.testing.assert_allclose(again[..., :2], fr.grid[..., :2], atol=1e-3)
+    # the separator and the counter follow the time
+    np.testing.assert_allclose(unblob(scr["line"]).reshape(T, 2, 2), fr.line[..., :2], atol=1e-6)
+    np.testing.assert_allclose(unblob(scr["line_opacity"]), fr.line_opacity, atol=1e-6)
+    lines = scr["counter"]["lines"]
+    assert [lines[k] for k in unblob(scr["counter"]["at"])] == [str(c) for c in fr.counter]
+    assert len(set(lines)) == len(tiny_recording.snapshots.steps)
+    # the view, to read a point back in the representation's coordinates
+    center, half = unblob(scr["view"]["center"]).reshape(T, 2), unblob(scr["view"]["half"])
+    np.testing.assert_allclose(center, sb.view[0], atol=1e-5)
+    np.testing.assert_allclose(half, sb.view[1], rtol=1e-6)
+    last_hold = sb.starts()[-1]
+    assert scr["result_from"] == last_hold and sb.blocks[-1].still
+
+
+def test_a_training_page_is_refused_for_a_recording_without_snapshots(recordings_to_damage, tmp_path):
+    import nntopo
+
+    with pytest.raises(NntopoError, match="snapshots"):  # the user's own model: no history
+        nntopo.explore(str(recordings_to_damage[3]), tmp_path / "x.html", scene="training")
+    assert not (tmp_path / "x.html").exists()
+
+
 # --- refusals: one line, before any file is written ------------------------------------------------
 
 def test_bad_options_are_refused_before_anything_is_written(tiny_recording, tmp_path):
     import nntopo
 
-    for kw in ({"background": "transparent"}, {"scene": "training"}, {"quality": "huge"}):
+    for kw in ({"background": "transparent"}, {"scene": "sideways"}, {"quality": "huge"},
+               {"scene": "training", "overlay": True}):
         with pytest.raises(NntopoError):
             nntopo.explore(tiny_recording, tmp_path / "x.html", **kw)
     with pytest.raises(NntopoError, match=r"\.html"):
         nntopo.explore(tiny_recording, tmp_path / "x.mp4")
     with pytest.raises(NntopoError):
         nntopo.explore(None, tmp_path / "x.html", figure="no-such-figure")
-    with pytest.raises(NntopoError, match="train"):
-        nntopo.explore(None, tmp_path / "x.html", figure="knn")
+    with pytest.raises(NntopoError, match="scene"):  # a figure's runs are shown in their own scenes
+        nntopo.explore(None, tmp_path / "x.html", figure="knn", scene="training")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -279,6 +344,60 @@ def test_the_page_draws_the_points_where_the_storyboard_does(playwright_browser,
         got = np.array(opened.js(f"window.nntopo.project({f})"))
         want = pixels(sb, f, rec, width)
         assert np.abs(got - want).max() <= 1.0, (f, np.abs(got - want).max())
+    opened.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_training_page_draws_the_points_where_its_frames_do(playwright_browser, tiny_recording):
+    """A storyboard with no world (the training scene): the page shows its own screen frames,
+    2D; panning and zooming move the picture, the reset puts it back, a hover names the row and
+    its coordinates in the representation, the counter follows the time."""
+    from nntopo import explorer
+
+    opts = RenderOptions(scene="training")
+    sb = storyboard(tiny_recording, opts)
+    opened = Opened(playwright_browser, explorer.page(tiny_recording, opts))
+    js, page = opened.js, opened.page
+    assert js("window.nntopo.E") == 2 and js("window.nntopo.frames") == sb.n_frames
+    width = js("window.nntopo.canvasRect().width")
+    T = sb.n_frames
+    for f in sorted({0, 7, T // 3, T // 2 + 1, T - 1}):
+        got = np.array(js(f"window.nntopo.project({f})"))
+        want = pixels(sb, f, tiny_recording, width)
+        assert np.abs(got - want).max() <= 1.0, (f, np.abs(got - want).max())
+    fr = sb.frames(0, T)
+    for f in (0, T - 1):
+        js(f"window.nntopo.seek({f})")
+        assert page.inner_text("#counter") == str(fr.counter[f])
+    assert page.inner_text("#caption") == sb.blocks[-1].caption
+    assert not page.locator("#result").is_hidden()  # the numbers, at the end as in the video
+    assert page.locator("#toggles input[data-key='turn']").count() == 0  # 2D: nothing turns
+    rect = js("window.nntopo.canvasRect()")
+    before = np.array(js(f"window.nntopo.project({T - 1})"))
+    cx, cy = rect["x"] + rect["width"] * 0.3, rect["y"] + rect["height"] * 0.5
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 40, cy + 20, steps=4)
+    page.mouse.up()
+    s = js("window.nntopo.state()")
+    assert s["az"] == 0 and s["el"] == 0 and s["px"] != 0  # a drag pans
+    np.testing.assert_allclose(np.array(js(f"window.nntopo.project({T - 1})")) - before, [[40, 20]] * len(before), atol=0.5)
+    page.click("#reset")
+    assert np.abs(np.array(js(f"window.nntopo.project({T - 1})")) - before).max() < 1e-6
+    pts = before
+    gaps = np.linalg.norm(pts[:, None] - pts[None], axis=-1) + np.eye(len(pts)) * 1e9
+    row = int(gaps.min(1).argmax())
+    page.mouse.move(rect["x"] + pts[row, 0], rect["y"] + pts[row, 1])
+    page.wait_for_selector("#tip:not([hidden])")
+    assert page.get_attribute("#tip", "data-row") == str(row)
+    tip = page.inner_text("#tip")
+    assert f"row {row}" in tip and sb.classes[tiny_recording.y[row]] in tip and "in the representation" in tip
+    c, h = sb.view[0][T - 1], sb.view[1][T - 1]  # the screen point read back through the video's view
+    xy = (fr.points[tiny_recording.y[row]][T - 1, list(np.flatnonzero(tiny_recording.y == tiny_recording.y[row])).index(row), :2]
+          - np.array(sb.layout.plot_center)) / sb.layout.plot_half * h + c
+    assert f"({xy[0]:.3f}, {xy[1]:.3f}) in the representation" in tip or np.allclose(
+        [float(v) for v in re.search(r"\(([-\d.]+), ([-\d.]+)\) in the representation", tip).groups()], xy, atol=2e-3)
     opened.close()
 
 
