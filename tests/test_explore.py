@@ -270,6 +270,21 @@ def test_the_command_writes_a_page(tiny_recording, tmp_path):
     assert out.read_text() == explorer.page(tiny_recording, RenderOptions(background="dark"))
 
 
+def test_the_command_writes_a_training_page(tiny_recording, tmp_path):
+    rec = tiny_recording.save(tmp_path / "run.npz")
+    out = tmp_path / "run.html"
+    r = subprocess.run([sys.executable, "-m", "nntopo", "explore", "--from", str(rec), "-o", str(out),
+                        "--scene", "training"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    from nntopo import explorer
+
+    assert out.read_text() == explorer.page(tiny_recording, RenderOptions(scene="training"))
+    r = subprocess.run([sys.executable, "-m", "nntopo", "explore", "--figure", "knn", "-o", str(tmp_path / "k.html"),
+                        "--scene", "training"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
+    assert not (tmp_path / "k.html").exists()
+
+
 # --- in a real browser ------------------------------------------------------------------------------
 
 URL = "http://nntopo.test/page.html"  # served by the route below, from the page's own bytes
