@@ -201,6 +201,43 @@ def test_a_training_page_is_refused_for_a_recording_without_snapshots(recordings
     assert not (tmp_path / "x.html").exists()
 
 
+def small_trajectory(seed: int = 0):
+    """A knn.Trajectory of 10 classes of 8 points over 6 snapshots, made up: the knn storyboard's
+    input without training a conv net."""
+    from nntopo.knn import Trajectory
+
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(10), 8)
+    centres = rng.normal(size=(10, 2)) * 3
+    z = np.stack([centres[y] * (0.3 + 0.14 * s) + rng.normal(size=(80, 2)) * (1.5 - 0.2 * s) for s in range(6)])
+    meta = {"dataset": "digits", "loss": "knn", "seed": seed, "k": 5, "n_train": 1300, "shown": 80}
+    return Trajectory(meta, np.arange(6) * 20, z, y, np.linspace(0.6, 0.05, 6), np.linspace(1.0, 0.3, 6),
+                      rng.random(80) < 0.1)
+
+
+def knn_page(tr, opts=RenderOptions()):
+    from nntopo import storyboard as boards
+    from nntopo.explorer import data, document
+
+    sb = boards.knn(tr, opts.frame_rate, layout=boards.LAYOUTS[opts.aspect])
+    return sb, document.html([data.build(sb, tr.y, opts.theme, opts.aspect)], "knn")
+
+
+def test_a_knn_page_holds_its_storyboards_frames():
+    tr = small_trajectory()
+    sb, html = knn_page(tr)
+    T = sb.n_frames
+    fr = sb.frames(0, T)
+    part = data_of(html)["parts"][0]
+    assert part["classes"] == [str(c) for c in range(10)] and part["screen"]["grid"] is None
+    pts = unframewise(part["screen"]["points"], T)
+    for c, want in enumerate(fr.points):
+        np.testing.assert_allclose(pts[:, tr.y == c], want[..., :2], atol=max(part["screen"]["points"]["step"]) + 1e-6)
+    assert (unblob(part["wrong"]) == tr.wrong).all()
+    lines = part["screen"]["counter"]["lines"]
+    assert [lines[k] for k in unblob(part["screen"]["counter"]["at"])] == [str(c) for c in fr.counter]
+
+
 # --- refusals: one line, before any file is written ------------------------------------------------
 
 def test_bad_options_are_refused_before_anything_is_written(tiny_recording, tmp_path):
@@ -418,6 +455,26 @@ def test_a_training_page_draws_the_points_where_its_frames_do(playwright_browser
 
 @pytest.mark.browser
 @pytest.mark.slow
+def test_a_knn_page_draws_the_points_where_its_frames_do(playwright_browser):
+    tr = small_trajectory()
+    sb, html = knn_page(tr)
+    opened = Opened(playwright_browser, html)
+    js = opened.js
+    width = js("window.nntopo.canvasRect().width")
+    T = sb.n_frames
+    rec = type("Labels", (), {"y": tr.y})  # pixels() reads only the labels
+    for f in sorted({0, 11, T // 2, T - 1}):
+        got = np.array(js(f"window.nntopo.project({f})"))
+        assert np.abs(got - pixels(sb, f, rec, width)).max() <= 1.0, f
+    js(f"window.nntopo.seek({T - 1})")
+    assert opened.page.inner_text("#counter") == str(sb.frames(T - 1, T).counter[0])
+    assert opened.page.locator("#legend .class").count() == 10
+    assert opened.page.locator("#toggles input[data-key='grid']").count() == 0  # no input plane
+    opened.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
 def test_the_controls_do_what_they_say(playwright_browser, recordings_to_damage):
     from nntopo import explorer
     from nntopo.recording import load
@@ -613,3 +670,68 @@ def test_a_figures_page_holds_each_of_its_runs(tmp_path):
     assert len(parts) == len(FIGURES["intervals"].runs) == 2
     assert [p["title"] for p in parts] == [r.title or FIGURES["intervals"].claim for r in FIGURES["intervals"].runs]
     assert (tmp_path / ".cache").is_dir()  # its recordings, kept for the video (nntopo figure) to reuse
+
+
+# --- Firefox: Debian's firefox-esr, headless, from disk ----------------------------------------------
+
+@pytest.fixture(scope="session")
+def firefox():
+    """Debian's Firefox ESR, installed here when missing (playwright's own Firefox build cannot be
+    downloaded here, and stock Firefox speaks no playwright)."""
+    from conftest import debian_program
+
+    return debian_program("firefox-esr", "firefox-esr", recommends=False)
+
+
+def near(img: np.ndarray, color: str, within: float = 40.0) -> np.ndarray:
+    """Pixels of img (H, W, 3) within `within` (RGB distance) of `color` (#rrggbb) at DOT_OPACITY
+    over white: where a data point of that colour is drawn."""
+    from nntopo.video.theme import DOT_OPACITY
+
+    rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)], float)
+    want = DOT_OPACITY * rgb + (1 - DOT_OPACITY) * 255.0
+    return np.linalg.norm(img - want, axis=-1) < within
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("scene", ["layers", "training"])
+def test_the_page_opens_from_disk_in_firefox(firefox, tiny_recording, tmp_path, scene):
+    """firefox-esr --headless --screenshot of the page opened from disk, with a fresh profile and no
+    network: the picture is drawn (the script ran: it draws the canvas and the legend only once
+    the data is decoded), each class's colour covering points in the plot region, left of the
+    panel (whose legend swatches share the colours)."""
+    import os
+
+    from PIL import Image
+
+    import nntopo
+    from nntopo.video.theme import THEMES
+
+    page = nntopo.explore(tiny_recording, tmp_path / "page.html", scene=scene)
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    (profile / "user.js").write_text(  # no network, no first-run pages, no updates
+        'user_pref("network.proxy.type", 1);\nuser_pref("network.proxy.http", "127.0.0.1");\n'
+        'user_pref("network.proxy.http_port", 9);\nuser_pref("network.proxy.ssl", "127.0.0.1");\n'
+        'user_pref("network.proxy.ssl_port", 9);\nuser_pref("network.dns.disablePrefetch", true);\n'
+        'user_pref("browser.shell.checkDefaultBrowser", false);\nuser_pref("app.update.enabled", false);\n'
+        'user_pref("datareporting.policy.dataSubmissionEnabled", false);\n'
+        'user_pref("toolkit.telemetry.enabled", false);\nuser_pref("browser.startup.homepage_override.mstone", "ignore");\n')
+    shot = tmp_path / "firefox.png"
+    env = dict(os.environ, MOZ_HEADLESS="1", HOME=str(tmp_path), MOZ_CRASHREPORTER_DISABLE="1")
+    r = subprocess.run([firefox, "--headless", "-no-remote", "-profile", str(profile), "--window-size=1280,800",
+                        "--screenshot", str(shot), page.as_uri()], capture_output=True, text=True, timeout=180, env=env)
+    if not shot.exists():
+        pytest.skip(f"firefox-esr --headless --screenshot made no screenshot here (exit {r.returncode}): "
+                    f"{(r.stderr or r.stdout).strip().splitlines()[-1:] or ''}")
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(float)
+    assert img.shape[1] == 1280, img.shape
+    theme = THEMES["light"]
+    bg = np.array([int(theme["background"][i:i + 2], 16) for i in (1, 3, 5)], float)
+    drawn = np.linalg.norm(img - bg, axis=-1) > 30
+    assert drawn.mean() > 0.02, drawn.mean()  # not blank
+    plot = img[:700, :725]  # the plot square, left of the panel, for any canvas from 1000 to 1264 px wide
+    for color in (theme["a"], theme["b"]):
+        assert near(plot, color).sum() >= 200, (color, near(plot, color).sum())
+        assert near(img[:, 735:], color).sum() > 0  # and its legend swatch, in the panel
