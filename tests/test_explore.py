@@ -693,45 +693,166 @@ def near(img: np.ndarray, color: str, within: float = 40.0) -> np.ndarray:
     return np.linalg.norm(img - want, axis=-1) < within
 
 
+class Marionette:
+    """Firefox ESR driven headless through Marionette, its own remote protocol (the one geckodriver
+    speaks; length-prefixed JSON over TCP): a fresh profile with no network (every proxy a dead
+    port), its content's console copied to stdout, which `console` returns."""
+
+    def __init__(self, firefox: str, folder: Path, size=(1280, 800)):
+        import os
+        import socket
+        import time
+
+        profile = folder / "profile"
+        profile.mkdir()
+        prefs = {"marionette.port": 0, "network.proxy.type": 1, "network.proxy.http": "127.0.0.1",
+                 "network.proxy.http_port": 9, "network.proxy.ssl": "127.0.0.1", "network.proxy.ssl_port": 9,
+                 "network.proxy.allow_hijacking_localhost": True, "network.dns.disablePrefetch": True,
+                 "browser.shell.checkDefaultBrowser": False, "app.update.enabled": False,
+                 "datareporting.policy.dataSubmissionEnabled": False, "toolkit.telemetry.enabled": False,
+                 "browser.startup.homepage_override.mstone": "ignore", "devtools.console.stdout.content": True}
+        (profile / "user.js").write_text("".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
+        self.log = folder / "firefox.log"
+        env = dict(os.environ, MOZ_HEADLESS="1", HOME=str(folder), MOZ_CRASHREPORTER_DISABLE="1")
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen([firefox, "--headless", "--marionette", "-no-remote", "-profile", str(profile),
+                                          f"--window-size={size[0]},{size[1]}", "about:blank"],
+                                         stdout=log, stderr=subprocess.STDOUT, env=env)
+        active = profile / "MarionetteActivePort"
+        deadline = time.time() + 90
+        while not (active.exists() and active.read_text().strip()):
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.quit()
+                pytest.skip(f"firefox-esr --headless --marionette did not start here: {self.log.read_text()[-300:]!r}")
+            time.sleep(0.2)
+        self.sock = socket.create_connection(("127.0.0.1", int(active.read_text())), timeout=120)
+        self.buf, self.id = b"", 0
+        assert self._recv()["marionetteProtocol"] == 3
+        self.version = self("WebDriver:NewSession", {"capabilities": {}})["capabilities"]["browserVersion"]
+        self("WebDriver:SetWindowRect", {"width": size[0], "height": size[1]})
+
+    def _recv(self):
+        while b":" not in self.buf:
+            self.buf += self.sock.recv(1 << 16)
+        n, rest = self.buf.split(b":", 1)
+        while len(rest) < int(n):
+            rest += self.sock.recv(1 << 20)
+        self.buf = rest[int(n):]
+        return json.loads(rest[: int(n)])
+
+    def __call__(self, command: str, params: dict):
+        self.id += 1
+        data = json.dumps([0, self.id, command, params]).encode()
+        self.sock.sendall(str(len(data)).encode() + b":" + data)
+        _, _, error, result = self._recv()
+        assert error is None, error
+        return result
+
+    def js(self, body: str):
+        return self("WebDriver:ExecuteScript", {"script": body, "args": []})["value"]
+
+    def console(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def page_errors(self, uri: str) -> list[str]:
+        """The errors of the page at `uri` in the console: its uncaught exceptions and its
+        console.error calls, after a probe (console.error('nntopo-probe')) has reached the log, so
+        everything before it has. The browser's own console (its chrome: resource:// and chrome://
+        code, failing to reach the network here) is not the page's."""
+        import re
+        import time
+
+        self.js("console.error('nntopo-probe')")
+        deadline = time.time() + 10
+        while '"nntopo-probe"' not in self.console():
+            assert time.time() < deadline, "the content's console does not reach the log"
+            time.sleep(0.1)
+        out = []
+        for entry in re.split(r"\n(?=\S)", self.console()):  # a line and its indented continuation
+            if entry.startswith("JavaScript error: ") and uri in entry:
+                out.append(entry)
+            elif entry.startswith("console.error:") and not re.search(r"(resource|chrome)://", entry):
+                out.append(entry)
+        return [e for e in out if e.strip() != 'console.error: "nntopo-probe"']
+
+    def quit(self):
+        try:
+            if hasattr(self, "sock"):
+                self("WebDriver:DeleteSession", {})
+                self.sock.close()
+        finally:
+            self.proc.terminate()
+            self.proc.wait(30)
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("scene", ["layers", "training"])
 def test_the_page_opens_from_disk_in_firefox(firefox, tiny_recording, tmp_path, scene):
-    """firefox-esr --headless --screenshot of the page opened from disk, with a fresh profile and no
-    network: the picture is drawn (the script ran: it draws the canvas and the legend only once
-    the data is decoded), each class's colour covering points in the plot region, left of the
-    panel (whose legend swatches share the colours)."""
-    import os
+    """Debian's Firefox ESR, headless, opens the page from disk (file://, no network): no console
+    error, the points where the storyboard puts them (to a pixel), and a screenshot with the
+    picture drawn, each class's colour covering points in the plot region, left of the panel (whose
+    legend swatches share the colours). `firefox-esr --screenshot` cannot tell: it shoots at the
+    load event, before the page has inflated its data (DecompressionStream is asynchronous)."""
+    import base64
+    import io
+    import time
 
     from PIL import Image
 
     import nntopo
     from nntopo.video.theme import THEMES
 
-    page = nntopo.explore(tiny_recording, tmp_path / "page.html", scene=scene)
-    profile = tmp_path / "profile"
-    profile.mkdir()
-    (profile / "user.js").write_text(  # no network, no first-run pages, no updates
-        'user_pref("network.proxy.type", 1);\nuser_pref("network.proxy.http", "127.0.0.1");\n'
-        'user_pref("network.proxy.http_port", 9);\nuser_pref("network.proxy.ssl", "127.0.0.1");\n'
-        'user_pref("network.proxy.ssl_port", 9);\nuser_pref("network.dns.disablePrefetch", true);\n'
-        'user_pref("browser.shell.checkDefaultBrowser", false);\nuser_pref("app.update.enabled", false);\n'
-        'user_pref("datareporting.policy.dataSubmissionEnabled", false);\n'
-        'user_pref("toolkit.telemetry.enabled", false);\nuser_pref("browser.startup.homepage_override.mstone", "ignore");\n')
-    shot = tmp_path / "firefox.png"
-    env = dict(os.environ, MOZ_HEADLESS="1", HOME=str(tmp_path), MOZ_CRASHREPORTER_DISABLE="1")
-    r = subprocess.run([firefox, "--headless", "-no-remote", "-profile", str(profile), "--window-size=1280,800",
-                        "--screenshot", str(shot), page.as_uri()], capture_output=True, text=True, timeout=180, env=env)
-    if not shot.exists():
-        pytest.skip(f"firefox-esr --headless --screenshot made no screenshot here (exit {r.returncode}): "
-                    f"{(r.stderr or r.stdout).strip().splitlines()[-1:] or ''}")
-    img = np.asarray(Image.open(shot).convert("RGB")).astype(float)
+    opts = RenderOptions(scene=scene)
+    page = nntopo.explore(tiny_recording, tmp_path / "page.html", opts)
+    sb = storyboard(tiny_recording, opts)
+    ff = Marionette(firefox, tmp_path)
+    try:
+        ff("WebDriver:Navigate", {"url": page.as_uri()})
+        deadline = time.time() + 30
+        while ff.js("return document.body.dataset.ready || ''") != "1":
+            assert time.time() < deadline, ff.js("return document.body.innerText")
+            time.sleep(0.1)
+        assert ff.js("return document.getElementById('loading')") is None  # the script ran to its end
+        width = ff.js("return window.nntopo.canvasRect().width")
+        for f in sorted({0, sb.n_frames // 2, sb.n_frames - 1}):
+            got = np.array(ff.js(f"return window.nntopo.project({f})"))
+            assert np.abs(got - pixels(sb, f, tiny_recording, width)).max() <= 1.0, f
+        ff.js(f"window.nntopo.seek({sb.n_frames // 2})")
+        png = ff("WebDriver:TakeScreenshot", {"full": False})["value"]
+        errors = ff.page_errors(page.as_uri())
+    finally:
+        ff.quit()
+    (tmp_path / "firefox.png").write_bytes(base64.b64decode(png))
+    assert errors == []
+    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(png))).convert("RGB")).astype(float)
     assert img.shape[1] == 1280, img.shape
     theme = THEMES["light"]
     bg = np.array([int(theme["background"][i:i + 2], 16) for i in (1, 3, 5)], float)
     drawn = np.linalg.norm(img - bg, axis=-1) > 30
     assert drawn.mean() > 0.02, drawn.mean()  # not blank
-    plot = img[:700, :725]  # the plot square, left of the panel, for any canvas from 1000 to 1264 px wide
+    plot = img[:650, :725]  # the plot square, left of the panel, for any canvas from 1000 to 1264 px wide
     for color in (theme["a"], theme["b"]):
         assert near(plot, color).sum() >= 200, (color, near(plot, color).sum())
         assert near(img[:, 735:], color).sum() > 0  # and its legend swatch, in the panel
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["knn", "circles-2"])
+def test_a_figure_drawn_while_it_trains_has_a_page(tmp_path, name):
+    """The figures the training storyboards draw (history.py): a part per run, each its own screen
+    frames; knn's two runs of 500 digits within the 8 MB of a wide network's page."""
+    import nntopo
+    from nntopo.catalogue.figures import FIGURES
+
+    out = nntopo.explore(None, tmp_path / f"{name}.html", figure=name)
+    parts = data_of(out.read_text())["parts"]
+    fig = FIGURES[name]
+    assert len(parts) == len(fig.runs) and all(p["screen"] for p in parts)
+    assert [p["title"] for p in parts] == [r.title or fig.claim for r in fig.runs]
+    assert all(p["screen"]["counter"] for p in parts)
+    if name == "knn":
+        assert all(p["N"] == 500 and len(p["classes"]) == 10 for p in parts)
+    else:
+        assert parts[0]["screen"]["grid"]["smooth"]
+    assert out.stat().st_size <= 8_000_000, out.stat().st_size
