@@ -454,7 +454,7 @@ async function run(D, part, signal) {
     panel.style.setProperty('--result-head', em(L.sizes.result_head)); panel.style.setProperty('--result', em(L.sizes.result));
     panel.style.setProperty('--notes', em(L.sizes.notes)); panel.style.setProperty('--gap', px(L.group_gap));
     panel.style.setProperty('--dot', px(2 * L.legend_dot));
-    if (counter) { counter.style.fontSize = em(L.sizes.counter); counter.style.marginTop = px(Math.max(0, L.counter_gap - L.group_gap)); }
+    if (counter) { counter.style.fontSize = em(L.sizes.counter); counter.style.marginTop = L.panel === 'side' ? px(Math.max(0, L.counter_gap - L.group_gap)) : '0px'; }
     lastCaption = null;
   }
   let lastCaption = null, lastNotes = null, lastResult = null;
