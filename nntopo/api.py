@@ -246,8 +246,8 @@ def explore(source: Source | None = None, output: str | Path | None = None, opts
             progress: Progress | None = None, *, figure: str | None = None, net: NetConfig | None = None,
             training: TrainConfig | None = None, on_start: Start | None = None, say: Say | None = None,
             child: bool = False, **given) -> "Path | Page":
-    """The layer-by-layer video of `source` as a page to scrub, turn and question, as `nntopo
-    explore` makes it: one self-contained, offline HTML file written to `output` (its path is
+    """The video of `source` (its scene: layers, or training) as a page to scrub, turn and
+    question, as `nntopo explore` makes it: one self-contained, offline HTML file written to `output` (its path is
     returned), or, with output None, a Page that a notebook shows inline.
 
     source: as render's (a Recording, a recording's path, a ModelFile, data to train on); or
@@ -264,8 +264,8 @@ def explore(source: Source | None = None, output: str | Path | None = None, opts
     data_kw, net, training, opts = _configs(given, net, training, opts, True, trains)
     if opts.transparent:
         raise ConfigError("background", "transparent", "a page has a background: light or dark")
-    if opts.scene != "layers":
-        raise ConfigError("scene", opts.scene, "a page explores the layers scene")
+    if figure is not None and opts.scene != "layers":
+        raise ConfigError("scene", opts.scene, "a figure's page shows each run in the figure's own scene")
     if output is not None:
         output = check_output(output, ".html")
     if figure is not None:

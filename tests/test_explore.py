@@ -137,20 +137,122 @@ def test_a_notebook_gets_the_same_page_in_an_iframe(tiny_recording):
     assert inner == explorer.page(tiny_recording)
 
 
+# --- a storyboard drawn while its network trains: its own screen frames ------------------------------
+
+def unblob(b: dict) -> np.ndarray:
+    import base64
+    import gzip
+
+    return np.frombuffer(gzip.decompress(base64.b64decode(b["z"])), np.dtype(b["t"]).newbyteorder("<"))
+
+
+def unframewise(b: dict, frames: int) -> np.ndarray:
+    """document.framewise back: (T, k, 2), each frame's steps summed up again."""
+    d = unblob(b).astype(np.int64).reshape(frames, b["k"], 2)
+    q = np.cumsum(d, axis=0) % 65536
+    return np.array(b["lo"]) + q * np.array(b["step"])
+
+
+def test_a_training_page_holds_the_storyboards_own_frames(tiny_recording):
+    from nntopo import explorer
+    from nntopo.storyboard.paths import PathIndex
+
+    opts = RenderOptions(scene="training")
+    html = explorer.page(tiny_recording, opts)
+    assert html == explorer.page(tiny_recording, opts)  # deterministic
+    sb = storyboard(tiny_recording, opts)
+    assert sb.world is None
+    T = sb.n_frames
+    fr = sb.frames(0, T)
+    part = data_of(html)["parts"][0]
+    scr = part["screen"]
+    assert part["frames"] == T and part["E"] == 2 and part["N"] == len(tiny_recording.y)
+    assert [b["caption"] for b in part["blocks"]] == [b.caption for b in sb.blocks]
+    # the data, by row, where the frames put them: to the 16-bit steps (a thousandth of a pixel at 1080p)
+    pts = unframewise(scr["points"], T)
+    tol = max(scr["points"]["step"]) + 1e-6
+    for c, want in enumerate(fr.points):
+        np.testing.assert_allclose(pts[:, tiny_recording.y == c], want[..., :2], atol=tol)
+    # the grid as its anchors: the same Catmull-Rom pieces as the frames'
+    g = scr["grid"]
+    assert g["smooth"] and not g["closed"] and sum(g["lengths"]) == g["k"] < fr.grid.shape[1] / 3
+    anchors = unframewise(g, T)
+    again = PathIndex.build(g["lengths"], closed=False).bezier(np.concatenate([anchors, np.zeros((T, g["k"], 1))], -1))
+    np.testing.assert_allclose(again[..., :2], fr.grid[..., :2], atol=1e-3)
+    # the separator and the counter follow the time
+    np.testing.assert_allclose(unblob(scr["line"]).reshape(T, 2, 2), fr.line[..., :2], atol=1e-6)
+    np.testing.assert_allclose(unblob(scr["line_opacity"]), fr.line_opacity, atol=1e-6)
+    lines = scr["counter"]["lines"]
+    assert [lines[k] for k in unblob(scr["counter"]["at"])] == [str(c) for c in fr.counter]
+    assert len(set(lines)) == len(tiny_recording.snapshots.steps)
+    # the view, to read a point back in the representation's coordinates
+    center, half = unblob(scr["view"]["center"]).reshape(T, 2), unblob(scr["view"]["half"])
+    np.testing.assert_allclose(center, sb.view[0], atol=1e-5)
+    np.testing.assert_allclose(half, sb.view[1], rtol=1e-6)
+    last_hold = sb.starts()[-1]
+    assert scr["result_from"] == last_hold and sb.blocks[-1].still
+
+
+def test_a_training_page_is_refused_for_a_recording_without_snapshots(recordings_to_damage, tmp_path):
+    import nntopo
+
+    with pytest.raises(NntopoError, match="snapshots"):  # the user's own model: no history
+        nntopo.explore(str(recordings_to_damage[3]), tmp_path / "x.html", scene="training")
+    assert not (tmp_path / "x.html").exists()
+
+
+def small_trajectory(seed: int = 0):
+    """A knn.Trajectory of 10 classes of 8 points over 6 snapshots, made up: the knn storyboard's
+    input without training a conv net."""
+    from nntopo.knn import Trajectory
+
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(10), 8)
+    centres = rng.normal(size=(10, 2)) * 3
+    z = np.stack([centres[y] * (0.3 + 0.14 * s) + rng.normal(size=(80, 2)) * (1.5 - 0.2 * s) for s in range(6)])
+    meta = {"dataset": "digits", "loss": "knn", "seed": seed, "k": 5, "n_train": 1300, "shown": 80}
+    return Trajectory(meta, np.arange(6) * 20, z, y, np.linspace(0.6, 0.05, 6), np.linspace(1.0, 0.3, 6),
+                      rng.random(80) < 0.1)
+
+
+def knn_page(tr, opts=RenderOptions()):
+    from nntopo import storyboard as boards
+    from nntopo.explorer import data, document
+
+    sb = boards.knn(tr, opts.frame_rate, layout=boards.LAYOUTS[opts.aspect])
+    return sb, document.html([data.build(sb, tr.y, opts.theme, opts.aspect)], "knn")
+
+
+def test_a_knn_page_holds_its_storyboards_frames():
+    tr = small_trajectory()
+    sb, html = knn_page(tr)
+    T = sb.n_frames
+    fr = sb.frames(0, T)
+    part = data_of(html)["parts"][0]
+    assert part["classes"] == [str(c) for c in range(10)] and part["screen"]["grid"] is None
+    pts = unframewise(part["screen"]["points"], T)
+    for c, want in enumerate(fr.points):
+        np.testing.assert_allclose(pts[:, tr.y == c], want[..., :2], atol=max(part["screen"]["points"]["step"]) + 1e-6)
+    assert (unblob(part["wrong"]) == tr.wrong).all()
+    lines = part["screen"]["counter"]["lines"]
+    assert [lines[k] for k in unblob(part["screen"]["counter"]["at"])] == [str(c) for c in fr.counter]
+
+
 # --- refusals: one line, before any file is written ------------------------------------------------
 
 def test_bad_options_are_refused_before_anything_is_written(tiny_recording, tmp_path):
     import nntopo
 
-    for kw in ({"background": "transparent"}, {"scene": "training"}, {"quality": "huge"}):
+    for kw in ({"background": "transparent"}, {"scene": "sideways"}, {"quality": "huge"},
+               {"scene": "training", "overlay": True}):
         with pytest.raises(NntopoError):
             nntopo.explore(tiny_recording, tmp_path / "x.html", **kw)
     with pytest.raises(NntopoError, match=r"\.html"):
         nntopo.explore(tiny_recording, tmp_path / "x.mp4")
     with pytest.raises(NntopoError):
         nntopo.explore(None, tmp_path / "x.html", figure="no-such-figure")
-    with pytest.raises(NntopoError, match="train"):
-        nntopo.explore(None, tmp_path / "x.html", figure="knn")
+    with pytest.raises(NntopoError, match="scene"):  # a figure's runs are shown in their own scenes
+        nntopo.explore(None, tmp_path / "x.html", figure="knn", scene="training")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -203,6 +305,21 @@ def test_the_command_writes_a_page(tiny_recording, tmp_path):
     from nntopo import explorer
 
     assert out.read_text() == explorer.page(tiny_recording, RenderOptions(background="dark"))
+
+
+def test_the_command_writes_a_training_page(tiny_recording, tmp_path):
+    rec = tiny_recording.save(tmp_path / "run.npz")
+    out = tmp_path / "run.html"
+    r = subprocess.run([sys.executable, "-m", "nntopo", "explore", "--from", str(rec), "-o", str(out),
+                        "--scene", "training"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    from nntopo import explorer
+
+    assert out.read_text() == explorer.page(tiny_recording, RenderOptions(scene="training"))
+    r = subprocess.run([sys.executable, "-m", "nntopo", "explore", "--figure", "knn", "-o", str(tmp_path / "k.html"),
+                        "--scene", "training"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
+    assert not (tmp_path / "k.html").exists()
 
 
 # --- in a real browser ------------------------------------------------------------------------------
@@ -279,6 +396,80 @@ def test_the_page_draws_the_points_where_the_storyboard_does(playwright_browser,
         got = np.array(opened.js(f"window.nntopo.project({f})"))
         want = pixels(sb, f, rec, width)
         assert np.abs(got - want).max() <= 1.0, (f, np.abs(got - want).max())
+    opened.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_training_page_draws_the_points_where_its_frames_do(playwright_browser, tiny_recording):
+    """A storyboard with no world (the training scene): the page shows its own screen frames,
+    2D; panning and zooming move the picture, the reset puts it back, a hover names the row and
+    its coordinates in the representation, the counter follows the time."""
+    from nntopo import explorer
+
+    opts = RenderOptions(scene="training")
+    sb = storyboard(tiny_recording, opts)
+    opened = Opened(playwright_browser, explorer.page(tiny_recording, opts))
+    js, page = opened.js, opened.page
+    assert js("window.nntopo.E") == 2 and js("window.nntopo.frames") == sb.n_frames
+    width = js("window.nntopo.canvasRect().width")
+    T = sb.n_frames
+    for f in sorted({0, 7, T // 3, T // 2 + 1, T - 1}):
+        got = np.array(js(f"window.nntopo.project({f})"))
+        want = pixels(sb, f, tiny_recording, width)
+        assert np.abs(got - want).max() <= 1.0, (f, np.abs(got - want).max())
+    fr = sb.frames(0, T)
+    for f in (0, T - 1):
+        js(f"window.nntopo.seek({f})")
+        assert page.inner_text("#counter") == str(fr.counter[f])
+    assert page.inner_text("#caption") == sb.blocks[-1].caption
+    assert not page.locator("#result").is_hidden()  # the numbers, at the end as in the video
+    assert page.locator("#toggles input[data-key='turn']").count() == 0  # 2D: nothing turns
+    rect = js("window.nntopo.canvasRect()")
+    before = np.array(js(f"window.nntopo.project({T - 1})"))
+    cx, cy = rect["x"] + rect["width"] * 0.3, rect["y"] + rect["height"] * 0.5
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 40, cy + 20, steps=4)
+    page.mouse.up()
+    s = js("window.nntopo.state()")
+    assert s["az"] == 0 and s["el"] == 0 and s["px"] != 0  # a drag pans
+    np.testing.assert_allclose(np.array(js(f"window.nntopo.project({T - 1})")) - before, [[40, 20]] * len(before), atol=0.5)
+    page.click("#reset")
+    assert np.abs(np.array(js(f"window.nntopo.project({T - 1})")) - before).max() < 1e-6
+    pts = before
+    gaps = np.linalg.norm(pts[:, None] - pts[None], axis=-1) + np.eye(len(pts)) * 1e9
+    row = int(gaps.min(1).argmax())
+    page.mouse.move(rect["x"] + pts[row, 0], rect["y"] + pts[row, 1])
+    page.wait_for_selector("#tip:not([hidden])")
+    assert page.get_attribute("#tip", "data-row") == str(row)
+    tip = page.inner_text("#tip")
+    assert f"row {row}" in tip and sb.classes[tiny_recording.y[row]] in tip and "in the representation" in tip
+    c, h = sb.view[0][T - 1], sb.view[1][T - 1]  # the screen point read back through the video's view
+    xy = (fr.points[tiny_recording.y[row]][T - 1, list(np.flatnonzero(tiny_recording.y == tiny_recording.y[row])).index(row), :2]
+          - np.array(sb.layout.plot_center)) / sb.layout.plot_half * h + c
+    assert f"({xy[0]:.3f}, {xy[1]:.3f}) in the representation" in tip or np.allclose(
+        [float(v) for v in re.search(r"\(([-\d.]+), ([-\d.]+)\) in the representation", tip).groups()], xy, atol=2e-3)
+    opened.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_knn_page_draws_the_points_where_its_frames_do(playwright_browser):
+    tr = small_trajectory()
+    sb, html = knn_page(tr)
+    opened = Opened(playwright_browser, html)
+    js = opened.js
+    width = js("window.nntopo.canvasRect().width")
+    T = sb.n_frames
+    rec = type("Labels", (), {"y": tr.y})  # pixels() reads only the labels
+    for f in sorted({0, 11, T // 2, T - 1}):
+        got = np.array(js(f"window.nntopo.project({f})"))
+        assert np.abs(got - pixels(sb, f, rec, width)).max() <= 1.0, f
+    js(f"window.nntopo.seek({T - 1})")
+    assert opened.page.inner_text("#counter") == str(sb.frames(T - 1, T).counter[0])
+    assert opened.page.locator("#legend .class").count() == 10
+    assert opened.page.locator("#toggles input[data-key='grid']").count() == 0  # no input plane
     opened.close()
 
 
@@ -479,3 +670,189 @@ def test_a_figures_page_holds_each_of_its_runs(tmp_path):
     assert len(parts) == len(FIGURES["intervals"].runs) == 2
     assert [p["title"] for p in parts] == [r.title or FIGURES["intervals"].claim for r in FIGURES["intervals"].runs]
     assert (tmp_path / ".cache").is_dir()  # its recordings, kept for the video (nntopo figure) to reuse
+
+
+# --- Firefox: Debian's firefox-esr, headless, from disk ----------------------------------------------
+
+@pytest.fixture(scope="session")
+def firefox():
+    """Debian's Firefox ESR, installed here when missing (playwright's own Firefox build cannot be
+    downloaded here, and stock Firefox speaks no playwright)."""
+    from conftest import debian_program
+
+    return debian_program("firefox-esr", "firefox-esr", recommends=False)
+
+
+def near(img: np.ndarray, color: str, within: float = 40.0) -> np.ndarray:
+    """Pixels of img (H, W, 3) within `within` (RGB distance) of `color` (#rrggbb) at DOT_OPACITY
+    over white: where a data point of that colour is drawn."""
+    from nntopo.video.theme import DOT_OPACITY
+
+    rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)], float)
+    want = DOT_OPACITY * rgb + (1 - DOT_OPACITY) * 255.0
+    return np.linalg.norm(img - want, axis=-1) < within
+
+
+class Marionette:
+    """Firefox ESR driven headless through Marionette, its own remote protocol (the one geckodriver
+    speaks; length-prefixed JSON over TCP): a fresh profile with no network (every proxy a dead
+    port), its content's console copied to stdout, which `console` returns."""
+
+    def __init__(self, firefox: str, folder: Path, size=(1280, 800)):
+        import os
+        import socket
+        import time
+
+        profile = folder / "profile"
+        profile.mkdir()
+        prefs = {"marionette.port": 0, "network.proxy.type": 1, "network.proxy.http": "127.0.0.1",
+                 "network.proxy.http_port": 9, "network.proxy.ssl": "127.0.0.1", "network.proxy.ssl_port": 9,
+                 "network.proxy.allow_hijacking_localhost": True, "network.dns.disablePrefetch": True,
+                 "browser.shell.checkDefaultBrowser": False, "app.update.enabled": False,
+                 "datareporting.policy.dataSubmissionEnabled": False, "toolkit.telemetry.enabled": False,
+                 "browser.startup.homepage_override.mstone": "ignore", "devtools.console.stdout.content": True}
+        (profile / "user.js").write_text("".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
+        self.log = folder / "firefox.log"
+        env = dict(os.environ, MOZ_HEADLESS="1", HOME=str(folder), MOZ_CRASHREPORTER_DISABLE="1")
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen([firefox, "--headless", "--marionette", "-no-remote", "-profile", str(profile),
+                                          f"--window-size={size[0]},{size[1]}", "about:blank"],
+                                         stdout=log, stderr=subprocess.STDOUT, env=env)
+        active = profile / "MarionetteActivePort"
+        deadline = time.time() + 90
+        while not (active.exists() and active.read_text().strip()):
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.quit()
+                pytest.skip(f"firefox-esr --headless --marionette did not start here: {self.log.read_text()[-300:]!r}")
+            time.sleep(0.2)
+        self.sock = socket.create_connection(("127.0.0.1", int(active.read_text())), timeout=120)
+        self.buf, self.id = b"", 0
+        assert self._recv()["marionetteProtocol"] == 3
+        self.version = self("WebDriver:NewSession", {"capabilities": {}})["capabilities"]["browserVersion"]
+        self("WebDriver:SetWindowRect", {"width": size[0], "height": size[1]})
+
+    def _recv(self):
+        while b":" not in self.buf:
+            self.buf += self.sock.recv(1 << 16)
+        n, rest = self.buf.split(b":", 1)
+        while len(rest) < int(n):
+            rest += self.sock.recv(1 << 20)
+        self.buf = rest[int(n):]
+        return json.loads(rest[: int(n)])
+
+    def __call__(self, command: str, params: dict):
+        self.id += 1
+        data = json.dumps([0, self.id, command, params]).encode()
+        self.sock.sendall(str(len(data)).encode() + b":" + data)
+        _, _, error, result = self._recv()
+        assert error is None, error
+        return result
+
+    def js(self, body: str):
+        return self("WebDriver:ExecuteScript", {"script": body, "args": []})["value"]
+
+    def console(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def page_errors(self, uri: str) -> list[str]:
+        """The errors of the page at `uri` in the console: its uncaught exceptions and its
+        console.error calls, after a probe (console.error('nntopo-probe')) has reached the log, so
+        everything before it has. The browser's own console (its chrome: resource:// and chrome://
+        code, failing to reach the network here) is not the page's."""
+        import re
+        import time
+
+        self.js("console.error('nntopo-probe')")
+        deadline = time.time() + 10
+        while '"nntopo-probe"' not in self.console():
+            assert time.time() < deadline, "the content's console does not reach the log"
+            time.sleep(0.1)
+        out = []
+        for entry in re.split(r"\n(?=\S)", self.console()):  # a line and its indented continuation
+            if entry.startswith("JavaScript error: ") and uri in entry:
+                out.append(entry)
+            elif entry.startswith("console.error:") and not re.search(r"(resource|chrome)://", entry):
+                out.append(entry)
+        return [e for e in out if e.strip() != 'console.error: "nntopo-probe"']
+
+    def quit(self):
+        try:
+            if hasattr(self, "sock"):
+                self("WebDriver:DeleteSession", {})
+                self.sock.close()
+        finally:
+            self.proc.terminate()
+            self.proc.wait(30)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("scene", ["layers", "training"])
+def test_the_page_opens_from_disk_in_firefox(firefox, tiny_recording, tmp_path, scene):
+    """Debian's Firefox ESR, headless, opens the page from disk (file://, no network): no console
+    error, the points where the storyboard puts them (to a pixel), and a screenshot with the
+    picture drawn, each class's colour covering points in the plot region, left of the panel (whose
+    legend swatches share the colours). `firefox-esr --screenshot` cannot tell: it shoots at the
+    load event, before the page has inflated its data (DecompressionStream is asynchronous)."""
+    import base64
+    import io
+    import time
+
+    from PIL import Image
+
+    import nntopo
+    from nntopo.video.theme import THEMES
+
+    opts = RenderOptions(scene=scene)
+    page = nntopo.explore(tiny_recording, tmp_path / "page.html", opts)
+    sb = storyboard(tiny_recording, opts)
+    ff = Marionette(firefox, tmp_path)
+    try:
+        ff("WebDriver:Navigate", {"url": page.as_uri()})
+        deadline = time.time() + 30
+        while ff.js("return document.body.dataset.ready || ''") != "1":
+            assert time.time() < deadline, ff.js("return document.body.innerText")
+            time.sleep(0.1)
+        assert ff.js("return document.getElementById('loading')") is None  # the script ran to its end
+        width = ff.js("return window.nntopo.canvasRect().width")
+        for f in sorted({0, sb.n_frames // 2, sb.n_frames - 1}):
+            got = np.array(ff.js(f"return window.nntopo.project({f})"))
+            assert np.abs(got - pixels(sb, f, tiny_recording, width)).max() <= 1.0, f
+        ff.js(f"window.nntopo.seek({sb.n_frames // 2})")
+        png = ff("WebDriver:TakeScreenshot", {"full": False})["value"]
+        errors = ff.page_errors(page.as_uri())
+    finally:
+        ff.quit()
+    (tmp_path / "firefox.png").write_bytes(base64.b64decode(png))
+    assert errors == []
+    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(png))).convert("RGB")).astype(float)
+    assert img.shape[1] == 1280, img.shape
+    theme = THEMES["light"]
+    bg = np.array([int(theme["background"][i:i + 2], 16) for i in (1, 3, 5)], float)
+    drawn = np.linalg.norm(img - bg, axis=-1) > 30
+    assert drawn.mean() > 0.02, drawn.mean()  # not blank
+    plot = img[:650, :725]  # the plot square, left of the panel, for any canvas from 1000 to 1264 px wide
+    for color in (theme["a"], theme["b"]):
+        assert near(plot, color).sum() >= 200, (color, near(plot, color).sum())
+        assert near(img[:, 735:], color).sum() > 0  # and its legend swatch, in the panel
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["knn", "circles-2"])
+def test_a_figure_drawn_while_it_trains_has_a_page(tmp_path, name):
+    """The figures the training storyboards draw (history.py): a part per run, each its own screen
+    frames; knn's two runs of 500 digits within the 8 MB of a wide network's page."""
+    import nntopo
+    from nntopo.catalogue.figures import FIGURES
+
+    out = nntopo.explore(None, tmp_path / f"{name}.html", figure=name)
+    parts = data_of(out.read_text())["parts"]
+    fig = FIGURES[name]
+    assert len(parts) == len(fig.runs) and all(p["screen"] for p in parts)
+    assert [p["title"] for p in parts] == [r.title or fig.claim for r in fig.runs]
+    assert all(p["screen"]["counter"] for p in parts)
+    if name == "knn":
+        assert all(f"shown: {p['N']} held-out images" in p["info"] and len(p["classes"]) == 10 for p in parts)
+    else:
+        assert parts[0]["screen"]["grid"]["smooth"]
+    assert out.stat().st_size <= 8_000_000, out.stat().st_size

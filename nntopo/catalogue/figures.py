@@ -296,16 +296,15 @@ def render(name: str, output: str | Path, opts: RenderOptions = RenderOptions(),
     return verdict
 
 
-def explore_page(fig: Figure, recs: list, boards: list, opts: RenderOptions, path: Path) -> Path | None:
+def explore_page(fig: Figure, recs: list, boards: list, opts: RenderOptions, path: Path) -> Path:
     """The figure's page (nntopo explore) beside its video, from the same storyboards (without
-    --loop's rewind); None for a figure drawn while it trains, which has no layers to explore."""
+    --loop's rewind); a run drawn while it trains (knn, a training scene) as its storyboard's own
+    screen frames."""
     from dataclasses import replace
 
     from ..atomic import write_text
     from ..explorer import data, document
 
-    if any(isinstance(r, KnnRun) or r.scene == "training" for r in fig.runs):
-        return None
     if opts.loop or opts.transparent:
         opts = replace(opts, loop=False, transparent=False, background="light" if opts.transparent else opts.background)
         boards = storyboards(fig, recs, opts)

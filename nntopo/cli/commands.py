@@ -189,16 +189,18 @@ def explore(
     data: DataOpt = None, label: LabelOpt = None, model: ModelOpt = None,
     quality: QualityOpt = Quality[RENDER.quality], fps: FpsOpt = None,
     background: BackgroundOpt = Background[RENDER.background], aspect: AspectOpt = Aspect[RENDER.aspect],
-    overlay: OverlayOpt = RENDER.overlay, view: ViewOpt = View[RENDER.view],
+    overlay: OverlayOpt = RENDER.overlay, view: ViewOpt = View[RENDER.view], scene: SceneOpt = Scene[RENDER.scene],
 ) -> None:
-    """Write the layer-by-layer video as one offline page to scrub, play, turn and question (the
-    video's own frames: its quality's frame rate, background, aspect, view, overlay); print its path."""
+    """Write the video as one offline page to scrub, play, turn and question (the video's own
+    frames: its scene, its quality's frame rate, background, aspect, view, overlay); print its path."""
     source = source_of(dataset, data, from_file, model, points, classes, seed, figure,
                        ("dataset", "data", "from_file", "figure"), label)
     if background.value == "transparent":
         raise NntopoError("--background transparent: a page has a background: light or dark")
+    if figure is not None and scene.value != RENDER.scene:
+        raise NntopoError(f"--scene {scene.value}: a figure's page shows each run in the figure's own scene")
     opts = RenderOptions(quality.value, fps, background=background.value, aspect=aspect.value, overlay=overlay,
-                         view=view.value)
+                         view=view.value, scene=scene.value)
     net = net_config(layers, width, activation, layer_type, anchors, field_width, fixed_widths, augment)
     training = TrainConfig(steps=steps)
     if isinstance(source, DataConfig):

@@ -1,7 +1,8 @@
 """The video as a page: `nntopo explore` writes one self-contained HTML file in which the
 storyboard of a recording's video plays, scrubs, turns and answers questions about its points.
 
-    data   the storyboard's geometry before the camera (storyboard/world.py), labels, colours
+    data   the storyboard's geometry before the camera (storyboard/world.py), or, for one drawn
+           while its network trains (a training scene, knn), its own screen frames; labels, colours
     document  that data as escaped JSON in one HTML file with its script and style inlined
 
 The page needs nothing beside it and makes no request: it opens from disk, offline, and the same
@@ -17,14 +18,14 @@ from ..recording import Recording
 
 
 def page(rec: Recording, opts: RenderOptions = RenderOptions(), title: str | None = None) -> str:
-    """The page of `rec`'s layer-by-layer video with `opts` (frame rate, background, aspect, view,
-    overlay; a loop or another scene does not apply) as one HTML string."""
+    """The page of `rec`'s video with `opts` (its scene, layers or training; frame rate,
+    background, aspect, view, overlay; a loop does not apply) as one HTML string."""
     from dataclasses import replace
 
     from ..video import storyboard_of
     from . import data, document
 
-    opts = replace(opts, loop=False, scene="layers")
+    opts = replace(opts, loop=False)
     sb = storyboard_of(rec, opts)
     d = data.build(sb, rec.y, opts.theme, opts.aspect)
     return document.html([d], title or f"nntopo explore: {rec.meta.data.name}")
@@ -33,19 +34,16 @@ def page(rec: Recording, opts: RenderOptions = RenderOptions(), title: str | Non
 def figure_page(name: str, opts: RenderOptions = RenderOptions(), cache: Path | None = None,
                 progress=None, on_start=None) -> str:
     """The page of figure `name` of the catalogue (its runs trained, or read from `cache`): one
-    part per run, shown one at a time. A figure drawn while it trains (knn, a training scene)
-    has no layers to explore: a one-line NntopoError before any training."""
+    part per run, shown one at a time; a run drawn while it trains (knn, a training scene) as
+    its storyboard's own screen frames."""
     from dataclasses import replace
 
     from ..catalogue import figures
     from ..config import one_of
-    from ..errors import NntopoError
     from . import data, document
 
     one_of("figure", name, figures.FIGURES)
     fig = figures.FIGURES[name]
-    if any(isinstance(r, figures.KnnRun) or r.scene == "training" for r in fig.runs):
-        raise NntopoError(f"{name}: its runs are drawn while they train, with no layers to explore")
     opts = replace(opts, loop=False, scene="layers")
     if on_start is not None:
         on_start("training", sum(r.work() for r in fig.runs))

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..storyboard.layout import DOT_RADIUS, LAYOUTS, RING_RADIUS
 from ..storyboard import camera
+from ..storyboard.timeline import Kind
 from .data import PageData
 
 FORMAT = 1  # the data's layout; the script checks it
@@ -40,16 +41,89 @@ def quantised(a: np.ndarray) -> dict:
     return dict(blob(q, "u2"), lo=[float(v) for v in lo], step=[float(v) for v in step])
 
 
+def framewise(a: np.ndarray) -> dict:
+    """Per-frame positions (T, K, 2+) as `quantised` (16-bit steps over their box, per coordinate),
+    each frame after the first held as its steps' change from the frame before (modulo 2^16):
+    frames move little, so the changes are small numbers that gzip packs tightly. The page adds
+    them up again (exact: integers)."""
+    a = np.asarray(a, np.float64)[..., :2]
+    q = quantised(a)
+    steps = np.frombuffer(gzip.decompress(base64.b64decode(q["z"])), "<u2").reshape(a.shape)
+    d = steps.copy()
+    d[1:] = steps[1:] - steps[:-1]  # uint16: wraps, and the page's Uint16Array wraps back
+    return dict(blob(d, "u2"), lo=q["lo"], step=q["step"], k=int(a.shape[1]))
+
+
+def _path(a: np.ndarray) -> dict:
+    """Bezier paths (T, 4 * pieces, 3) as the page draws them: when they are centripetal
+    Catmull-Rom through their anchors (paths.py: the grid, the heat map's rings, the boundary), only
+    the anchors, a quarter of the numbers, with each subpath's length and whether it closes (the
+    page makes the same pieces: checked here, to 1e-4 units); otherwise the control points."""
+    from ..storyboard.paths import PathIndex
+
+    T, K = a.shape[:2]
+    pieces = a[:, :, :2].reshape(T, K // 4, 4, 2)
+    joined = np.all(pieces[:, 1:, 0] == pieces[:, :-1, 3], axis=(0, 2))  # piece j + 1 goes on from j
+    cuts = np.flatnonzero(~joined) + 1
+    lengths, anchors, closed = [], [], None
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, K // 4]):
+        ring = bool(np.all(pieces[:, hi - 1, 3] == pieces[:, lo, 0])) and hi - lo > 2
+        if closed is not None and ring != closed:
+            break  # open and closed subpaths mixed: held as they are
+        closed = ring
+        anchors.append(pieces[:, lo:hi, 0] if ring else np.concatenate([pieces[:, lo:hi, 0], pieces[:, hi - 1 : hi, 3]], 1))
+        lengths.append(anchors[-1].shape[1])
+    else:
+        x = np.concatenate(anchors, 1)
+        again = PathIndex.build(lengths, closed=closed).bezier(np.concatenate([x, np.zeros(x.shape[:2] + (1,))], -1))
+        if np.abs(again[..., :2] - a[..., :2]).max() <= 1e-4:
+            return dict(framewise(x), smooth=True, closed=closed, lengths=[int(n) for n in lengths])
+    return dict(framewise(a), smooth=False)
+
+
+def _screen(data: PageData) -> dict:
+    """A screen part's own frames (storyboard/timeline.py Frames): the data by row, the paths'
+    Bezier control points (4 per cubic piece), the separator, the counter's lines."""
+    fr, sb = data.frames, data.storyboard
+    T = len(fr)
+
+    def path(a: np.ndarray):
+        return _path(np.asarray(a)) if a.shape[1] else None
+
+    lines = list(dict.fromkeys(str(c) for c in fr.counter)) if sb.counter else []
+    at = {s: i for i, s in enumerate(lines)}
+    last = next((s for s, b in zip(sb.starts()[::-1], sb.blocks[::-1]) if b.kind is Kind.HOLD), T - 1)
+    return {
+        "points": framewise(data.screen_points),
+        "grid": path(fr.grid), "boundary": path(fr.boundary), "plane": path(fr.plane),
+        "heat": [path(h) for h in fr.heat],
+        "line": blob(np.asarray(fr.line)[..., :2]), "line_opacity": blob(fr.line_opacity),
+        "counter": {"lines": lines, "at": blob(np.array([at[str(c)] for c in fr.counter]), "u2")} if lines else None,
+        "view": None if sb.view is None else {"center": blob(sb.view[0][:T]), "half": blob(sb.view[1][:T])},
+        "result_from": int(last),
+    }
+
+
 def payload(data: PageData, title: str = "") -> dict:
     """One part's data as JSON-able values (see the script for how each is read)."""
     sb, w = data.storyboard, data.world
     lay = LAYOUTS[data.aspect]
-    t = lay.text
     blocks, start = [], 0
     for b in sb.blocks:
         blocks.append({"kind": b.kind.value, "frames": b.frames, "start": start, "caption": b.caption,
                        "stage": b.stage, "layer": b.layer, "notes": list(b.notes)})
         start += b.frames
+    if w is None:
+        from ..video.theme import DOT_OPACITY, STROKES
+
+        return {
+            "title": title, "fps": sb.fps, "frames": sb.n_frames, "E": 2, "layout": _layout(lay, True),
+            "theme": data.theme, "colors": list(data.colors), "heat": list(data.heat),
+            "strokes": {k: list(v) for k, v in STROKES.items()}, "dot_opacity": DOT_OPACITY,
+            "dot": DOT_RADIUS, "ring": RING_RADIUS, "blocks": blocks, "info": list(sb.info),
+            "result": list(sb.result), "classes": list(sb.classes), "N": int(len(data.labels)),
+            "labels": blob(data.labels, "u1"), "wrong": blob(data.wrong, "u1"), "screen": _screen(data),
+        }
     motions = []
     for m in w.motions:
         if m.sampled is not None:
@@ -68,14 +142,7 @@ def payload(data: PageData, title: str = "") -> dict:
 
     return {
         "title": title, "fps": w.fps, "frames": sb.n_frames, "E": w.E,
-        "layout": {"aspect": lay.aspect, "width": lay.frame_width, "plot_center": list(lay.plot_center),
-                   "plot_half": lay.plot_half, "panel": lay.panel, "panel_left": lay.panel_left,
-                   "strip_top": lay.strip_top, "text_scale": lay.text_scale,
-                   "caption_top": t.caption_top, "caption_margin": t.caption_margin, "info_top": t.info_top,
-                   "frame_margin": t.frame_margin, "group_gap": t.group_gap, "result_gap": t.result_gap,
-                   "line_gap": t.line_gap, "legend_dot": t.legend_dot,
-                   "sizes": {k: lay.size(k) for k in ("caption", "info", "legend", "result_head", "result",
-                                                      "notes")}},
+        "layout": _layout(lay),
         "theme": data.theme, "colors": list(data.colors), "heat": list(data.heat),
         "strokes": {k: list(v) for k, v in STROKES.items()}, "dot_opacity": DOT_OPACITY,
         "plane_fill_opacity": PLANE_FILL if sb.plane_fill else 0.0, "dot": DOT_RADIUS, "ring": RING_RADIUS,
@@ -88,6 +155,23 @@ def payload(data: PageData, title: str = "") -> dict:
         "sheets": [blob(s) for s in w.sheets], "sheet_sizes": [int(len(s)) for s in w.sheets],
         "motions": motions, "starts": list(w.starts), "arrows": arrows,
     }
+
+
+def _layout(lay, counter: bool = False) -> dict:
+    """Where the plot and the text go (storyboard/layout.py); with the counter's size and gap
+    for a part that shows one."""
+    t = lay.text
+    out = {"aspect": lay.aspect, "width": lay.frame_width, "plot_center": list(lay.plot_center),
+           "plot_half": lay.plot_half, "panel": lay.panel, "panel_left": lay.panel_left,
+           "strip_top": lay.strip_top, "text_scale": lay.text_scale,
+           "caption_top": t.caption_top, "caption_margin": t.caption_margin, "info_top": t.info_top,
+           "frame_margin": t.frame_margin, "group_gap": t.group_gap, "result_gap": t.result_gap,
+           "line_gap": t.line_gap, "legend_dot": t.legend_dot,
+           "sizes": {k: lay.size(k) for k in ("caption", "info", "legend", "result_head", "result", "notes")}}
+    if counter:
+        out["sizes"]["counter"] = lay.size("counter")
+        out["counter_gap"] = t.counter_gap
+    return out
 
 
 def script_json(value) -> str:

@@ -115,7 +115,8 @@ def training(rec: Recording, fps: int, seconds: float = 14.0, hold: float = 3.0,
         after = "a line separates the classes" if rec.accuracy == 1.0 else "no line separates the classes"
     blocks = blend.blocks("The hidden representation while the network trains", f"After training: {after}")
     return Storyboard(fps, blocks, source, info, result, script.wrong(rec, rec.net), np.zeros(0),
-                      classes=script.legend(rec.classes), layout=layout, counter=True, plane_fill=False)
+                      classes=script.legend(rec.classes), layout=layout, counter=True, plane_fill=False,
+                      view=(center, half))
 
 
 def knn(tr, fps: int, seconds: float = 14.0, hold: float = 3.0,
@@ -150,4 +151,5 @@ def knn(tr, fps: int, seconds: float = 14.0, hold: float = 3.0,
     blocks = blend.blocks(f"The representation while the network trains with {loss}",
                           f"After {int(tr.epochs[-1])} epochs of {loss}")
     return Storyboard(fps, blocks, source, info, result, tuple(tr.wrong[tr.y == c] for c in classes),
-                      np.zeros(0), classes=tuple(str(c) for c in classes), layout=layout, counter=True)
+                      np.zeros(0), classes=tuple(str(c) for c in classes), layout=layout, counter=True,
+                      view=(center, half))

@@ -110,6 +110,9 @@ class Storyboard:
     heat_classes: tuple[int, ...] = ()  # C-way heat maps: each level's class (-1: none); () two classes
     plane_fill: bool = True  # Frames.plane is filled (3D sheets); False: only stroked (2D segments)
     world: "Callable[[], World] | None" = None  # the picture before the camera (world.py), made when asked
+    # A 2D storyboard with no world (history.py): its view per frame, centre (T, 2) and half-size (T,)
+    # in the representation's coordinates (camera.screen), so a screen point can be read back there
+    view: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def n_frames(self) -> int:

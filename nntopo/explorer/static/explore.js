@@ -1,6 +1,8 @@
 // nntopo explore: the storyboard of a video drawn on a 2D canvas, with a camera of the page's own.
 // Data: the JSON in #nntopo-data (nntopo/explorer/document.py). Text from it reaches the page only
-// through textContent. No request is ever made.
+// through textContent. No request is ever made. A part is a world (the picture before the camera:
+// the layers scene) or, with D.screen, the storyboard's own screen frames (a representation while
+// its network trains: 2D, framed as the video frames it; the page pans and zooms, nothing turns).
 'use strict';
 (function () {
   const ALL = JSON.parse(document.getElementById('nntopo-data').textContent);
@@ -37,19 +39,46 @@ async function run(D, part, signal) {
     return new T(buf);
   }
 
+  // Per-frame positions (document.py framewise): 16-bit steps, each frame's as its change from
+  // the frame before; summed up again here (the Uint16Array wraps as numpy's uint16 did).
+  async function frameWise(b) {
+    if (!b) return null;
+    const q = await unpack(b), n = 2 * b.k, out = new Float32Array(q.length);
+    for (let j = n; j < q.length; j++) q[j] = q[j] + q[j - n];
+    for (let j = 0; j < q.length; j++) out[j] = b.lo[j & 1] + q[j] * b.step[j & 1];
+    return out;
+  }
+
   const E = D.E, T = D.frames, fps = D.fps, L = D.layout, N = D.N;
   const FW = L.width, FH = 8.0, CLIP = 40.0;
-  const [G_LINES, G_SAMPLES] = D.grid, G = G_LINES * G_SAMPLES;
+  const SCR = D.screen || null;
+  const RINGS = D.rings || [], BOUNDS = D.bounds || [];
+  const [G_LINES, G_SAMPLES] = D.grid || [0, 0], G = G_LINES * G_SAMPLES;
+  let S = null;  // a screen part's frames
+  if (SCR) {
+    S = {points: await frameWise(SCR.points), grid: await frameWise(SCR.grid), boundary: await frameWise(SCR.boundary),
+         plane: await frameWise(SCR.plane), heat: [], line: await unpack(SCR.line), lineOpacity: await unpack(SCR.line_opacity),
+         counter: SCR.counter ? {lines: SCR.counter.lines, at: await unpack(SCR.counter.at)} : null,
+         vc: SCR.view ? await unpack(SCR.view.center) : null, vh: SCR.view ? await unpack(SCR.view.half) : null,
+         k: {grid: SCR.grid ? SCR.grid.k : 0, boundary: SCR.boundary ? SCR.boundary.k : 0, plane: SCR.plane ? SCR.plane.k : 0,
+             heat: SCR.heat.map(h => h ? h.k : 0)},
+         form: {grid: SCR.grid, boundary: SCR.boundary, plane: SCR.plane}};
+    SCR.heat.forEach((h, k) => { S.form['heat' + k] = h; });
+    for (const h of SCR.heat) S.heat.push(await frameWise(h));
+    let sep = S.k.plane > 0;
+    for (let f = 0; f < T && !sep; f++) sep = S.lineOpacity[f] > 0;
+    S.separator = sep;
+  }
   const M = [];
-  for (const m of D.motions) {
+  for (const m of (D.motions || [])) {
     if (m.sampled) M.push({r: 0, q: await unpack(m.sampled), lo: m.sampled.lo, step: m.sampled.step});
     else M.push({r: m.r, x: await unpack(m.x), d: await unpack(m.d), maps: await unpack(m.maps), t: await unpack(m.t)});
   }
-  const P = M[0].r ? M[0].x.length / M[0].r : M[0].q.length / (E * D.blocks[0].frames);
+  const P = SCR ? N : M[0].r ? M[0].x.length / M[0].r : M[0].q.length / (E * D.blocks[0].frames);
   const labels = await unpack(D.labels), wrong = await unpack(D.wrong);
   const center = await unpack(D.center), half = await unpack(D.half), fade = await unpack(D.fade);
   const sheets = [];
-  for (const s of D.sheets) sheets.push(await unpack(s));
+  for (const s of (D.sheets || [])) sheets.push(await unpack(s));
   let arrows = null;
   if (D.arrows) {
     arrows = {layer: await unpack(D.arrows.layer), opacity: await unpack(D.arrows.opacity), layers: {}};
@@ -62,13 +91,15 @@ async function run(D, part, signal) {
   const DATA0 = G, RING0 = G + N;
   const ringStarts = [];
   let at = RING0;
-  for (const level of D.rings) { const s = []; for (const n of level) { s.push([at, n]); at += n; } ringStarts.push(s); }
+  for (const level of RINGS) { const s = []; for (const n of level) { s.push([at, n]); at += n; } ringStarts.push(s); }
   const bounds = [];
-  for (const n of D.bounds) { bounds.push([at, n]); at += n; }
+  for (const n of BOUNDS) { bounds.push([at, n]); at += n; }
   const starts = D.blocks.map(b => b.start);
-  const stageStarts = D.blocks.map((b, i) => i).filter(i => i === 0 || D.blocks[i].kind === 'stage' || D.blocks[i].kind === 'fade').map(i => starts[i]);
+  // A tick per stage (a screen part: per block, training then its end)
+  const ticked = (b, i) => i === 0 || b.kind === 'stage' || b.kind === 'fade' || (SCR !== null && b.frames > 0);
+  const stageStarts = D.blocks.map((b, i) => i).filter(i => ticked(D.blocks[i], i)).map(i => starts[i]);
   const fadeBlock = D.blocks.findIndex(b => b.kind === 'fade');
-  const resultFrom = fadeBlock >= 0 ? starts[fadeBlock] : T - 1;
+  const resultFrom = SCR ? SCR.result_from : fadeBlock >= 0 ? starts[fadeBlock] : T - 1;
 
   // --- state ---------------------------------------------------------------------------------
   const TOGGLES = [['grid', 'grid'], ['heat', 'heat map'], ['data', 'data'], ['separator', 'separator'],
@@ -86,6 +117,7 @@ async function run(D, part, signal) {
   }
   // The picture's points (P x E) at whole frame f, into out; only points [from, to).
   function framePositions(f, out, from = 0, to = P) {
+    if (SCR) { const base = f * P * 2; for (let j = from * 2; j < to * 2; j++) out[j] = S.points[base + j]; return; }
     const i = blockOf(f), m = M[i], k = f - starts[i];
     if (!m.r) {
       const base = k * P * E;
@@ -128,16 +160,19 @@ async function run(D, part, signal) {
   function toScreen(v, x, y, z, out, k) {
     let u = x, w = y;
     if (E === 3) { const xr = v.c * x - v.s * y, yr = v.s * x + v.c * y; u = xr; w = z * v.ce + yr * v.se; }
-    let sx = (u - v.cx) / v.h * L.plot_half + L.plot_center[0];
-    let sy = (w - v.cy) / v.h * L.plot_half + L.plot_center[1];
+    canvasXY((u - v.cx) / v.h * L.plot_half + L.plot_center[0], (w - v.cy) / v.h * L.plot_half + L.plot_center[1], out, k);
+  }
+  // A point of the video's screen (manim units) to CSS pixels: the page's zoom and pan, clipped.
+  function canvasXY(sx, sy, out, k) {
     sx = L.plot_center[0] + (sx - L.plot_center[0]) * state.zoom + state.px;
     sy = L.plot_center[1] + (sy - L.plot_center[1]) * state.zoom + state.py;
     sx = Math.max(-CLIP, Math.min(CLIP, Math.fround(sx)));
     sy = Math.max(-CLIP, Math.min(CLIP, Math.fround(sy)));
     out[k] = (sx + FW / 2) * ppu; out[k + 1] = (FH / 2 - sy) * ppu;
   }
-  const scr = new Float64Array(P * 2);
+  const scr = new Float64Array(P * 2), scrPoints = scr;
   function project(tf) {
+    if (SCR) { const p = positions(tf); for (let i = 0; i < P; i++) canvasXY(p[2 * i], p[2 * i + 1], scr, 2 * i); return null; }
     const p = positions(tf), v = viewAt(tf);
     for (let i = 0; i < P; i++) toScreen(v, p[i * E], p[i * E + 1], E === 3 ? p[i * E + 2] : 0, scr, i * 2);
     return v;
@@ -160,7 +195,7 @@ async function run(D, part, signal) {
     draw();
   }
   // Centripetal Catmull-Rom through anchors a .. a + n - 1 of scr (paths.py's bezier).
-  function smoothPath(a, n, closed) {
+  function smoothPath(a, n, closed, scr = scrPoints) {
     if (n < 2) return;
     ctx.moveTo(scr[2 * a], scr[2 * a + 1]);
     const pieces = closed ? n : n - 1;
@@ -206,8 +241,90 @@ async function run(D, part, signal) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = D.theme.background; ctx.fillRect(0, 0, FW * ppu, FH * ppu);
     ctx.lineJoin = 'round'; ctx.lineCap = 'round';
+    if (SCR) drawScreen(tf, f);
+    else drawWorld(tf, f, v);
+    if (state.hover >= 0) drawTrajectory(state.hover, tf);
+    stats.frames++; stats.ms += performance.now() - t0;
+    if (stats.first === null) { stats.first = performance.now(); document.body.dataset.ready = '1'; }
+    lastDrawn = tf;
+    updateText(f);
+  }
+  function drawDots(f) {
+    const r = D.dot * ppu * Math.sqrt(state.zoom > 1 ? 1 : state.zoom);
+    for (let c = 0; c < D.classes.length; c++) {
+      if (state.hidden.has(c)) continue;
+      ctx.beginPath();
+      for (let i = 0; i < N; i++) {
+        if (labels[i] !== c) continue;
+        const x = scr[2 * (DATA0 + i)], y = scr[2 * (DATA0 + i) + 1];
+        ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI);
+      }
+      ctx.fillStyle = D.colors[c]; ctx.globalAlpha = D.dot_opacity; ctx.fill(); ctx.globalAlpha = 1;
+    }
+    if (state.on.wrong || f >= resultFrom) {
+      const r2 = D.ring * ppu;
+      ctx.beginPath();
+      for (let i = 0; i < N; i++) {
+        if (!wrong[i] || state.hidden.has(labels[i])) continue;
+        const x = scr[2 * (DATA0 + i)], y = scr[2 * (DATA0 + i) + 1];
+        ctx.moveTo(x + r2, y); ctx.arc(x, y, r2, 0, 2 * Math.PI);
+      }
+      stroke('ring', D.theme.ink);
+    }
+  }
+  // A screen part's path at time tf, between the two frames around tf, as the video's path of
+  // that frame: Catmull-Rom through its anchors (smooth: each subpath's length, open or closed),
+  // or its Bezier control points (4 per cubic piece; a piece that does not start where the one
+  // before ended starts a new subpath).
+  const pathBuf = {};
+  function screenPath(name, arr, k, tf) {
+    if (!arr || !k) return false;
+    const f0 = Math.max(0, Math.min(T - 1, Math.floor(tf))), f1 = Math.min(T - 1, f0 + 1), a = Math.max(0, tf - f0);
+    const buf = pathBuf[name] || (pathBuf[name] = new Float64Array(2 * k));
+    const b0 = f0 * k * 2, b1 = f1 * k * 2;
+    for (let j = 0; j < k; j++) {
+      const x = arr[b0 + 2 * j] + a * (arr[b1 + 2 * j] - arr[b0 + 2 * j]);
+      const y = arr[b0 + 2 * j + 1] + a * (arr[b1 + 2 * j + 1] - arr[b0 + 2 * j + 1]);
+      canvasXY(x, y, buf, 2 * j);
+    }
+    const form = S.form[name];
+    if (form.smooth) {
+      let a = 0;
+      for (const n of form.lengths) { smoothPath(a, n, form.closed, buf); a += n; }
+      return true;
+    }
+    let ex = NaN, ey = NaN;
+    for (let j = 0; j + 3 < k; j += 4) {
+      const x0 = buf[2 * j], y0 = buf[2 * j + 1];
+      if (!(Math.abs(x0 - ex) < 1e-3 && Math.abs(y0 - ey) < 1e-3)) ctx.moveTo(x0, y0);
+      ctx.bezierCurveTo(buf[2 * j + 2], buf[2 * j + 3], buf[2 * j + 4], buf[2 * j + 5], buf[2 * j + 6], buf[2 * j + 7]);
+      ex = buf[2 * j + 6]; ey = buf[2 * j + 7];
+    }
+    return true;
+  }
+  function drawScreen(tf, f) {
     if (state.on.heat) {
-      D.rings.forEach((level, k) => {
+      S.heat.forEach((h, k) => { ctx.beginPath(); if (screenPath('heat' + k, h, S.k.heat[k], tf)) { ctx.fillStyle = D.heat[k]; ctx.fill(); } });
+    }
+    if (state.on.grid) { ctx.beginPath(); if (screenPath('grid', S.grid, S.k.grid, tf)) stroke('grid'); }
+    ctx.beginPath(); if (screenPath('boundary', S.boundary, S.k.boundary, tf)) stroke('boundary', D.theme.ink);
+    if (state.on.data) drawDots(f);
+    const fo = S.lineOpacity[f];
+    if (state.on.separator && fo > 0) {
+      ctx.save(); plotClip();
+      if (S.k.plane) {  // a C-way head: the boundaries between its regions, stroked
+        ctx.beginPath(); if (screenPath('plane', S.plane, S.k.plane, tf)) stroke('regions', D.theme.ink, fo);
+      } else {  // the separating line's ends, as the video clips them to the plot
+        const tmp = new Float64Array(4), ln = S.line, o = f * 4;
+        canvasXY(ln[o], ln[o + 1], tmp, 0); canvasXY(ln[o + 2], ln[o + 3], tmp, 2);
+        ctx.beginPath(); ctx.moveTo(tmp[0], tmp[1]); ctx.lineTo(tmp[2], tmp[3]); stroke('line', D.theme.ink, fo);
+      }
+      ctx.restore();
+    }
+  }
+  function drawWorld(tf, f, v) {
+    if (state.on.heat) {
+      RINGS.forEach((level, k) => {
         ctx.beginPath(); for (const [a, n] of ringStarts[k]) smoothPath(a, n, true);
         ctx.fillStyle = D.heat[k]; ctx.fill();
       });
@@ -217,29 +334,7 @@ async function run(D, part, signal) {
       stroke('grid');
     }
     if (bounds.length) { ctx.beginPath(); for (const [a, n] of bounds) polyline(a, n); stroke('boundary', D.theme.ink); }
-    if (state.on.data) {
-      const r = D.dot * ppu * Math.sqrt(state.zoom > 1 ? 1 : state.zoom);
-      for (let c = 0; c < D.classes.length; c++) {
-        if (state.hidden.has(c)) continue;
-        ctx.beginPath();
-        for (let i = 0; i < N; i++) {
-          if (labels[i] !== c) continue;
-          const x = scr[2 * (DATA0 + i)], y = scr[2 * (DATA0 + i) + 1];
-          ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI);
-        }
-        ctx.fillStyle = D.colors[c]; ctx.globalAlpha = D.dot_opacity; ctx.fill(); ctx.globalAlpha = 1;
-      }
-      if (state.on.wrong || f >= resultFrom) {
-        const r2 = D.ring * ppu;
-        ctx.beginPath();
-        for (let i = 0; i < N; i++) {
-          if (!wrong[i] || state.hidden.has(labels[i])) continue;
-          const x = scr[2 * (DATA0 + i)], y = scr[2 * (DATA0 + i) + 1];
-          ctx.moveTo(x + r2, y); ctx.arc(x, y, r2, 0, 2 * Math.PI);
-        }
-        stroke('ring', D.theme.ink);
-      }
-    }
+    if (state.on.data) drawDots(f);
     const fo = fade[f];
     if (state.on.separator && fo > 0) {
       ctx.save(); plotClip();
@@ -262,11 +357,6 @@ async function run(D, part, signal) {
       ctx.restore();
     }
     if (arrows && state.on.arrows && arrows.layer[f] >= 0 && arrows.opacity[f] > 0) drawArrows(v, f);
-    if (state.hover >= 0) drawTrajectory(state.hover, tf);
-    stats.frames++; stats.ms += performance.now() - t0;
-    if (stats.first === null) { stats.first = performance.now(); document.body.dataset.ready = '1'; }
-    lastDrawn = tf;
-    updateText(f);
   }
   function toScreenNoClip(v, x, y, out, k) {
     let sx = (x - v.cx) / v.h * L.plot_half + L.plot_center[0], sy = (y - v.cy) / v.h * L.plot_half + L.plot_center[1];
@@ -295,6 +385,20 @@ async function run(D, part, signal) {
   const one = new Float64Array(E), dot = new Float64Array(2);
   function pointAt(i, f) { framePositions(f, pos0, DATA0 + i, DATA0 + i + 1); for (let e = 0; e < E; e++) one[e] = pos0[(DATA0 + i) * E + e]; return one; }
   function drawTrajectory(i, tf) {
+    if (SCR) {  // where the point is on the screen in every frame, through the page's pan and zoom
+      ctx.beginPath();
+      for (let f = 0; f < T; f++) {
+        const p = pointAt(i, f); canvasXY(p[0], p[1], dot, 0);
+        if (f === 0) ctx.moveTo(dot[0], dot[1]); else ctx.lineTo(dot[0], dot[1]);
+      }
+      stroke('line', D.theme.ink, 0.35);
+      for (const k of stageStarts) {
+        const p = pointAt(i, k); canvasXY(p[0], p[1], dot, 0);
+        ctx.beginPath(); ctx.arc(dot[0], dot[1], 2.5, 0, 2 * Math.PI); ctx.fillStyle = D.theme.ink; ctx.fill();
+      }
+      ctx.beginPath(); ctx.arc(scr[2 * i], scr[2 * i + 1], D.ring * ppu * 1.4, 0, 2 * Math.PI); stroke('line', D.theme.ink, 0.9);
+      return;
+    }
     // Where the point is in every frame, through the current camera and each frame's view.
     const vNow = viewAt(tf);
     ctx.beginPath();
@@ -331,6 +435,11 @@ async function run(D, part, signal) {
     $('legend').appendChild(b);
   });
   if (D.classes.length > 2) $('legend').classList.add('many');
+  let counter = null;  // the line that changes with the time (a training step, an epoch), under the legend
+  if (S && S.counter) {
+    counter = document.createElement('div'); counter.id = 'counter'; counter.className = 'line';
+    $('legend').after(counter);
+  }
   function layoutText() {
     const u = ppu, px = v => v * u + 'px', em = size => (size / 72 * u * 0.82) + "px";
     const cap = $('caption');
@@ -345,6 +454,7 @@ async function run(D, part, signal) {
     panel.style.setProperty('--result-head', em(L.sizes.result_head)); panel.style.setProperty('--result', em(L.sizes.result));
     panel.style.setProperty('--notes', em(L.sizes.notes)); panel.style.setProperty('--gap', px(L.group_gap));
     panel.style.setProperty('--dot', px(2 * L.legend_dot));
+    if (counter) { counter.style.fontSize = em(L.sizes.counter); counter.style.marginTop = L.panel === 'side' ? px(Math.max(0, L.counter_gap - L.group_gap)) : '0px'; }
     lastCaption = null;
   }
   let lastCaption = null, lastNotes = null, lastResult = null;
@@ -359,7 +469,11 @@ async function run(D, part, signal) {
     const notes = b.notes.join('\n');
     if (notes !== lastNotes) { lines($('notes'), b.notes, () => 'line note'); lastNotes = notes; }
     const shown = f >= resultFrom;
-    if (shown !== lastResult) { $('result').hidden = !shown; lastResult = shown; }
+    if (shown !== lastResult) {
+      $('result').hidden = !shown; lastResult = shown;
+      if (counter) counter.hidden = shown && L.panel !== 'side';  // the strip then holds the numbers, as in the video
+    }
+    if (counter) { const line = S.counter.lines[S.counter.at[f]]; if (counter.textContent !== line) counter.textContent = line; }
     $('clock').textContent = (state.t / fps).toFixed(2) + ' / ' + ((T - 1) / fps).toFixed(2) + ' s';
     const time = $('time'); if (document.activeElement !== time || state.playing) time.value = String(state.t);
     document.querySelectorAll('#legend .class').forEach(el => el.setAttribute('aria-pressed', String(!state.hidden.has(+el.dataset.cls))));
@@ -371,7 +485,7 @@ async function run(D, part, signal) {
   time.addEventListener('input', () => { state.t = +time.value; changed(); });
   const ticks = $('ticks');
   D.blocks.forEach((b, i) => {
-    if (!(i === 0 || b.kind === 'stage' || b.kind === 'fade')) return;
+    if (!ticked(b, i)) return;
     const tick = document.createElement('button');
     tick.type = 'button'; tick.className = 'tick ' + b.kind; tick.title = b.caption; tick.setAttribute('aria-label', b.caption);
     tick.style.left = (100 * b.start / Math.max(1, T - 1)) + '%';
@@ -382,7 +496,9 @@ async function run(D, part, signal) {
   for (const [key, name] of TOGGLES) {
     if (key === 'arrows' && !arrows) continue;
     if (key === 'turn' && E !== 3) continue;
-    if (key === 'heat' && !D.rings.length) continue;
+    if (key === 'heat' && !(SCR ? S.heat.length : RINGS.length)) continue;
+    if (SCR && key === 'grid' && !S.k.grid) continue;
+    if (SCR && key === 'separator' && !S.separator) continue;
     const label = document.createElement('label'), box = document.createElement('input');
     box.type = 'checkbox'; box.checked = state.on[key]; box.dataset.key = key;
     box.addEventListener('change', () => { state.on[key] = box.checked; changed(); });
@@ -496,8 +612,16 @@ async function run(D, part, signal) {
     const f = Math.round(state.t), p = positions(state.t), b = D.blocks[blockOf(f)];
     const coords = [];
     for (let e = 0; e < E; e++) coords.push(p[(DATA0 + i) * E + e].toFixed(3));
+    let where = ['(' + coords.join(', ') + ') in the picture (R^' + E + ')'];
+    if (SCR) {
+      where = ['(' + coords.join(', ') + ') on the screen'];
+      if (S.vc) {  // back through the video's view of this frame: the representation's coordinates
+        const at = k => (p[2 * i + k] - L.plot_center[k]) / L.plot_half * S.vh[f] + S.vc[2 * f + k];
+        where.unshift('(' + at(0).toFixed(3) + ', ' + at(1).toFixed(3) + ') in the representation (R^2)');
+      }
+    }
     lines(tip, [D.classes[labels[i]] + (wrong[i] ? ' (the network gets it wrong)' : ''), 'row ' + i + ' of the data',
-                '(' + coords.join(', ') + ') in the picture (R^' + E + ')', b.caption], k => 'line' + (k ? '' : ' head'));
+                ...where, b.caption], k => 'line' + (k ? '' : ' head'));
     tip.dataset.row = String(i);
     tip.hidden = false;
     const w = stage.clientWidth;
