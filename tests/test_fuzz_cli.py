@@ -27,11 +27,13 @@ from nntopo.config import ASPECTS, BACKGROUNDS, FORMATS, QUALITIES, RANGES
 pytestmark = pytest.mark.fuzz
 
 
-def in_process(job, progress=None):
+def in_process(job, progress=None, meanwhile=None):
     """record_in_child without the child process: the same recording, sooner."""
     from nntopo.training.recipe import train_recording
     from nntopo.yourmodel.record import record_file
 
+    if meanwhile is not None:
+        meanwhile()
     if len(job) == 2:
         return record_file(job[0], table=job[1])
     data, net, train, table = job
