@@ -130,6 +130,21 @@ def _drawing_imports() -> None:
     from .video import scene  # noqa: F401
 
 
+def _recording(source, trains: bool, data_kw: dict, net, training, opts: RenderOptions, progress, child: bool,
+               on_start, say, meanwhile=None) -> Recording:
+    """The recording a render, a deck or a page shows: `source` prepared (every check), then
+    loaded, read or trained, and the network it holds checked for the video."""
+    from . import run
+
+    plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
+    rec = run.obtain(plan, progress, child, on_start, meanwhile=meanwhile)
+    _trained(rec, say)
+    _shown(rec, opts)
+    if not isinstance(plan.source, Recording):
+        run.check_render(rec, opts)  # the network that was read or trained
+    return rec
+
+
 def render(source: Source, output: str | Path, opts: RenderOptions | None = None, progress: Progress | None = None,
            *, net: NetConfig | None = None, training: TrainConfig | None = None, on_start: Start | None = None,
            say: Say | None = None, child: bool = False, no_overwrite: bool = False, **given) -> Path:
@@ -139,19 +154,13 @@ def render(source: Source, output: str | Path, opts: RenderOptions | None = None
     dataset's name, a CSV's path, a DataConfig; with the network and training keywords of
     `train`). given: RenderOptions' fields (quality, fps, format, background, aspect, loop,
     overlay, scene, view, ...). Everything is checked before any training or drawing."""
-    from . import run
     from .atomic import check_output
     from .video import render as render_video
 
     trains = _trains(source)
     data_kw, net, training, opts = _configs(given, net, training, opts, True, trains)
     output = check_output(output, f".{opts.format}", not no_overwrite, folder=opts.all_frames)
-    plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
-    rec = run.obtain(plan, progress, child, on_start, meanwhile=_drawing_imports)
-    _trained(rec, say)
-    _shown(rec, opts)
-    if not isinstance(plan.source, Recording):
-        run.check_render(rec, opts)  # the network that was read or trained
+    rec = _recording(source, trains, data_kw, net, training, opts, progress, child, on_start, say, _drawing_imports)
     if opts.overlay and say is not None:
         say("measuring every stage for the overlay")
     return render_video(rec, output, opts, progress, on_start)
@@ -166,7 +175,7 @@ def slides(source: Source, output: str | Path, opts: RenderOptions | None = None
     source: a Recording, a recording's path, a ModelFile, data to train on (a DataConfig), or the
     name of a figure of the catalogue (a str). The render options as keywords (quality defaults
     to medium; the clips are MP4, so no transparent background)."""
-    from . import deck, run
+    from . import deck
     from .atomic import check_output
     from .config import PER, one_of
 
@@ -183,12 +192,7 @@ def slides(source: Source, output: str | Path, opts: RenderOptions | None = None
     if figure:
         parts = deck.figure_parts(source, opts, output.parent / ".cache", progress, on_start)
     else:
-        plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
-        rec = run.obtain(plan, progress, child, on_start)
-        _trained(rec, say)
-        _shown(rec, opts)
-        if not isinstance(plan.source, Recording):
-            run.check_render(rec, opts)  # the network that was read or trained
+        rec = _recording(source, trains, data_kw, net, training, opts, progress, child, on_start, say)
         if say is not None:
             say("measuring every stage for the notes")
         parts = [deck.part(rec, opts)]
@@ -254,7 +258,7 @@ def explore(source: Source | None = None, output: str | Path | None = None, opts
     figure: the name of a figure of the catalogue. given: the render options that change the
     picture (fps, quality: its frame rate; background, aspect, view, overlay). Everything is
     checked before any training or drawing."""
-    from . import explorer as page, run
+    from . import explorer as page
     from .atomic import check_output
     from .storyboard import LAYOUTS
 
@@ -278,12 +282,7 @@ def explore(source: Source | None = None, output: str | Path | None = None, opts
             one_of("figure", figure, figures.FIGURES)
         text = page.figure_page(figure, opts, cache, progress, on_start)
     else:
-        plan = run.prepare(data_config(source, **data_kw) if trains else source, net, training, opts)
-        rec = run.obtain(plan, progress, child, on_start)
-        _trained(rec, say)
-        _shown(rec, opts)
-        if not isinstance(plan.source, Recording):
-            run.check_render(rec, opts)  # the network that was read or trained
+        rec = _recording(source, trains, data_kw, net, training, opts, progress, child, on_start, say)
         if opts.overlay and say is not None:
             say("measuring every stage for the overlay")
         text = page.page(rec, opts)

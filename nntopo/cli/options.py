@@ -72,7 +72,7 @@ PointsOpt = Annotated[int, typer.Option("--points", help=f"Data points per class
                                         "dataset: its training points per class, at most).")]
 QualityOpt = Annotated[Quality, typer.Option("--quality", help="Size: low 480p15, medium 720p30, high 1080p60, 4k.")]
 JobsOpt = Annotated[Optional[int], typer.Option(
-    "--jobs", help=f"Processes drawing the frames (default: one per core but one, the encoder's; the video is the same; {range_text('jobs')}).")]
+    "--jobs", help=f"Processes drawing the frames (default 1: drawn in this process; {range_text('jobs')}).")]
 FpsOpt = Annotated[Optional[int], typer.Option("--fps", help=f"Frames per second (default: by quality; {range_text('fps')}).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show manim's own logging.")]
 FormatOpt = Annotated[Format, typer.Option(
