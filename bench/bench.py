@@ -233,7 +233,7 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
             row = {"frames": n, "ms": 1000 * seconds / n, "rss": rss, "tree": tree.tree_rss}
             if q in FLOOR_QUALITIES:
                 row["floor"] = 1000 * encode_floor(video, fps_of[q]) / n
-                if tree.has_jobs:  # the same render with a drawer per core (the default leaves one to the encoder)
+                if tree.has_jobs:  # the same render with a drawer per core (drawers are opt-in)
                     every, _, code = tree.run(["render", "--from", str(flagship), "--quality", q, "--jobs", str(CORES),
                                                "-o", str(work / f"flagship-{q}-every.mp4")], work)
                     row["every"] = 1000 * every / n if code == 0 else float("nan")
@@ -373,7 +373,7 @@ def report(results: list[tuple[str, dict]]) -> None:
     print("start-up (median of 5), s")
     for args in results[0][1]["startup"]:
         row(f"  nntopo {args}", [f"{r['startup'][args]:.2f}" for _, r in results])
-    print(f"flagship, render --from its recording (default: cores - 1 drawers; {CORES} cores here)")
+    print(f"flagship, render --from its recording (default: drawn in one process; {CORES} cores here)")
 
     def get(r: dict, q: str, key: str, fmt: str = ".1f") -> str:
         v = r["flagship"][q].get(key)
