@@ -13,8 +13,8 @@ numbers before and after a change are compared in one run. Printed:
 - start-up: `--help`, `datasets`, `figures` and a refused option (median of 5 runs each);
 - the flagship (spirals, four 2-unit tanh layers, seed 0) rendered `--from` its recording at
   each quality: wall time per frame, peak RSS of the largest process and of every process
-  together (the drawers and the encoder); at 480p15 and 1080p60 also the same render with a
-  drawer per core (`--jobs CORES`), the encode-only floor (the same frames, decoded, then encoded again
+  together (the drawers and the encoder); at 480p15 and 1080p60 also the same render drawn in
+  one process (`--jobs 1`; the default is a drawer per core), the encode-only floor (the same frames, decoded, then encoded again
   by libx264 alone, with nntopo's settings) and the ratio to it; at 480p15 the same frames drawn
   and encoded by matplotlib (bench/matplotlib_side.py) and how many times slower that is;
 - `render spirals --layers 4 --width 2` end to end (training included) at 480p15, and
@@ -186,12 +186,12 @@ def count_frames(video: Path) -> int:
 
 def encode_floor(video: Path, fps: int) -> float:
     """Seconds to encode the frames of `video` again with the settings nntopo encodes with
-    (nntopo.video.encode.CODECS: H.264, yuv420p, crf 23, its look-ahead), decoding them one at a
-    time alongside (decoding is not counted)."""
+    (nntopo.video.encode.CODECS: H.264, yuv420p, crf 23, its look-ahead; THREADS: x264 threaded
+    by frames), decoding them one at a time alongside (decoding is not counted)."""
     import av
 
     sys.path.insert(0, str(ROOT))
-    from nntopo.video.encode import CODECS
+    from nntopo.video.encode import CODECS, THREADS
 
     spent = 0.0
     with tempfile.TemporaryDirectory() as d, av.open(str(video)) as inp, \
@@ -200,6 +200,8 @@ def encode_floor(video: Path, fps: int) -> float:
         codec, (pix_fmt, _), options = CODECS["mp4"]
         s = out.add_stream(codec, rate=Fraction(fps), options=dict(options))
         s.width, s.height, s.pix_fmt = vin.width, vin.height, pix_fmt
+        if "mp4" in THREADS:
+            s.thread_type = THREADS["mp4"]
         for frame in inp.decode(vin):
             img = frame.to_ndarray(format="rgb24")
             t = time.perf_counter()
@@ -233,8 +235,8 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
             row = {"frames": n, "ms": 1000 * seconds / n, "rss": rss, "tree": tree.tree_rss}
             if q in FLOOR_QUALITIES:
                 row["floor"] = 1000 * encode_floor(video, fps_of[q]) / n
-                if tree.has_jobs:  # the same render with a drawer per core (drawers are opt-in)
-                    every, _, code = tree.run(["render", "--from", str(flagship), "--quality", q, "--jobs", str(CORES),
+                if tree.has_jobs:  # the same render drawn in one process (the default is a drawer per core)
+                    every, _, code = tree.run(["render", "--from", str(flagship), "--quality", q, "--jobs", "1",
                                                "-o", str(work / f"flagship-{q}-every.mp4")], work)
                     row["every"] = 1000 * every / n if code == 0 else float("nan")
                     row["every tree"] = tree.tree_rss
@@ -383,8 +385,8 @@ def report(results: list[tuple[str, dict]]) -> None:
         frames = results[0][1]["flagship"][q]["frames"]
         row(f"  {q}: ms/frame ({frames} frames)", [get(r, q, "ms") for _, r in results])
         if "floor" in results[0][1]["flagship"][q]:
-            row(f"  {q}: {CORES} drawers (--jobs {CORES}), ms/frame", [get(r, q, "every") for _, r in results])
-            row(f"  {q}: {CORES} drawers: every process together (PSS), MB", [get(r, q, "every tree", ".0f") for _, r in results])
+            row(f"  {q}: drawn in one process (--jobs 1), ms/frame", [get(r, q, "every") for _, r in results])
+            row(f"  {q}: --jobs 1: every process together (PSS), MB", [get(r, q, "every tree", ".0f") for _, r in results])
             row(f"  {q}: encode-only floor, ms/frame", [get(r, q, "floor") for _, r in results])
             row(f"  {q}: ratio to the floor (target <= {FLOOR_TARGETS.get(q, '-')})",
                 [f"{r['flagship'][q]['ms'] / r['flagship'][q]['floor']:.2f}" for _, r in results])

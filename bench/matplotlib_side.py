@@ -50,9 +50,11 @@ def main(recording: str, output: str) -> None:
 
     from nntopo.config import RenderOptions
     from nntopo.recording import load
-    from nntopo.video import storyboard_of
+    from nntopo.video import encode, storyboard_of
     from nntopo.video.encode import CODECS
     from nntopo.video.theme import THEMES, class_colors, heat_colors
+
+    THREADS = getattr(encode, "THREADS", {})  # an older tree has none
 
     t0 = time.perf_counter()
     opts = RenderOptions(quality="low")
@@ -84,6 +86,8 @@ def main(recording: str, output: str) -> None:
     with av.open(output, "w") as out:
         stream = out.add_stream(codec, rate=Fraction(sb.fps), options=dict(options))
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        if "mp4" in THREADS:  # encoded as nntopo encodes
+            stream.thread_type = THREADS["mp4"]
         pts = 0
         for start, block in zip(sb.starts(), sb.blocks):
             caption.set_text(block.caption)

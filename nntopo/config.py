@@ -253,7 +253,7 @@ class RenderOptions:
     overlay: bool = False  # show each stage's measured numbers (nntopo inspect) as it plays
     scene: str = "layers"  # one of SCENES; "training" needs a recording with snapshots
     view: str = "3d"  # a key of VIEWS: a representation wider than this is projected to it
-    jobs: int | None = None  # processes drawing the frames; None: 1, drawn in this process (drawers.jobs_for)
+    jobs: int | None = None  # processes drawing the frames; None: one per core (drawers.jobs_for)
 
     def __post_init__(self) -> None:
         one_of("quality", self.quality, QUALITIES)

@@ -33,7 +33,7 @@ def test_a_render_that_would_not_fit_is_refused_before_any_work(tiny_recording, 
     out = tmp_path / "big.mp4"
     result = CliRunner().invoke(cli.app, ["render", "--from", str(rec_path), "--quality", "4k", "-o", str(out)])
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: this render needs about 1.0 GB of memory and 0.3 GB are available")
+    assert result.stderr.startswith("error: this render needs about 1.3 GB of memory and 0.3 GB are available")
     assert not out.exists()
     result = CliRunner().invoke(cli.app, ["render", "spirals", "--quality", "4k", "-o", str(out)])
     assert result.exit_code == 2 and "needs about" in result.stderr and "training" not in result.stderr

@@ -1,8 +1,9 @@
 """Will a render fit in this machine's memory? Estimated up front, refused with the estimate,
 rather than discovered by the kernel halfway through.
 
-The estimate is fitted to `make bench` (peak RSS of `render --from` of the flagship: 218 MB at
-480p, 394 MB at 1080p, 1025 MB at 4k, i.e. about 175 MB plus 103 bytes per pixel of the frame)
+The estimate is fitted to the peak RSS of `render --from` of the flagship (228 MB at 480p,
+473 MB at 1080p60, 1,326 MB at 4k, with x264 threaded by frames: each of its threads holds
+frames of its own), i.e. about 185 MB plus 140 bytes per pixel of the frame (at or above each),
 plus what the points carried through the stages cost per frame chunk (measured: 20,000 points
 per class add about 70 MB), plus the positions kept at the start of every stage in the padded
 space, which grow with the width (measured: four 256-unit layers add about 125 MB at 480p).
@@ -19,8 +20,8 @@ from __future__ import annotations
 from ..config import RenderOptions
 from ..errors import NntopoError
 
-BASE = 175e6  # bytes: the interpreter, numpy, manim, the encoder's fixed part
-PER_PIXEL = 103.0  # bytes per pixel of the frame: canvases, queued frames, the encoder's look-ahead
+BASE = 185e6  # bytes: the interpreter, numpy, manim, the encoder's fixed part
+PER_PIXEL = 140.0  # bytes per pixel of the frame: canvases, queued frames, the encoder's look-ahead
 PER_POINT = 2000.0  # bytes per point carried through the stages, per chunk of frames
 PLANE_POINTS = 4000  # the grid's anchors and the heat map's rings, carried like the data
 DRAWER_BASE = 25e6  # bytes a drawer adds beyond what it shares with the parent
