@@ -15,6 +15,7 @@ from nntopo import knn, storyboard
 from nntopo.config import RenderOptions, TrainConfig
 from nntopo.storyboard import Kind
 from nntopo.data.datasets import NAMES
+from nntopo.recording import save
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,7 +70,7 @@ def test_recordings_are_cached(tmp_path):
     fig = figures.Figure("t", "c", (figures.Run("curves", 0, 2, train=TrainConfig(steps=5, restarts=1), points=10),),
                          lambda ms: True)
     first = figures.recordings(fig, tmp_path)
-    files = list(tmp_path.iterdir())
+    files = list(tmp_path.glob("*.npz"))
     assert len(files) == 1
     mtime = files[0].stat().st_mtime_ns
     second = figures.recordings(fig, tmp_path)
@@ -78,6 +79,39 @@ def test_recordings_are_cached(tmp_path):
     files[0].write_bytes(b"damaged")
     third = figures.recordings(fig, tmp_path)  # a damaged cache entry is trained again
     assert np.array_equal(third[0].net.head_w, first[0].net.head_w)
+
+
+def test_a_run_another_process_trains_is_waited_for_and_read(tmp_path):
+    """make -j figures: a shared run held by another renderer is left for last, then read, not
+    trained twice; the figure's other runs are trained meanwhile."""
+    import fcntl
+    import threading
+
+    quick = TrainConfig(steps=5, restarts=1)
+    shared, own = figures.Run("curves", 0, 2, train=quick, points=10), figures.Run("curves", 1, 2, train=quick, points=10)
+    fig = figures.Figure("t", "c", (shared, own), lambda ms: True)
+    # what the other process saves (a recipe of its own, so that reading it and training it differ)
+    elsewhere = figures.recordings(figures.Figure("u", "c", (dataclasses.replace(shared, seed=1),),
+                                                  lambda ms: True), None)[0]
+    path = tmp_path / f"curves-{shared.key()}.npz"
+    lock = open(path.with_suffix(".lock"), "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)  # "another process" is training the shared run
+    out = []
+    worker = threading.Thread(target=lambda: out.append(figures.recordings(fig, tmp_path)))
+    worker.start()
+    own_path = tmp_path / f"curves-{own.key()}.npz"
+    for _ in range(600):  # the figure's own run is trained meanwhile
+        if own_path.exists():
+            break
+        worker.join(0.05)
+    assert own_path.exists() and not path.exists() and worker.is_alive()
+    save(elsewhere, path)  # the other process saves its recording, then lets go
+    mtime = path.stat().st_mtime_ns
+    fcntl.flock(lock, fcntl.LOCK_UN)
+    lock.close()
+    worker.join(60)
+    assert path.stat().st_mtime_ns == mtime  # read, not trained again
+    assert np.array_equal(out[0][0].net.head_w, elsewhere.net.head_w)
 
 
 def test_training_scene_follows_the_snapshots(tiny_recording):

@@ -217,7 +217,11 @@ class LayerFlow(Scene):
             self.plane.set_stroke(opacity=STROKES[self.plane_role][1] * opacity)
             opacity = 0.0
         elif opacity > 0.0:  # only where the line meets the plot area
-            self.line.put_start_and_end_on(fr.line[i][0], fr.line[i][1])
+            start, end = fr.line[i]
+            if np.array_equal(start, end):  # it touches the area at one point
+                opacity = 0.0
+            else:  # (not put_start_and_end_on: after a zero-length line it shifts, with a warning)
+                self.line.set_points_as_corners(np.array([start, end], np.float64))
         self.line.set_stroke(opacity=opacity)
         if fr.arrows.shape[1]:
             alpha = float(fr.arrow_opacity[i])
