@@ -63,19 +63,20 @@ studies: $(STAMP)
 	cat $(STUDIES_DIR)/circles.md $(STUDIES_DIR)/tori.md $(STUDIES_DIR)/spirals.md $(STUDIES_DIR)/ode.md && \
 	echo "make studies: $$(( $$(date +%s) - start )) s"
 
-# Every figure of the catalogue (`nntopo figures`). Safe with -j: each figure renders in its own
+# Every figure of the catalogue (`nntopo figures`), one per core. Each figure renders in its own
 # temporary folder and replaces its own files. A failing figure does not stop the others; the
 # failures are listed at the end, and make then exits non-zero.
 FIGURES_DIR ?= figures
 FIGURES ?=# names to render; empty: the whole catalogue
 FIGURE_OPTS ?=# extra options for `nntopo figure`, e.g. --quality medium
+FIGURE_JOBS ?= $(shell nproc)# figures rendered at once when make itself is given no -j
 
 figures: $(STAMP)
 	@mkdir -p $(FIGURES_DIR)/.log
 	@rm -f $(FIGURES_DIR)/.log/*.failed
 	@start=$$(date +%s); \
 	names="$(FIGURES)"; [ -n "$$names" ] || names=$$($(VENV)/bin/nntopo figures --names); \
-	$(MAKE) --no-print-directory figures-all NAMES="$$names"; \
+	$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(FIGURE_JOBS)) figures-all NAMES="$$names"; \
 	$(VENV)/bin/nntopo gallery $(FIGURES_DIR); \
 	echo "make figures: $$(( $$(date +%s) - start )) s"
 	@failed=$$(ls $(FIGURES_DIR)/.log/*.failed 2>/dev/null); \
