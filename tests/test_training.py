@@ -9,6 +9,7 @@ from nntopo.data.datasets import make_dataset
 from nntopo.config import NetConfig
 from nntopo.training.model import MLP
 from nntopo.config import TrainConfig
+from nntopo.training import loop
 from nntopo.training.loop import fit, identity_penalty
 
 
@@ -45,6 +46,50 @@ def test_restarts_stop_at_a_perfect_run_and_keep_the_best():
     accs = res.restart_accuracies
     assert res.accuracy == max(accs)
     assert all(a < 1.0 for a in accs[:-1])  # it went on only while no run was perfect
+
+
+@pytest.mark.parametrize("dataset, layers, width, classes, extra", [
+    ("spirals-hard", 4, 2, 2, {}), ("circles", 3, 2, 2, {"contractive": 0.005}), ("blobs", 2, 3, 4, {}),
+    ("curves", 0, 2, 2, {}), ("circles", 2, 3, 2, {"snapshot_every": 7}),
+])
+def test_restarts_trained_together_are_each_the_restart_trained_alone(dataset, layers, width, classes, extra):
+    """The stacked restarts: each one's snapshots, loss and accuracy are those of that restart
+    trained alone, to float32 rounding (over 40 steps: the sums run in another order)."""
+    X, y = make_dataset(dataset, 60, 3, classes)
+    cfg = TrainConfig(**{"steps": 40, "restarts": 4, "snapshot_every": 10, **extra})
+    xt = torch.as_tensor(X, dtype=torch.float32)
+    yt = torch.as_tensor(y, dtype=torch.float32 if classes == 2 else torch.int64)
+    net = NetConfig(2, layers, width)
+    together = loop._fit_together(xt, yt, net, cfg, 3, range(1, 4), classes, None)
+    for restart, run in zip(range(1, 4), together):
+        alone = loop._fit_one(xt, yt, net, cfg, 3, restart, classes, None)
+        assert run[2] == alone[2] == restart and run[4] == alone[4]  # restart, snapshot steps
+        assert run[0] == pytest.approx(alone[0], abs=1e-9) and run[1] == pytest.approx(alone[1], abs=1e-5)
+        for a, b in zip(alone[5], run[5]):
+            assert a.keys() == b.keys()
+            for k in a:
+                np.testing.assert_allclose(b[k], a[k], atol=1e-5)
+        np.testing.assert_allclose(run[6], alone[6], atol=1e-5)
+        got = dict(run[3].state_dict())  # the returned network holds the last snapshot
+        for k, v in got.items():
+            np.testing.assert_array_equal(v.numpy().astype(np.float64), run[5][-1][k])
+
+
+def test_restarts_together_are_chosen_as_one_after_another():
+    """The first restart that is good enough ends the list, as one after another: those after it
+    are neither reported nor kept, though they were trained beside it."""
+    X, y = make_dataset("circles", 40, 3)
+    cfg = TrainConfig(steps=60, restarts=4, snapshot_every=20)
+    xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    accs = [loop._fit_one(xt, yt, NetConfig(2, 1, 2), cfg, 3, r, 2, None)[0] for r in range(4)]
+    bar = accs[2]  # restart 2 is the first to reach it (seed 3: 0.71, 0.84, 0.86, 0.71)
+    assert max(accs[:2]) < bar
+    res = fit(X, y, NetConfig(2, 1, 2), TrainConfig(steps=60, restarts=4, snapshot_every=20, good_enough=bar), 3)
+    assert res.restart_accuracies == pytest.approx(accs[:3], abs=1e-6)
+    assert res.restart == 2 and res.accuracy == pytest.approx(bar, abs=1e-6)
+    done = []
+    fit(X, y, NetConfig(2, 1, 2), cfg, 3, progress=done.append)
+    assert sum(done) == cfg.restarts * cfg.steps  # every restart's steps, once
 
 
 def test_identity_penalty_is_zero_at_the_identity():
