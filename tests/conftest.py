@@ -45,6 +45,13 @@ def debian_program(program: str, package: str, recommends: bool = True) -> str:
 
 
 @pytest.fixture(scope="session")
+def figure_folder(tmp_path_factory):
+    """A folder of figures whose .cache/ this worker's tests share: tests of one xdist_group
+    (the figure's name) train a figure's runs once between them."""
+    return tmp_path_factory.mktemp("figures")
+
+
+@pytest.fixture(scope="session")
 def chromium():
     """Debian's Chromium, installed here when missing."""
     return debian_program("chromium", "chromium")

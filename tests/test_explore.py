@@ -838,14 +838,15 @@ def test_the_page_opens_from_disk_in_firefox(firefox, tiny_recording, tmp_path, 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["knn", "circles-2"])
-def test_a_figure_drawn_while_it_trains_has_a_page(tmp_path, name):
+@pytest.mark.parametrize("name", [pytest.param("knn", marks=pytest.mark.xdist_group("knn")), "circles-2"])
+def test_a_figure_drawn_while_it_trains_has_a_page(figure_folder, name):
     """The figures the training storyboards draw (history.py): a part per run, each its own screen
-    frames; knn's two runs of 500 digits within the 8 MB of a wide network's page."""
+    frames; knn's two runs of 500 digits within the 8 MB of a wide network's page. (knn's conv
+    nets are the claim test's: test_figures, the same group.)"""
     import nntopo
     from nntopo.catalogue.figures import FIGURES
 
-    out = nntopo.explore(None, tmp_path / f"{name}.html", figure=name)
+    out = nntopo.explore(None, figure_folder / f"{name}.html", figure=name)
     parts = data_of(out.read_text())["parts"]
     fig = FIGURES[name]
     assert len(parts) == len(fig.runs) and all(p["screen"] for p in parts)

@@ -40,25 +40,29 @@ def test_run_key_follows_the_recipe():
 
 
 @pytest.fixture(scope="session")
-def claims_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("figure-cache")
+def claims_cache(figure_folder):
+    return figure_folder / ".cache"
 
 
-SHARING = {"tori": "tori", "ode-circles": "ode", "anode-circles": "ode"}  # figures that share a recording
+# figures that share a recording, each group on one worker
+SHARING = {"tori": "tori", "ode-circles": "ode", "anode-circles": "ode", "knn": "knn"}
 
 
 def _group(name: str):
     """The tori figure shares its recordings with test_linked_tori_need_a_fourth_dimension, the
-    two neural ODE figures the plane's flow: each group on one worker, trained once."""
+    two neural ODE figures the plane's flow, knn its conv nets with test_explore's page of it:
+    each group on one worker, trained once."""
     return pytest.param(name, marks=pytest.mark.xdist_group(SHARING[name])) if name in SHARING else name
 
 
 @pytest.mark.claims
 @pytest.mark.parametrize("name", [_group(n) for n in figures.FIGURES])
 def test_every_figure_meets_its_claim(name, claims_cache):
-    """The real recipe (steps, restarts, seed), on 60 points per class to keep it quick."""
+    """The real recipe (steps, restarts, seed), on 60 points per class to keep it quick (a conv
+    net's points are only the held-out digits it shows: those of the figure)."""
     fig = figures.FIGURES[name]
-    small = dataclasses.replace(fig, runs=tuple(dataclasses.replace(r, points=60) for r in fig.runs))
+    small = dataclasses.replace(fig, runs=tuple(r if isinstance(r, figures.KnnRun) else dataclasses.replace(r, points=60)
+                                                for r in fig.runs))
     recs = figures.recordings(small, claims_cache)
     assert figures.holds(small, recs), [r.meta.metrics for r in recs]
     boards = figures.storyboards(small, recs, RenderOptions(fps=4))
