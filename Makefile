@@ -15,7 +15,8 @@ demo: $(STAMP)
 	$(VENV)/bin/nntopo render spirals --layers 4 --width 2
 
 # Every core: pytest-xdist's workers, one per core; tests that share a cluster or a cache run on one
-# worker (xdist_group). On 2 cores: make test about 4 minutes, make test-fast about 30 s.
+# worker (xdist_group). On 2 cores: make test about 7 minutes (402 s of pytest on 2026-12-03),
+# make test-fast about 30 s.
 PYTEST := $(PY) -m pytest -q -n auto --dist loadgroup
 
 # Every test: the fast ones, real renders checked with PyAV, every figure's claim, the property

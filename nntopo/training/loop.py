@@ -196,10 +196,13 @@ def _fit_together(xt: torch.Tensor, yt: torch.Tensor, net_cfg: NetConfig, cfg: T
 
     nets = [_initialised(net_cfg, cfg, seed, r, classes, xt, yt)[0] for r in restarts]
     R, L = len(nets), len(nets[0].hidden)
-    stack = lambda get: torch.stack([get(n).detach() for n in nets]).requires_grad_()  # noqa: E731
-    Ws = [stack(lambda n, i=i: n.hidden[i].weight) for i in range(L)]  # (R, out, in) each
-    bs = [stack(lambda n, i=i: n.hidden[i].bias) for i in range(L)]  # (R, out)
-    hw, hb = stack(lambda n: n.head.weight), stack(lambda n: n.head.bias)  # (R, C, k), (R, C)
+    def stacked(name: str) -> torch.Tensor:
+        """The restarts' parameter `name` (a state_dict name), stacked: (R, ...)."""
+        return torch.stack([n.state_dict()[name] for n in nets]).requires_grad_()
+
+    Ws = [stacked(f"hidden.{i}.weight") for i in range(L)]  # (R, out, in) each
+    bs = [stacked(f"hidden.{i}.bias") for i in range(L)]  # (R, out)
+    hw, hb = stacked("head.weight"), stacked("head.bias")  # (R, C, k), (R, C)
     eyes = [torch.eye(*W.shape[1:]) for W in Ws]
     act, deriv = nets[0].act, ACTIVATIONS[net_cfg.activation].torch_deriv
     opt = torch.optim.Adam([*Ws, *bs, hw, hb], lr=cfg.lr, foreach=True)
