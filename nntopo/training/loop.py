@@ -8,7 +8,8 @@ residual block x + f(x) and a neural ODE's flow of f it is `identity_l2` * ||f's
 (weights and biases: f = 0 is the identity).
 Up to `restarts` seeded initialisations run, stopping at the first that fits perfectly; the
 best (highest accuracy, then lowest loss) is kept. After the first, a network of dense layers
-trains its other restarts side by side, as slices of stacked tensors (`_fit_together`). Everything is seeded: the same config gives the same result.
+trains its other restarts side by side, as slices of stacked tensors (`_fit_together`).
+Everything is seeded: the same config gives the same result.
 """
 
 from __future__ import annotations
@@ -115,19 +116,17 @@ def fit(
     dense = all(t == "dense" for t in net_cfg.types())
     best = None
     accuracies = []
-    restart = 0
-    while restart < cfg.restarts:
-        if restart == 0 or not dense:
-            runs = [_fit_one(xt, yt, net_cfg, cfg, seed, restart, classes, progress)]
+    while len(accuracies) < cfg.restarts and (best is None or best[0] < cfg.good_enough):
+        first = len(accuracies)  # the next restart
+        if first == 0 or not dense:
+            runs = [_fit_one(xt, yt, net_cfg, cfg, seed, first, classes, progress)]
         else:
-            runs = _fit_together(xt, yt, net_cfg, cfg, seed, range(restart, cfg.restarts), classes, progress)
+            runs = _fit_together(xt, yt, net_cfg, cfg, seed, range(first, cfg.restarts), classes, progress)
         for run in runs:
-            restart += 1
             accuracies.append(run[0])
             if best is None or run[:2] > best[:2]:
                 best = run
             if run[0] >= cfg.good_enough:
-                restart = cfg.restarts
                 break
     acc, neg_loss, restart, net, steps, params, losses, accs = best
     return TrainResult(
@@ -196,30 +195,20 @@ def _fit_together(xt: torch.Tensor, yt: torch.Tensor, net_cfg: NetConfig, cfg: T
 
     nets = [_initialised(net_cfg, cfg, seed, r, classes, xt, yt)[0] for r in restarts]
     R, L = len(nets), len(nets[0].hidden)
-    def stacked(name: str) -> torch.Tensor:
-        """The restarts' parameter `name` (a state_dict name), stacked: (R, ...)."""
-        return torch.stack([n.state_dict()[name] for n in nets]).requires_grad_()
-
-    Ws = [stacked(f"hidden.{i}.weight") for i in range(L)]  # (R, out, in) each
-    bs = [stacked(f"hidden.{i}.bias") for i in range(L)]  # (R, out)
-    hw, hb = stacked("head.weight"), stacked("head.bias")  # (R, C, k), (R, C)
+    # every parameter, by its state_dict name, stacked over the restarts: (R, ...)
+    stacks = {k: torch.stack([n.state_dict()[k] for n in nets]).requires_grad_() for k in nets[0].state_dict()}
+    Ws = [stacks[f"hidden.{i}.weight"] for i in range(L)]  # (R, out, in) each
+    bs = [stacks[f"hidden.{i}.bias"] for i in range(L)]  # (R, out)
+    hw, hb = stacks["head.weight"], stacks["head.bias"]  # (R, C, k), (R, C)
     eyes = [torch.eye(*W.shape[1:]) for W in Ws]
     act, deriv = nets[0].act, ACTIVATIONS[net_cfg.activation].torch_deriv
-    opt = torch.optim.Adam([*Ws, *bs, hw, hb], lr=cfg.lr, foreach=True)
+    opt = torch.optim.Adam(list(stacks.values()), lr=cfg.lr, foreach=True)
     x = xt.expand(R, *xt.shape)  # (R, N, d)
     Y = yt.expand(R, len(yt))  # (R, N)
 
     def snapshot() -> list[dict[str, np.ndarray]]:
-        out = []
-        for r in range(R):
-            p = {}
-            for i in range(L):
-                p[f"hidden.{i}.weight"] = Ws[i][r].detach().numpy().astype(np.float64).copy()
-                p[f"hidden.{i}.bias"] = bs[i][r].detach().numpy().astype(np.float64).copy()
-            p["head.weight"] = hw[r].detach().numpy().astype(np.float64).copy()
-            p["head.bias"] = hb[r].detach().numpy().astype(np.float64).copy()
-            out.append(p)
-        return out
+        """Per restart, its parameters as _params gives one network's."""
+        return [{k: v[r].detach().numpy().astype(np.float64).copy() for k, v in stacks.items()} for r in range(R)]
 
     steps, params, losses, accs = [], [], [], []  # per snapshot: per restart
     for step in range(cfg.steps + 1):
