@@ -204,20 +204,19 @@ def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None
     Figures rendered side by side (make -j figures) share runs (ode-circles' is anode-circles'
     first): a run being trained by another process is left for last, then waited for and read,
     so that each shared run is trained once and no core waits while there is other work."""
-    out: list = [None] * len(fig.runs)
     if cache is None:
         return [_obtain(run, None, progress) for run in fig.runs]
     cache.mkdir(parents=True, exist_ok=True)
-    busy = []  # runs another process holds: taken after the rest
+    out: list = [None] * len(fig.runs)
+    busy = []  # (index, cache path) of the runs another process holds: taken after the rest
     for i, run in enumerate(fig.runs):
         path = _cache_path(run, cache)
         with _claimed(path, wait=False) as mine:
             if mine:
                 out[i] = _obtain(run, path, progress)
             else:
-                busy.append(i)
-    for i in busy:
-        path = _cache_path(fig.runs[i], cache)
+                busy.append((i, path))
+    for i, path in busy:
         with _claimed(path, wait=True):
             out[i] = _obtain(fig.runs[i], path, progress)
     return out
