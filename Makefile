@@ -67,17 +67,31 @@ studies: $(STAMP)
 # Every figure of the catalogue (`nntopo figures`), one per core. Each figure renders in its own
 # temporary folder and replaces its own files. A failing figure does not stop the others; the
 # failures are listed at the end, and make then exits non-zero.
+# Scheduling: the slowest figures first (by the seconds each took last time, in .log/NAME.seconds;
+# with none, the catalogue backwards: its later figures train longest), so that no core idles at
+# the end; and each figure draws with one process when several render at once (they keep the
+# cores busy between them: on 2 cores the cached catalogue took 96 s against 105 s with a drawer
+# per core for each, 184 CPU-seconds against 202).
 FIGURES_DIR ?= figures
 FIGURES ?=# names to render; empty: the whole catalogue
 FIGURE_OPTS ?=# extra options for `nntopo figure`, e.g. --quality medium
 FIGURE_JOBS ?= $(shell nproc)# figures rendered at once when make itself is given no -j
+CORES := $(shell nproc)
 
 figures: $(STAMP)
 	@mkdir -p $(FIGURES_DIR)/.log
 	@rm -f $(FIGURES_DIR)/.log/*.failed
 	@start=$$(date +%s); \
 	names="$(FIGURES)"; [ -n "$$names" ] || names=$$($(VENV)/bin/nntopo figures --names); \
-	$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(FIGURE_JOBS)) figures-all NAMES="$$names"; \
+	names=$$(i=0; for n in $$names; do i=$$((i + 1)); \
+		echo "$$(cat $(FIGURES_DIR)/.log/$$n.seconds 2>/dev/null || echo 0) $$i $$n"; done \
+		| sort -k1,1nr -k2,2nr | cut -d' ' -f3); \
+	count=$$(echo $$names | wc -w); \
+	at_once=$(if $(findstring jobserver,$(MAKEFLAGS)),$(CORES),$(FIGURE_JOBS)); \
+	[ $$count -lt $$at_once ] && at_once=$$count; \
+	drawers=$$(( $(CORES) / ($$at_once > 0 ? $$at_once : 1) )); [ $$drawers -ge 1 ] || drawers=1; \
+	$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(FIGURE_JOBS)) figures-all \
+		NAMES="$$names" DRAWERS=$$drawers; \
 	$(VENV)/bin/nntopo gallery $(FIGURES_DIR); \
 	echo "make figures: $$(( $$(date +%s) - start )) s"
 	@failed=$$(ls $(FIGURES_DIR)/.log/*.failed 2>/dev/null); \
@@ -89,10 +103,12 @@ figures: $(STAMP)
 
 figures-all: $(addprefix figure-,$(NAMES))
 
+DRAWERS ?=# processes drawing each figure's frames (set by `figures`); empty: nntopo's default
 figure-%:
 	@echo "rendering $*"
-	@t=$$(date +%s); $(VENV)/bin/nntopo figure $* --output $(FIGURES_DIR)/$*.mp4 $(FIGURE_OPTS) \
-		> $(FIGURES_DIR)/.log/$*.log 2>&1 \
+	@t=$$(date +%s); $(VENV)/bin/nntopo figure $* --output $(FIGURES_DIR)/$*.mp4 $(if $(DRAWERS),--jobs $(DRAWERS)) \
+		$(FIGURE_OPTS) > $(FIGURES_DIR)/.log/$*.log 2>&1 \
+		&& echo "$$(( $$(date +%s) - t ))" > $(FIGURES_DIR)/.log/$*.seconds \
 		&& echo "done $* in $$(( $$(date +%s) - t )) s: $$(tail -n 2 $(FIGURES_DIR)/.log/$*.log | head -n 1)" \
 		|| touch $(FIGURES_DIR)/.log/$*.failed
 
