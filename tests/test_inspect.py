@@ -35,6 +35,27 @@ def test_betti_of_a_sphere_in_3d():
     assert topology.betti(v / np.linalg.norm(v, axis=1, keepdims=True), maxdim=2) == (1, 0, 1)
 
 
+def _farthest_by_norm(X, k):
+    """farthest_points as first written, with np.linalg.norm: the reference."""
+    chosen = [0]
+    dist = np.linalg.norm(X - X[0], axis=1)
+    for _ in range(k - 1):
+        i = int(np.argmax(dist))
+        chosen.append(i)
+        dist = np.minimum(dist, np.linalg.norm(X - X[i], axis=1))
+    return np.array(chosen)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 7, 8, 16, 35])
+def test_farthest_points_are_norms_to_the_bit(d):
+    r = np.random.default_rng(d)
+    for X in (r.normal(size=(900, d)), np.round(r.normal(size=(600, d)), 1),  # ties
+              r.normal(size=(500, d)).astype(np.float32), r.integers(-3, 4, size=(400, d))):
+        got = topology.farthest_points(X, 120)
+        assert got.dtype == np.int64 and np.array_equal(got, _farthest_by_norm(X, 120)), X.dtype
+    assert np.array_equal(topology.farthest_points(X[:50], 120), np.arange(50))
+
+
 def test_count_features_rule():
     assert topology.count_features(np.array([2.0, 0.05, 0.04]), spacing=0.03) == 1
     assert topology.count_features(np.array([0.05, 0.04, 0.04]), spacing=0.03) == 0  # no standout
