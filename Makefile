@@ -9,7 +9,7 @@ STAMP := $(VENV)/.nntopo-installed
 APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-fast fuzz bench setup clean figures figures-all studies
+.PHONY: demo test test-fast fuzz bench setup programs clean figures figures-all studies
 
 demo: $(STAMP)
 	$(VENV)/bin/nntopo render spirals --layers 4 --width 2
@@ -21,7 +21,7 @@ PYTEST := $(PY) -m pytest -q -n auto --dist loadgroup
 
 # Every test: the fast ones, real renders checked with PyAV, every figure's claim, the property
 # tests (the same examples each run), a real Dask cluster, decks in LibreOffice and Chromium.
-test: $(STAMP)
+test: $(STAMP) programs
 	$(PYTEST)
 
 # Maths, storyboard, config, recordings, CLI refusals: no render, claim, fuzz, cluster or slow test.
@@ -36,11 +36,27 @@ fuzz: $(STAMP)
 
 # BASELINE=REV measures that commit too, in the same run (a git worktree of it).
 BASELINE ?=
-bench: $(STAMP)
+bench: $(STAMP) programs
 	$(PY) bench/bench.py $(if $(BASELINE),--baseline $(BASELINE))
 	$(PY) bench/explore.py
 
 setup: $(STAMP)
+
+# The programs the browser and deck tests drive (and bench/explore.py): Debian's Chromium and
+# LibreOffice Impress, installed before pytest starts, so that the tests' time is the tests' own
+# (on a fresh machine the two installs took 31 s and 25 s inside the first tests that needed them).
+# Where they cannot be installed, the fixtures try again and skip those tests (tests/conftest.py).
+programs:
+	@missing=$$(command -v chromium >/dev/null || echo chromium; command -v soffice >/dev/null || echo soffice); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages for the browser and deck tests:" $$missing; \
+		$(SUDO) apt-get update -qq; \
+		case "$$missing" in *chromium*) $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+			>/dev/null 2>&1 || echo "could not install chromium: its tests will try again, then skip";; esac; \
+		case "$$missing" in *soffice*) $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends libreoffice-impress >/dev/null 2>&1 \
+			|| echo "could not install libreoffice-impress: its tests will try again, then skip";; esac; \
+	fi
 
 # The three studies that back the essay's claims, each a grid of networks on a local Dask cluster
 # (nntopo sweep): tables (.md) and plots (.png) in $(STUDIES_DIR), then the neural ODEs' (ode.md).
