@@ -50,7 +50,7 @@ programs:
 	@missing=$$(command -v chromium >/dev/null || echo chromium; command -v soffice >/dev/null || echo soffice); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages for the browser and deck tests:" $$missing; \
-		$(SUDO) apt-get update -qq; \
+		$(SUDO) apt-get update -qq >/dev/null 2>&1; \
 		case "$$missing" in *chromium*) $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 			>/dev/null 2>&1 || echo "could not install chromium: its tests will try again, then skip";; esac; \
 		case "$$missing" in *soffice*) $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -60,10 +60,9 @@ programs:
 
 # The three studies that back the essay's claims, each a grid of networks on a local Dask cluster
 # (nntopo sweep): tables (.md) and plots (.png) in $(STUDIES_DIR), then the neural ODEs' (ode.md).
-# Re-running resumes: finished cells are kept. About 10 minutes on 2 cores (404 s measured before
-# the ODE study, which took 179 s).
+# Re-running resumes: finished cells are kept. 10 seeds each: 689 s on 2 cores (2026-12-04).
 STUDIES_DIR ?= studies
-SEEDS ?= 0-2
+SEEDS ?= 0-9
 # the neural ODE study: a plain and an augmented ODE on disk and annulus, 10 seeds (3 minutes)
 ODE_SEEDS ?= 0-9
 studies: $(STAMP)
@@ -87,7 +86,8 @@ studies: $(STAMP)
 # with none, the catalogue backwards: its later figures train longest), so that no core idles at
 # the end; and each figure draws with one process when several render at once (they keep the
 # cores busy between them: on 2 cores the cached catalogue took 96 s against 105 s with a drawer
-# per core for each, 184 CPU-seconds against 202).
+# per core for each, 184 CPU-seconds against 202). On 2026-12-04: 118 s from a fresh clone, 45 s
+# from the cache.
 FIGURES_DIR ?= figures
 FIGURES ?=# names to render; empty: the whole catalogue
 FIGURE_OPTS ?=# extra options for `nntopo figure`, e.g. --quality medium
