@@ -14,9 +14,13 @@ numbers before and after a change are compared in one run. Printed:
 - the flagship (spirals, four 2-unit tanh layers, seed 0) rendered `--from` its recording at
   each quality: wall time per frame, peak RSS of the largest process and of every process
   together (the drawers and the encoder); at 480p15 and 1080p60 also the same render drawn in
-  one process (`--jobs 1`; the default is a drawer per core), the encode-only floor (the same frames, decoded, then encoded again
-  by libx264 alone, with nntopo's settings) and the ratio to it; at 480p15 the same frames drawn
-  and encoded by matplotlib (bench/matplotlib_side.py) and how many times slower that is;
+  one process (`--jobs 1`; the default is a drawer per core), the encode-only floor (the same
+  frames, decoded, then encoded again by libx264 alone, with nntopo's settings), the cores the
+  encoder keeps busy by itself (with x264's frame threads, most of the machine at 1080p60: what
+  is left for drawing), and the ratio to the floor; at 480p15 the cost of one more frame (the
+  flagship at 30 against 15 fps: start-up drops out) against the floor, and the same frames
+  drawn and encoded by matplotlib (bench/matplotlib_side.py, timed as the whole command, as
+  nntopo's renders are) and how many times slower that is;
 - `render spirals --layers 4 --width 2` end to end (training included) at 480p15, and
   `inspect` of the flagship: wall seconds;
 - `render spirals` with training included: peak RSS;
@@ -184,14 +188,22 @@ def count_frames(video: Path) -> int:
         return sum(1 for _ in c.decode(video=0))
 
 
-def encode_floor(video: Path, fps: int) -> float:
+def encode_floor(video: Path, fps: int) -> tuple[float, float]:
     """Seconds to encode the frames of `video` again with the settings nntopo encodes with
     (nntopo.video.encode.CODECS: H.264, yuv420p, crf 23, its look-ahead; THREADS: x264 threaded
-    by frames), decoding them one at a time alongside (decoding is not counted)."""
+    by frames), decoding them one at a time alongside (decoding is not counted); and the cores
+    the encoder kept busy meanwhile (its CPU seconds over those seconds: the CPU time of decoding
+    and encoding, less that of decoding alone, measured in a second pass)."""
+    import resource
+
     import av
 
     sys.path.insert(0, str(ROOT))
     from nntopo.video.encode import CODECS, THREADS
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
 
     spent = 0.0
     with tempfile.TemporaryDirectory() as d, av.open(str(video)) as inp, \
@@ -202,6 +214,7 @@ def encode_floor(video: Path, fps: int) -> float:
         s.width, s.height, s.pix_fmt = vin.width, vin.height, pix_fmt
         if "mp4" in THREADS:
             s.thread_type = THREADS["mp4"]
+        both = cpu()
         for frame in inp.decode(vin):
             img = frame.to_ndarray(format="rgb24")
             t = time.perf_counter()
@@ -212,7 +225,13 @@ def encode_floor(video: Path, fps: int) -> float:
         for packet in s.encode():
             out.mux(packet)
         spent += time.perf_counter() - t
-    return spent
+        both = cpu() - both
+    with av.open(str(video)) as inp:
+        alone = cpu()
+        for frame in inp.decode(inp.streams.video[0]):
+            av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24")
+        alone = cpu() - alone
+    return spent, (both - alone) / spent
 
 
 def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
@@ -234,7 +253,8 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
             n = count_frames(video)
             row = {"frames": n, "ms": 1000 * seconds / n, "rss": rss, "tree": tree.tree_rss}
             if q in FLOOR_QUALITIES:
-                row["floor"] = 1000 * encode_floor(video, fps_of[q]) / n
+                spent, row["floor cores"] = encode_floor(video, fps_of[q])
+                row["floor"] = 1000 * spent / n
                 if tree.has_jobs:  # the same render drawn in one process (the default is a drawer per core)
                     every, _, code = tree.run(["render", "--from", str(flagship), "--quality", q, "--jobs", "1",
                                                "-o", str(work / f"flagship-{q}-every.mp4")], work)
@@ -244,12 +264,15 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
             print(f"  {tree.label}: {q} {row['ms']:.1f} ms/frame, {rss:.0f} MB", flush=True)
         if "low" in qualities:
             side = work / "matplotlib.mp4"  # the same frames drawn and encoded by matplotlib
+            # timed as nntopo's renders are: the whole command, from the interpreter's start
+            t = time.perf_counter()
             made = subprocess.run([sys.executable, str(ROOT / "bench" / "matplotlib_side.py"), str(flagship), str(side)],
                                   env=dict(os.environ, PYTHONPATH=str(tree.path)), cwd=work, capture_output=True,
                                   text=True)
+            seconds = time.perf_counter() - t
             if made.returncode == 0:
-                frames, seconds = made.stdout.split()
-                out["flagship"]["low"]["matplotlib"] = 1000 * float(seconds) / int(frames)
+                frames, _ = made.stdout.split()
+                out["flagship"]["low"]["matplotlib"] = 1000 * seconds / int(frames)
             seconds, _, code = tree.run(["render", *FLAGSHIP, "-o", str(work / "end-to-end.mp4")], work)
             out["end_to_end"] = seconds if code == 0 else float("nan")
         times = [tree.run(["inspect", str(flagship)], work) for _ in range(3)]
@@ -375,7 +398,7 @@ def report(results: list[tuple[str, dict]]) -> None:
     print("start-up (median of 5), s")
     for args in results[0][1]["startup"]:
         row(f"  nntopo {args}", [f"{r['startup'][args]:.2f}" for _, r in results])
-    print(f"flagship, render --from its recording (default: drawn in one process; {CORES} cores here)")
+    print(f"flagship, render --from its recording (default: a drawer per core; {CORES} cores here)")
 
     def get(r: dict, q: str, key: str, fmt: str = ".1f") -> str:
         v = r["flagship"][q].get(key)
@@ -388,10 +411,17 @@ def report(results: list[tuple[str, dict]]) -> None:
             row(f"  {q}: drawn in one process (--jobs 1), ms/frame", [get(r, q, "every") for _, r in results])
             row(f"  {q}: --jobs 1: every process together (PSS), MB", [get(r, q, "every tree", ".0f") for _, r in results])
             row(f"  {q}: encode-only floor, ms/frame", [get(r, q, "floor") for _, r in results])
+            row(f"  {q}: cores the encoder alone keeps busy", [get(r, q, "floor cores", ".2f") for _, r in results])
             row(f"  {q}: ratio to the floor (target <= {FLOOR_TARGETS.get(q, '-')})",
                 [f"{r['flagship'][q]['ms'] / r['flagship'][q]['floor']:.2f}" for _, r in results])
         if q == "low":
             row("  low: matplotlib drawing the same frames, ms/frame", [get(r, q, "matplotlib") for _, r in results])
+            def marginal(r: dict) -> str:
+                m = (r.get("ode") or {}).get("flagship marginal ms")
+                floor = r["flagship"][q].get("floor")
+                return "-" if m is None or floor is None else f"{m:.1f} ({m / floor:.2f}x)"
+
+            row("  low: ms per frame more, 15 -> 30 fps (x the floor)", [marginal(r) for _, r in results])
             row(f"  low: matplotlib / nntopo (target >= {MATPLOTLIB_TARGET:.0f})",
                 [f"{r['flagship'][q]['matplotlib'] / r['flagship'][q]['ms']:.2f}" if "matplotlib" in r["flagship"][q]
                  else "-" for _, r in results])
