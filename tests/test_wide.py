@@ -169,6 +169,37 @@ def test_separability_undecided_on_a_subsample_says_so(monkeypatch):
     assert not sep.exact and sep.points <= 40
 
 
+def test_a_large_lp_goes_to_the_interior_point_method_and_to_the_simplex_when_that_is_undecided(monkeypatch):
+    """The sparse LPs of the large path: IPM first (it proved in 2.5 s what the dual simplex gave
+    up on after 40 s), the simplex only when IPM ends neither feasible nor infeasible."""
+    import scipy.sparse
+    from scipy import optimize
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 12))
+    for y, status in (((X[:, 0] > 0).astype(np.int64), 0), (rng.integers(0, 2, 300), 2)):
+        A = scipy.sparse.csr_matrix(-np.where(y == 1, 1.0, -1.0)[:, None] * np.hstack([X, np.ones((300, 1))]))
+        methods = []
+        real = optimize.linprog
+
+        def spy(*args, undecided=False, **kw):
+            methods.append(kw["method"])
+            res = real(*args, **kw)
+            if undecided and kw["method"] == "highs-ipm":
+                res.status = 4  # as HiGHS says "numerical difficulties"
+            return res
+
+        monkeypatch.setattr(topology, "linprog", spy)
+        assert topology._solve(A, 300).status == status and methods == ["highs-ipm"]
+        methods.clear()
+        monkeypatch.setattr(topology, "linprog", lambda *a, **kw: spy(*a, undecided=True, **kw))
+        assert topology._solve(A, 300).status == status and methods == ["highs-ipm", "highs"]
+        methods.clear()
+        monkeypatch.setattr(topology, "linprog", spy)
+        dense = topology._solve(A.toarray(), 300)  # a small dense LP: HiGHS's own choice, as before
+        assert dense.status == status and methods == ["highs"]
+
+
 def test_linear_accuracy_fits_a_subsample_and_scores_all():
     X, y = clusters(8, 200, 2, noise=15.0)  # overlapping: not separable
     acc = topology.linear_accuracy(X, y, known=False, max_points=100, max_iter=200)

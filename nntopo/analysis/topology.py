@@ -253,8 +253,19 @@ def _sparse_constraints(X: np.ndarray, y: np.ndarray, C: int) -> scipy.sparse.cs
 
 
 def _solve(A, rows: int):
-    """HiGHS on A z <= -1 with free z: the result (status 0: feasible, 2: infeasible)."""
-    return linprog(np.zeros(A.shape[1]), A_ub=A, b_ub=-np.ones(rows), bounds=(None, None), method="highs")
+    """HiGHS on A z <= -1 with free z: the result (status 0: feasible, 2: infeasible).
+
+    A large LP (the sparse ones: pairs of classes, rounds on a subsample) goes to the interior
+    point method first, and to HiGHS's choice (dual simplex) only if that ends undecided: on a
+    user's MNIST model, the 10-way LP of 4,143 points in 19-D (37,287 rows, 1.5M nonzeros) took
+    the dual simplex 40 s to give up ("unknown"), and IPM 2.5 s to prove it infeasible."""
+    b = -np.ones(rows)
+    c = np.zeros(A.shape[1])
+    if scipy.sparse.issparse(A):
+        res = linprog(c, A_ub=A, b_ub=b, bounds=(None, None), method="highs-ipm")
+        if res.status in (0, 2):
+            return res
+    return linprog(c, A_ub=A, b_ub=b, bounds=(None, None), method="highs")
 
 
 def margins(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
