@@ -15,9 +15,9 @@ numbers before and after a change are compared in one run. Printed:
   each quality: wall time per frame, peak RSS of the largest process and of every process
   together (the drawers and the encoder); at 480p15 and 1080p60 also the same render drawn in
   one process (`--jobs 1`; the default is a drawer per core), the encode-only floor (the same
-  frames, decoded, then encoded again by libx264 alone, with nntopo's settings), the cores the
-  encoder keeps busy by itself (with x264's frame threads, most of the machine at 1080p60: what
-  is left for drawing), and the ratio to the floor; at 480p15 the cost of one more frame (the
+  frames, decoded, then encoded again by libx264 alone, with nntopo's settings), the CPU time the
+  encoder spends by itself (with x264's frame threads, more than its wall time: at 1080p60 most
+  of the machine, and what is left is all drawing can have), and the ratio to the floor; at 480p15 the cost of one more frame (the
   flagship at 30 against 15 fps: start-up drops out) against the floor, and the same frames
   drawn and encoded by matplotlib (bench/matplotlib_side.py, timed as the whole command, as
   nntopo's renders are) and how many times slower that is;
@@ -192,8 +192,8 @@ def encode_floor(video: Path, fps: int) -> tuple[float, float]:
     """Seconds to encode the frames of `video` again with the settings nntopo encodes with
     (nntopo.video.encode.CODECS: H.264, yuv420p, crf 23, its look-ahead; THREADS: x264 threaded
     by frames), decoding them one at a time alongside (decoding is not counted); and the cores
-    the encoder kept busy meanwhile (its CPU seconds over those seconds: the CPU time of decoding
-    and encoding, less that of decoding alone, measured in a second pass)."""
+    the encoder's CPU seconds (x264's threads work on while the next frame is decoded, so this is
+    the CPU time of decoding and encoding, less that of decoding alone, measured in a second pass)."""
     import resource
 
     import av
@@ -231,7 +231,7 @@ def encode_floor(video: Path, fps: int) -> tuple[float, float]:
         for frame in inp.decode(inp.streams.video[0]):
             av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24")
         alone = cpu() - alone
-    return spent, (both - alone) / spent
+    return spent, both - alone
 
 
 def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
@@ -253,8 +253,8 @@ def measure(tree: Tree, qualities: list[str], scenes: bool) -> dict:
             n = count_frames(video)
             row = {"frames": n, "ms": 1000 * seconds / n, "rss": rss, "tree": tree.tree_rss}
             if q in FLOOR_QUALITIES:
-                spent, row["floor cores"] = encode_floor(video, fps_of[q])
-                row["floor"] = 1000 * spent / n
+                spent, cpu = encode_floor(video, fps_of[q])
+                row["floor"], row["floor cpu"] = 1000 * spent / n, 1000 * cpu / n
                 if tree.has_jobs:  # the same render drawn in one process (the default is a drawer per core)
                     every, _, code = tree.run(["render", "--from", str(flagship), "--quality", q, "--jobs", "1",
                                                "-o", str(work / f"flagship-{q}-every.mp4")], work)
@@ -411,7 +411,7 @@ def report(results: list[tuple[str, dict]]) -> None:
             row(f"  {q}: drawn in one process (--jobs 1), ms/frame", [get(r, q, "every") for _, r in results])
             row(f"  {q}: --jobs 1: every process together (PSS), MB", [get(r, q, "every tree", ".0f") for _, r in results])
             row(f"  {q}: encode-only floor, ms/frame", [get(r, q, "floor") for _, r in results])
-            row(f"  {q}: cores the encoder alone keeps busy", [get(r, q, "floor cores", ".2f") for _, r in results])
+            row(f"  {q}: the encoder's CPU time, ms/frame", [get(r, q, "floor cpu") for _, r in results])
             row(f"  {q}: ratio to the floor (target <= {FLOOR_TARGETS.get(q, '-')})",
                 [f"{r['flagship'][q]['ms'] / r['flagship'][q]['floor']:.2f}" for _, r in results])
         if q == "low":
