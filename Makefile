@@ -15,8 +15,8 @@ demo: $(STAMP)
 	$(VENV)/bin/nntopo render spirals --layers 4 --width 2
 
 # Every core: pytest-xdist's workers, one per core; tests that share a cluster or a cache run on one
-# worker (xdist_group). On 2 cores: make test about 7 minutes (402 s of pytest on 2026-12-03),
-# make test-fast about 30 s.
+# worker (xdist_group). On 2 cores: 231 s of pytest on 2026-12-04 (402 s on 2026-12-03's slower machine),
+# make test-fast 34-35 s.
 PYTEST := $(PY) -m pytest -q -n auto --dist loadgroup
 
 # Every test: the fast ones, real renders checked with PyAV, every figure's claim, the property
