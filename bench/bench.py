@@ -17,10 +17,11 @@ numbers before and after a change are compared in one run. Printed:
   one process (`--jobs 1`; the default is a drawer per core), the encode-only floor (the same
   frames, decoded, then encoded again by libx264 alone, with nntopo's settings), the CPU time the
   encoder spends by itself (with x264's frame threads, more than its wall time: at 1080p60 most
-  of the machine, and what is left is all drawing can have), and the ratio to the floor; at 480p15 the cost of one more frame (the
-  flagship at 30 against 15 fps: start-up drops out) against the floor, and the same frames
-  drawn and encoded by matplotlib (bench/matplotlib_side.py, timed as the whole command, as
-  nntopo's renders are) and how many times slower that is;
+  of the machine, and what is left is all drawing can have), and the ratio to the floor; at
+  480p15 the cost of one more frame (the flagship at 30 against 15 fps: start-up drops out)
+  against the floor, and the same frames drawn and encoded by matplotlib
+  (bench/matplotlib_side.py, timed as the whole command, as nntopo's renders are) and how many
+  times slower that is;
 - `render spirals --layers 4 --width 2` end to end (training included) at 480p15, and
   `inspect` of the flagship: wall seconds;
 - `render spirals` with training included: peak RSS;
@@ -191,9 +192,9 @@ def count_frames(video: Path) -> int:
 def encode_floor(video: Path, fps: int) -> tuple[float, float]:
     """Seconds to encode the frames of `video` again with the settings nntopo encodes with
     (nntopo.video.encode.CODECS: H.264, yuv420p, crf 23, its look-ahead; THREADS: x264 threaded
-    by frames), decoding them one at a time alongside (decoding is not counted); and the cores
-    the encoder's CPU seconds (x264's threads work on while the next frame is decoded, so this is
-    the CPU time of decoding and encoding, less that of decoding alone, measured in a second pass)."""
+    by frames), decoding them one at a time alongside (decoding is not counted); and the
+    encoder's CPU seconds (x264's threads work on while the next frame is decoded, so this is the
+    CPU time of decoding and encoding, less that of decoding alone, measured in a second pass)."""
     import resource
 
     import av
@@ -404,6 +405,12 @@ def report(results: list[tuple[str, dict]]) -> None:
         v = r["flagship"][q].get(key)
         return "-" if v is None else f"{v:{fmt}}"
 
+    def marginal(r: dict) -> str:
+        """The flagship's cost of one more frame at 480p (measured beside the neural ODEs), x the floor."""
+        m = (r.get("ode") or {}).get("flagship marginal ms")
+        floor = r["flagship"].get("low", {}).get("floor")
+        return "-" if m is None or floor is None else f"{m:.1f} ({m / floor:.2f}x)"
+
     for q in results[0][1]["flagship"]:
         frames = results[0][1]["flagship"][q]["frames"]
         row(f"  {q}: ms/frame ({frames} frames)", [get(r, q, "ms") for _, r in results])
@@ -416,11 +423,6 @@ def report(results: list[tuple[str, dict]]) -> None:
                 [f"{r['flagship'][q]['ms'] / r['flagship'][q]['floor']:.2f}" for _, r in results])
         if q == "low":
             row("  low: matplotlib drawing the same frames, ms/frame", [get(r, q, "matplotlib") for _, r in results])
-            def marginal(r: dict) -> str:
-                m = (r.get("ode") or {}).get("flagship marginal ms")
-                floor = r["flagship"][q].get("floor")
-                return "-" if m is None or floor is None else f"{m:.1f} ({m / floor:.2f}x)"
-
             row("  low: ms per frame more, 15 -> 30 fps (x the floor)", [marginal(r) for _, r in results])
             row(f"  low: matplotlib / nntopo (target >= {MATPLOTLIB_TARGET:.0f})",
                 [f"{r['flagship'][q]['matplotlib'] / r['flagship'][q]['ms']:.2f}" if "matplotlib" in r["flagship"][q]
