@@ -118,6 +118,31 @@ def test_a_run_another_process_trains_is_waited_for_and_read(tmp_path):
     assert np.array_equal(out[0][0].net.head_w, elsewhere.net.head_w)
 
 
+def test_an_overlays_measurements_are_kept_beside_its_recording(tiny_recording, tmp_path, monkeypatch):
+    """figures.report: measured once per recording and code, read back equal; measured again when
+    the recording changes or the kept file is damaged, and the stale file removed."""
+    from nntopo.analysis import inspect as diagnostics
+
+    base = diagnostics.inspect(tiny_recording)
+    other = dataclasses.replace(tiny_recording, y=1 - tiny_recording.y)  # another recording at that path
+    measured = []  # what was measured (the real measurement once: the rest is the cache's logic)
+    monkeypatch.setattr(diagnostics, "inspect", lambda rec: measured.append(rec) or (
+        base if rec is tiny_recording else dataclasses.replace(base, dataset="other")))
+    path = save(tiny_recording, tmp_path / "spirals-0123456789ab.npz")
+    assert figures.report(tiny_recording, path) == base and len(measured) == 1
+    assert figures.report(tiny_recording, path) == base and len(measured) == 1  # read back, equal
+    kept = list(tmp_path.glob("*.inspect-*.json"))
+    assert len(kept) == 1
+    kept[0].write_text('{"dataset": 1}')  # damaged: measured again, and kept again
+    assert figures.report(tiny_recording, path) == base and len(measured) == 2
+    assert figures.report(tiny_recording, path) == base and len(measured) == 2
+    save(other, path)
+    assert figures.report(other, path).dataset == "other" and measured[-1] is other
+    now = list(tmp_path.glob("*.inspect-*.json"))
+    assert len(now) == 1 and now != kept  # the stale one is gone
+    assert figures.report(tiny_recording, None) == base and len(measured) == 4  # no cache: measured
+
+
 def test_training_scene_follows_the_snapshots(tiny_recording):
     sb = storyboard.training(tiny_recording, fps=5, seconds=4, hold=1)
     tl = sb.frames(0, sb.n_frames)

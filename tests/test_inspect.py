@@ -127,6 +127,34 @@ def test_inspect_command_table_and_json(tiny_recording, tmp_path):
     assert bad.exit_code == 2 and bad.stderr.startswith("error:")
 
 
+def test_a_report_reads_back_from_its_cache_json_exactly_and_nothing_else_does(tiny_recording):
+    import dataclasses
+
+    from nntopo.analysis import report
+
+    rep = diagnostics.inspect(tiny_recording)
+    rep = dataclasses.replace(rep, stages=(dataclasses.replace(rep.stages[0], cond=float("inf")), *rep.stages[1:]))
+    assert report.from_json(report.cache_json(rep)) == rep  # infinity included
+    good = json.loads(report.cache_json(rep))
+    for damage in (
+        lambda d: d.pop("dataset"),  # a field missing
+        lambda d: d.update(extra=1),  # a field too many
+        lambda d: d.update(points=True),  # a bool for an int
+        lambda d: d.update(points=1.5),  # a float for an int
+        lambda d: d.update(train_accuracy="0.9"),  # a string for a float
+        lambda d: d.update(classes="AB"),  # a string for a tuple
+        lambda d: d["stages"][0].update(betti=[[1, "0"]]),  # deep inside
+        lambda d: d.update(stages=[None]),
+    ):
+        bad = json.loads(json.dumps(good))
+        damage(bad)
+        with pytest.raises(ValueError):
+            report.from_json(json.dumps(bad))
+    for text in ("", "[", "[]", "null", "1e999", "[" * 100000):
+        with pytest.raises(ValueError):
+            report.from_json(text)
+
+
 def test_overlay_notes_follow_the_stages(tiny_recording):
     from nntopo import storyboard
     from nntopo.storyboard import Kind

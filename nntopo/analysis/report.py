@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import types
+import typing
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 from .inspect import Report
@@ -24,6 +27,55 @@ def as_json(rep: Report) -> str:
         return v
 
     return json.dumps(finite(rep.to_dict()), indent=2)
+
+
+def cache_json(rep: Report) -> str:
+    """The report exactly, for `from_json` to read back: floats as Python writes them (infinity
+    as `Infinity`), so a report read from a cache is equal to the one measured."""
+    return json.dumps(rep.to_dict())
+
+
+def from_json(text: str) -> Report:
+    """A report as `cache_json` writes it, checked field by field against Report's and
+    StageReport's types (a cache file is untrusted input): ValueError for anything else."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise ValueError(f"not a report: {e}") from None
+    return _build(Report, data)
+
+
+def _build(cls, data):
+    names = {f.name for f in fields(cls)}
+    if not isinstance(data, dict) or set(data) != names:
+        raise ValueError(f"not a {cls.__name__}: its fields are {sorted(names)}")
+    hints = typing.get_type_hints(cls)
+    return cls(**{k: _typed(hints[k], v) for k, v in data.items()})
+
+
+def _typed(t, v):
+    """v (from JSON) as a value of type t: str, int, float, bool, None, unions of them,
+    tuple[X, ...] and dataclasses; ValueError when it is not one."""
+    args = typing.get_args(t)
+    if typing.get_origin(t) in (typing.Union, types.UnionType):
+        for a in args:
+            try:
+                return _typed(a, v)
+            except ValueError:
+                pass
+    elif typing.get_origin(t) is tuple and len(args) == 2 and args[1] is Ellipsis and isinstance(v, list):
+        return tuple(_typed(args[0], x) for x in v)
+    elif is_dataclass(t):
+        return _build(t, v)
+    elif t is type(None) and v is None:
+        return None
+    elif t in (bool, str) and type(v) is t:
+        return v
+    elif t is int and type(v) is int:
+        return v
+    elif t is float and type(v) in (int, float):
+        return float(v)
+    raise ValueError(f"{v!r:.40} is not a {t}")
 
 
 def _b(betti: tuple[int, ...]) -> str:

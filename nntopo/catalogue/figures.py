@@ -210,7 +210,7 @@ def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None
     out: list = [None] * len(fig.runs)
     busy = []  # (index, cache path) of the runs another process holds: taken after the rest
     for i, run in enumerate(fig.runs):
-        path = _cache_path(run, cache)
+        path = cache_path(run, cache)
         with _claimed(path, wait=False) as mine:
             if mine:
                 out[i] = _obtain(run, path, progress)
@@ -222,7 +222,8 @@ def recordings(fig: Figure, cache: Path | None, progress: Progress | None = None
     return out
 
 
-def _cache_path(run: Run | KnnRun, cache: Path) -> Path:
+def cache_path(run: Run | KnnRun, cache: Path) -> Path:
+    """Where `run`'s recording is kept in the folder `cache`."""
     # Keyed by the recipe alone: figures that share a run share its recording.
     prefix = f"knn-{run.dataset}" if isinstance(run, KnnRun) else run.dataset
     return cache / f"{prefix}-{run.key()}.npz"
@@ -272,8 +273,46 @@ def _obtain(run: Run | KnnRun, path: Path | None, progress: Progress | None):
     return rec
 
 
-def storyboards(fig: Figure, recs: list, opts: RenderOptions) -> list:
-    """The storyboards of every run of `fig`, in order (the last loops with opts.loop)."""
+def report(rec: Recording, path: Path | None):
+    """`rec`'s measurements (analysis.inspect.Report), kept beside its cache entry `path` (a
+    recording's .npz, or None: measured every time): read back when measured before by this very
+    code on this very recording, else measured and written there (atomically). The key hashes the
+    recording's bytes, nntopo's source and the versions of the libraries that measure, so that
+    any change to one of them measures again; a damaged or foreign file is measured again too."""
+    from ..analysis import report as reports
+    from ..analysis.inspect import inspect
+    from ..atomic import write_text
+
+    if path is None or not path.exists():
+        return inspect(rec)
+    kept = path.with_name(f"{path.stem}.inspect-{_report_key(path)}.json")
+    try:
+        return reports.from_json(kept.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        pass
+    rep = inspect(rec)
+    write_text(kept, reports.cache_json(rep))
+    for old in path.parent.glob(f"{path.stem}.inspect-*.json"):  # measured by other code: never read again
+        if old != kept:
+            old.unlink(missing_ok=True)
+    return rep
+
+
+def _report_key(path: Path) -> str:
+    import hashlib
+    from importlib.metadata import version
+
+    h = hashlib.sha256(path.read_bytes())
+    for source in sorted(Path(__file__).resolve().parent.parent.rglob("*.py")):
+        h.update(source.read_bytes())
+    for dist in ("numpy", "scipy", "scikit-learn", "ripser"):
+        h.update(version(dist).encode())
+    return h.hexdigest()[:12]
+
+
+def storyboards(fig: Figure, recs: list, opts: RenderOptions, cache: Path | None = None) -> list:
+    """The storyboards of every run of `fig`, in order (the last loops with opts.loop); an
+    overlay's measurements kept in `cache` (the recordings' folder, see `report`)."""
     from .. import storyboard as sb
 
     layout = sb.LAYOUTS[opts.aspect]
@@ -285,13 +324,9 @@ def storyboards(fig: Figure, recs: list, opts: RenderOptions) -> list:
         elif run.scene == "training":
             board = sb.training(rec, fps, detail=_detail(run), layout=layout)
         else:
-            report = None
-            if run.overlay:
-                from ..analysis.inspect import inspect
-
-                report = inspect(rec)
+            overlay = report(rec, cache_path(run, cache) if cache else None) if run.overlay else None
             board = sb.layers(rec, fps, _detail(run), sb.Timing(fps, stage=run.stage_seconds),
-                              input_only=run.scene == "input", overlay=report, layout=layout,
+                              input_only=run.scene == "input", overlay=overlay, layout=layout,
                               view=opts.view)
         out.append(board.titled(run.title) if run.title else board)
     if opts.loop:  # the last part rewinds to its own first frame; the first part then follows
@@ -331,19 +366,21 @@ def render(name: str, output: str | Path, opts: RenderOptions = RenderOptions(),
     output = check_output(output, f".{opts.format}", overwrite, folder=opts.all_frames)
     if on_start:
         on_start("training", sum(r.work() for r in fig.runs))
-    recs = recordings(fig, output.parent / ".cache", on_train)
-    boards = storyboards(fig, recs, opts)
+    cache = output.parent / ".cache"
+    recs = recordings(fig, cache, on_train)
+    boards = storyboards(fig, recs, opts, cache)
     if on_start:
         on_start("rendering", sum(b.total_frames for b in boards))
     render_storyboards(boards, output, opts, on_frames)
     verdict = holds(fig, recs)
     if opts.format == "mp4" and not opts.all_frames:  # what the gallery shows about this run
-        page = explore_page(fig, recs, boards, opts, output.with_suffix(".html"))
+        page = explore_page(fig, recs, boards, opts, output.with_suffix(".html"), cache)
         sidecar(output, fig, metrics(recs), verdict, page)
     return verdict
 
 
-def explore_page(fig: Figure, recs: list, boards: list, opts: RenderOptions, path: Path) -> Path:
+def explore_page(fig: Figure, recs: list, boards: list, opts: RenderOptions, path: Path,
+                 cache: Path | None = None) -> Path:
     """The figure's page (nntopo explore) beside its video, from the same storyboards (without
     --loop's rewind); a run drawn while it trains (knn, a training scene) as its storyboard's own
     screen frames."""
@@ -354,7 +391,7 @@ def explore_page(fig: Figure, recs: list, boards: list, opts: RenderOptions, pat
 
     if opts.loop or opts.transparent:
         opts = replace(opts, loop=False, transparent=False, background="light" if opts.transparent else opts.background)
-        boards = storyboards(fig, recs, opts)
+        boards = storyboards(fig, recs, opts, cache)
     parts = [data.build(b, r.y, opts.theme, opts.aspect) for b, r in zip(boards, recs)]
     titles = [run.title or fig.claim for run in fig.runs]
     return write_text(path, document.html(parts, f"nntopo explore: {fig.name}", titles))

@@ -60,10 +60,10 @@ def part(rec, opts: RenderOptions, title: str | None = None) -> Part:
 
 def figure_parts(name: str, opts: RenderOptions, cache: Path | None = None, progress: Progress | None = None,
                  on_start: Callable[[str, int], None] | None = None) -> list[Part]:
-    """The parts of a figure of the catalogue, one per run (trained, or read from `cache`)."""
+    """The parts of a figure of the catalogue, one per run (trained, or read from `cache`, with
+    the measurements the notes read: figures.report)."""
     from ..catalogue import figures
     from ..config import one_of
-    from ..analysis.inspect import inspect
     from ..errors import NntopoError
 
     one_of("figure", name, figures.FIGURES)
@@ -74,8 +74,10 @@ def figure_parts(name: str, opts: RenderOptions, cache: Path | None = None, prog
     if on_start is not None:
         on_start("training", sum(r.work() for r in fig.runs))
     recs = figures.recordings(fig, cache, progress)
-    boards = figures.storyboards(fig, recs, opts)
-    return [Part(b, inspect(r), run.title or fig.claim) for b, r, run in zip(boards, recs, fig.runs)]
+    boards = figures.storyboards(fig, recs, opts, cache)
+    paths = [figures.cache_path(run, cache) if cache else None for run in fig.runs]
+    return [Part(b, figures.report(r, p), run.title or fig.claim)
+            for b, r, p, run in zip(boards, recs, paths, fig.runs)]
 
 
 def build(parts: list[Part], output: str | Path, opts: RenderOptions, per: str = "stage",

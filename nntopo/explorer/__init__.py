@@ -48,7 +48,7 @@ def figure_page(name: str, opts: RenderOptions = RenderOptions(), cache: Path | 
     if on_start is not None:
         on_start("training", sum(r.work() for r in fig.runs))
     recs = figures.recordings(fig, cache, progress)
-    boards = figures.storyboards(fig, recs, opts)
+    boards = figures.storyboards(fig, recs, opts, cache)
     parts = [data.build(b, r.y, opts.theme, opts.aspect) for b, r in zip(boards, recs)]
     titles = [run.title or fig.claim for run in fig.runs]
     return document.html(parts, f"nntopo explore: {name}", titles)
