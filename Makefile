@@ -86,7 +86,7 @@ studies: $(STAMP)
 # with none, the catalogue backwards: its later figures train longest), so that no core idles at
 # the end; and each figure draws with one process when several render at once (they keep the
 # cores busy between them: on 2 cores the cached catalogue took 96 s against 105 s with a drawer
-# per core for each, 184 CPU-seconds against 202). On 2026-12-04: 118 s from a fresh clone, 45 s
+# per core for each, 184 CPU-seconds against 202). On 2026-12-04: 118 s from a fresh clone, 43-45 s
 # from the cache.
 FIGURES_DIR ?= figures
 FIGURES ?=# names to render; empty: the whole catalogue
