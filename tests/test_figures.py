@@ -142,6 +142,14 @@ def test_an_overlays_measurements_are_kept_beside_its_recording(tiny_recording, 
     assert len(now) == 1 and now != kept  # the stale one is gone
     assert figures.report(tiny_recording, None) == base and len(measured) == 4  # no cache: measured
 
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("nntopo.atomic.write_text", full)  # a cache it cannot write to
+    now[0].unlink()
+    assert figures.report(tiny_recording, path) == base and len(measured) == 5  # measured, not kept
+    assert not list(tmp_path.glob("*.inspect-*.json"))
+
 
 def test_training_scene_follows_the_snapshots(tiny_recording):
     sb = storyboard.training(tiny_recording, fps=5, seconds=4, hold=1)

@@ -291,10 +291,13 @@ def report(rec: Recording, path: Path | None):
     except (OSError, UnicodeDecodeError, ValueError):
         pass
     rep = inspect(rec)
-    write_text(kept, reports.cache_json(rep))
-    for old in path.parent.glob(f"{path.stem}.inspect-*.json"):  # measured by other code: never read again
-        if old != kept:
-            old.unlink(missing_ok=True)
+    try:
+        write_text(kept, reports.cache_json(rep))
+        for old in path.parent.glob(f"{path.stem}.inspect-*.json"):  # measured by other code: never read again
+            if old != kept:
+                old.unlink(missing_ok=True)
+    except OSError:  # a cache it cannot write to (read-only, full): measured, not kept
+        pass
     return rep
 
 
