@@ -14,6 +14,14 @@ def tiny_recording():
 
 
 @pytest.fixture(scope="session")
+def tiny_report(tiny_recording):
+    """What `inspect` measures of tiny_recording, measured once per session (a second or two)."""
+    from nntopo.analysis.inspect import inspect
+
+    return inspect(tiny_recording)
+
+
+@pytest.fixture(scope="session")
 def long_recording(tmp_path_factory):
     """A recording whose video is long by construction (twelve layers: 57 s of video at 30 fps, 37 slides, many
     seconds to draw at 720p), saved: a Ctrl-C sent once drawing has started always finds work

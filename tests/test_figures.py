@@ -118,12 +118,12 @@ def test_a_run_another_process_trains_is_waited_for_and_read(tmp_path):
     assert np.array_equal(out[0][0].net.head_w, elsewhere.net.head_w)
 
 
-def test_an_overlays_measurements_are_kept_beside_its_recording(tiny_recording, tmp_path, monkeypatch):
+def test_an_overlays_measurements_are_kept_beside_its_recording(tiny_recording, tiny_report, tmp_path, monkeypatch):
     """figures.report: measured once per recording and code, read back equal; measured again when
     the recording changes or the kept file is damaged, and the stale file removed."""
     from nntopo.analysis import inspect as diagnostics
 
-    base = diagnostics.inspect(tiny_recording)
+    base = tiny_report
     other = dataclasses.replace(tiny_recording, y=1 - tiny_recording.y)  # another recording at that path
     measured = []  # what was measured (the real measurement once: the rest is the cache's logic)
     monkeypatch.setattr(diagnostics, "inspect", lambda rec: measured.append(rec) or (

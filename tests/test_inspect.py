@@ -114,8 +114,16 @@ def test_stretch_matches_finite_differences():
     assert rep.stages[0].stretch_max == pytest.approx(np.linalg.svd(W, compute_uv=False)[0])
 
 
-def test_inspect_command_table_and_json(tiny_recording, tmp_path):
+def test_inspect_command_table_and_json(tiny_recording, tiny_report, tmp_path, monkeypatch):
     path = recording.save(tiny_recording, tmp_path / "run.npz")
+    measured = []
+
+    def inspect(rec):  # the command measures what it read from the file: tiny_recording, measured once here
+        assert np.array_equal(rec.X, tiny_recording.X) and np.array_equal(rec.y, tiny_recording.y)
+        measured.append(rec)
+        return tiny_report
+
+    monkeypatch.setattr(diagnostics, "inspect", inspect)
     runner = CliRunner()
     table = runner.invoke(cli.app, ["inspect", str(path)])
     assert table.exit_code == 0 and "Betti" in table.stdout and "homeo" in table.stdout
@@ -123,16 +131,17 @@ def test_inspect_command_table_and_json(tiny_recording, tmp_path):
     data = json.loads(result.stdout)
     assert len(data["stages"]) == 3 * len(tiny_recording.net.layers)
     assert {"det", "cond", "homeomorphism", "separable", "betti", "stretch_max"} <= set(data["stages"][0])
+    assert len(measured) == 2
     bad = runner.invoke(cli.app, ["inspect", str(tmp_path / "missing.npz")])
     assert bad.exit_code == 2 and bad.stderr.startswith("error:")
 
 
-def test_a_report_reads_back_from_its_cache_json_exactly_and_nothing_else_does(tiny_recording):
+def test_a_report_reads_back_from_its_cache_json_exactly_and_nothing_else_does(tiny_report):
     import dataclasses
 
     from nntopo.analysis import report
 
-    rep = diagnostics.inspect(tiny_recording)
+    rep = tiny_report
     rep = dataclasses.replace(rep, stages=(dataclasses.replace(rep.stages[0], cond=float("inf")), *rep.stages[1:]))
     assert report.from_json(report.cache_json(rep)) == rep  # infinity included
     good = json.loads(report.cache_json(rep))
@@ -155,11 +164,11 @@ def test_a_report_reads_back_from_its_cache_json_exactly_and_nothing_else_does(t
             report.from_json(text)
 
 
-def test_overlay_notes_follow_the_stages(tiny_recording):
+def test_overlay_notes_follow_the_stages(tiny_recording, tiny_report):
     from nntopo import storyboard
     from nntopo.storyboard import Kind
 
-    rep = diagnostics.inspect(tiny_recording)
+    rep = tiny_report
     sb = storyboard.layers(tiny_recording, fps=5, overlay=rep)
     assert all(b.notes for b in sb.blocks)
     assert sb.blocks[0].notes[0].startswith("input: Betti")
