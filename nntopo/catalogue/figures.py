@@ -9,6 +9,7 @@ claim to hold; the numbers on screen always come from the run itself.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -303,14 +304,23 @@ def report(rec: Recording, path: Path | None):
 
 def _report_key(path: Path) -> str:
     import hashlib
+
+    return hashlib.sha256(path.read_bytes() + _measuring_code()).hexdigest()[:12]
+
+
+@functools.cache
+def _measuring_code() -> bytes:
+    """What a report depends on besides its recording: nntopo's source and the versions of the
+    libraries that measure (read once per process)."""
+    import hashlib
     from importlib.metadata import version
 
-    h = hashlib.sha256(path.read_bytes())
+    h = hashlib.sha256()
     for source in sorted(Path(__file__).resolve().parent.parent.rglob("*.py")):
         h.update(source.read_bytes())
     for dist in ("numpy", "scipy", "scikit-learn", "ripser"):
         h.update(version(dist).encode())
-    return h.hexdigest()[:12]
+    return h.digest()
 
 
 def storyboards(fig: Figure, recs: list, opts: RenderOptions, cache: Path | None = None) -> list:
