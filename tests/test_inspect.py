@@ -141,8 +141,8 @@ def test_a_report_reads_back_from_its_cache_json_exactly_and_nothing_else_does(t
 
     from nntopo.analysis import report
 
-    rep = tiny_report
-    rep = dataclasses.replace(rep, stages=(dataclasses.replace(rep.stages[0], cond=float("inf")), *rep.stages[1:]))
+    first = dataclasses.replace(tiny_report.stages[0], cond=float("inf"))
+    rep = dataclasses.replace(tiny_report, stages=(first, *tiny_report.stages[1:]))
     assert report.from_json(report.cache_json(rep)) == rep  # infinity included
     good = json.loads(report.cache_json(rep))
     for damage in (
